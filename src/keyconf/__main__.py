@@ -1,0 +1,3 @@
+from keyconf.cli import main
+
+main()

@@ -1,0 +1,156 @@
+"""Claude Code: `env` block of the user settings file, plus the onboarding flag in its global state.
+
+Owns only ANTHROPIC_BASE_URL (root, no /v1), one of ANTHROPIC_AUTH_TOKEN / ANTHROPIC_API_KEY (or
+`apiKeyHelper` with --no-plaintext), ANTHROPIC_MODEL, and `hasCompletedOnboarding` in `.claude.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from keyconf import fsutil
+from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.edits import FileEdit
+from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.masking import mask
+
+TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
+API_KEY = "ANTHROPIC_API_KEY"  # sent as x-api-key; interactive mode asks to approve it
+BASE_URL = "ANTHROPIC_BASE_URL"
+MODEL = "ANTHROPIC_MODEL"
+ONBOARDED = ("hasCompletedOnboarding",)
+
+
+def _env(var: str) -> tuple[str, str]:
+    return ("env", var)
+
+
+def _q(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class ClaudeCode(Adapter):
+    id = "claude-code"
+    title = "Claude Code"
+    protocol = "anthropic"
+    vias = ("config",)
+    supports_no_plaintext = True
+    binary = "claude"
+
+    def installed(self, ctx: Context) -> bool:
+        return super().installed(ctx) or ctx.paths.claude_dir.is_dir()
+
+    def _load(self, ctx: Context, path: Path) -> tuple[bytes | None, JsonDoc]:
+        before = fsutil.read_bytes(path)
+        doc = JsonDoc(before, ctx.paths.display(path))
+        return before, doc
+
+    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+        plan = ClientPlan(self.id)
+        settings = ctx.paths.claude_settings
+        before, doc = self._load(ctx, settings)
+        if doc.raw(("env",)) is not None and not doc.is_object(("env",)):
+            from keyconf.errors import UnsafeEdit
+
+            raise UnsafeEdit(f"{doc.name}: `env` is not a JSON object; keyconf will not replace it",
+                             hint="make `env` an object of strings, then run keyconf again", client=self.id)
+        old = ctx.state.bindings.get(self.id, {})
+        owned_before = old.get("files", {}).get(str(settings))
+
+        desired = {_env(BASE_URL): _q(profile.base_url)}
+        use_var = API_KEY if opts.anthropic_auth == "api-key" else TOKEN
+        if opts.no_plaintext:
+            desired[("apiKeyHelper",)] = _q(shlex.join(ctx.keyconf_argv() + ["secret", profile.name]))
+            stray = (TOKEN, API_KEY)
+        else:
+            desired[_env(use_var)] = _q(key)
+            stray = (API_KEY if use_var == TOKEN else TOKEN,)
+        for var in stray:
+            # A second credential is sent beside ours (x-api-key next to Bearer) and some relays reject
+            # that; an empty value in `env` beats a shell export.
+            in_shell = bool(ctx.env.get(var))
+            prior = (owned_before or {}).get("keys", {}).get(json.dumps(list(_env(var))), doc.raw(_env(var)))
+            in_file = prior not in (None, '""')
+            if in_shell or in_file:
+                desired[_env(var)] = '""'
+                where = "exported in your shell" if in_shell else f"set in {doc.name}"
+                plan.notes.append(f"{var} is {where}; keyconf sets it to \"\" in {doc.name} so Claude Code "
+                                  f"sends only the relay key (remove gives it back)")
+        model = opts.model or profile.model
+        if model:
+            desired[_env(MODEL)] = _q(model)
+        owned = set_owned(doc, desired, owned_before)
+        plan.edits.append(FileEdit(settings, before, doc.content(), private=True, client=self.id))
+
+        # Without the onboarding flag the first run shows a login screen and ignores the relay.
+        state_path = ctx.paths.claude_state
+        state_before, state_doc = self._load(ctx, state_path)
+        owned_state = set_owned(state_doc, {ONBOARDED: "true"}, old.get("files", {}).get(str(state_path)))
+        plan.edits.append(FileEdit(state_path, state_before, state_doc.content(), client=self.id))
+
+        plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
+                        "auth_var": use_var, "files": {str(settings): owned, str(state_path): owned_state}}
+        return plan
+
+    def plan_remove(self, ctx: Context) -> ClientPlan:
+        plan = ClientPlan(self.id)
+        binding = ctx.state.bindings.get(self.id)
+        if not binding:
+            plan.notes.append("keyconf has not configured Claude Code; nothing to remove")
+            return plan
+        for name, owned in binding.get("files", {}).items():
+            path = Path(name)
+            before, doc = self._load(ctx, path)
+            if not doc.existed:
+                continue
+            keep = restore_owned(doc, owned)
+            plan.edits.append(FileEdit(path, before, doc.content() if keep else None, client=self.id))
+        plan.binding = None
+        return plan
+
+    def _read_settings(self, ctx: Context) -> tuple[dict, str | None]:
+        try:
+            doc = JsonDoc(fsutil.read_bytes(ctx.paths.claude_settings), str(ctx.paths.claude_settings))
+        except Exception as exc:  # noqa: BLE001 - status reports, never fails
+            return {}, getattr(exc, "message", str(exc))
+        env = doc.get(("env",), {})
+        return {"env": env if isinstance(env, dict) else {}, "apiKeyHelper": doc.get(("apiKeyHelper",))}, None
+
+    def status(self, ctx: Context) -> ClientStatus:
+        binding = ctx.state.bindings.get(self.id, {})
+        settings, problem = self._read_settings(ctx)
+        env = settings.get("env", {})
+        st = ClientStatus(self.id, self.installed(ctx), bool(env.get(BASE_URL)),
+                          profile=binding.get("profile"), via=binding.get("via"),
+                          base_url=env.get(BASE_URL) or None,
+                          where=[ctx.paths.display(ctx.paths.claude_settings)])
+        if problem:
+            st.conflicts.append(problem)
+        if settings.get("apiKeyHelper"):
+            st.key = "via apiKeyHelper: " + str(settings["apiKeyHelper"])
+        elif env.get(TOKEN) or env.get(API_KEY):
+            st.key = mask(env.get(TOKEN) or env.get(API_KEY))
+        if env.get(TOKEN) and env.get(API_KEY):
+            st.conflicts.append(f"both {TOKEN} and {API_KEY} are set in settings.json: both are sent")
+        for var in (API_KEY, TOKEN, BASE_URL):
+            exported = ctx.env.get(var)
+            if exported and var not in env:
+                st.conflicts.append(f"{var} is exported in this shell and settings.json does not override it")
+        if st.configured and binding and not binding.get("profile"):
+            st.notes.append("set outside keyconf")
+        return st
+
+    def target(self, ctx: Context) -> Target | None:
+        settings, problem = self._read_settings(ctx)
+        env = settings.get("env", {})
+        if not env.get(BASE_URL):
+            return None
+        key = env.get(TOKEN) or env.get(API_KEY)
+        if not key and settings.get("apiKeyHelper"):
+            key = ctx.profile_key(ctx.state.bindings.get(self.id, {}).get("profile"))
+        return Target(env[BASE_URL].rstrip("/"), key, self.protocol, env.get(MODEL))
+
+
+ADAPTER = ClaudeCode()

@@ -1,0 +1,280 @@
+"""Command-line surface. Thin on purpose: parse flags, hand over to keyconf.commands.*, map errors to exit
+codes. Heavy modules (httpx, keyring, tomlkit, sqlite3) are imported only inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from keyconf import __version__
+
+CLIENTS_HELP = "claude-code, codex, cursor, cherry-studio, shell"
+
+
+def _json_requested(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def run(command: str):
+    """Wrap a command body: one Reporter, KeyconfError -> its exit code, always one JSON document."""
+
+    def decorate(body):
+        @functools.wraps(body)
+        def wrapper(*args, json_mode: bool = False, **kwargs):
+            from keyconf.errors import KeyconfError
+            from keyconf.output import Reporter
+
+            out = Reporter(command, json_mode)
+            try:
+                code = body(out, *args, **kwargs)
+            except KeyconfError as exc:
+                out.error(exc)
+                code = int(exc.code)
+            return out.finish(code or 0)
+
+        return wrapper
+
+    return decorate
+
+
+def json_option(fn):
+    return click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")(fn)
+
+
+def key_options(fn):
+    options = [
+        click.option("--profile", metavar="NAME", help="Profile to use or create (the key's name on the dashboard)."),
+        click.option("--base-url", metavar="URL", help="Base URL from the dashboard (a pasted /v1 is fine)."),
+        click.option("--key-stdin", is_flag=True, help="Read the key from one line of standard input."),
+        click.option("--key-env", metavar="VAR", help="Read the key from environment variable VAR."),
+        click.option("--secret-store", type=click.Choice(["auto", "keyring", "file"]),
+                     help="Where a new key is kept (default: KEYCONF_SECRET_STORE or auto)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def write_options(fn):
+    options = [
+        click.option("--dry-run", is_flag=True, help="Show the diff (keys masked); write nothing."),
+        click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="keyconf")
+def cli():
+    """Point your AI tools at a relay key and Base URL, correctly and reversibly, then prove it works.
+
+    \b
+      keyconf use claude-code        ask for Base URL and key, write, verify
+      keyconf use codex cursor       reuse the stored profile
+      keyconf status                 what each client is set to
+      keyconf undo                   put the last change back
+    """
+
+
+@cli.command()
+@click.argument("clients", nargs=-1, metavar="CLIENT...")
+@click.option("--all", "use_all", is_flag=True, help="Every supported client.")
+@key_options
+@click.option("--model", metavar="MODEL", help="Default model to set in the client.")
+@click.option("--via", type=click.Choice(["config", "env"]), default="config", show_default=True,
+              help="Client config file, or environment variables (claude-code, codex).")
+@click.option("--no-plaintext", is_flag=True,
+              help="Keep the key out of client files: the client asks keyconf for it at run time.")
+@click.option("--anthropic-auth", type=click.Choice(["token", "api-key"]), default="token", show_default=True,
+              help="claude-code: send the key as ANTHROPIC_AUTH_TOKEN (Bearer) or ANTHROPIC_API_KEY (x-api-key).")
+@click.option("--shell", "shells", multiple=True,
+              type=click.Choice(["bash", "zsh", "fish", "powershell"]), help="Shells to write (shell, --via env).")
+@click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
+@click.option("--no-verify", is_flag=True, help="Do not check the key against the relay afterwards.")
+@click.option("--deep", is_flag=True, help="Verify with one minimal real request in the client's protocol.")
+@write_options
+@json_option
+@run("use")
+def use(out, clients, use_all, profile, base_url, key_stdin, key_env, secret_store, model, via, no_plaintext,
+        anthropic_auth, shells, protocol, no_verify, deep, dry_run, yes):
+    """Write a profile into each CLIENT, then verify it.
+
+    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, shell.
+    The key is read from --key-stdin, --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
+    """
+    from keyconf.adapters.base import UseOptions
+    from keyconf.commands import clients as commands
+    from keyconf.commands.common import KeySource
+
+    src = KeySource(profile, base_url, key_stdin, key_env, model, secret_store)
+    opts = UseOptions(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,
+                      shells=tuple(shells), protocol=protocol)
+    flags = commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep)
+    return commands.use(list(clients), use_all, src, opts, flags, out)
+
+
+@cli.command()
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@json_option
+@run("status")
+def status(out, clients):
+    """Per client: installed?, configured?, profile, Base URL, masked key, where, conflicts."""
+    from keyconf.commands import inspect
+
+    return inspect.status(list(clients), out)
+
+
+@cli.command()
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.option("--all", "use_all", is_flag=True, help="Every supported client.")
+@click.option("--deep", is_flag=True, help="Also send one minimal real request in each client's protocol.")
+@json_option
+@run("verify")
+def verify(out, clients, use_all, deep):
+    """Check the Base URL and key each client is set to use (default: every configured client)."""
+    from keyconf.commands import inspect
+
+    return inspect.verify(list(clients), use_all, deep, out)
+
+
+@cli.command()
+@json_option
+@run("doctor")
+def doctor(out):
+    """Find what breaks configs: conflicting variables, onboarding, running apps, relay, keyring."""
+    from keyconf.commands import inspect
+
+    return inspect.doctor(out)
+
+
+@cli.command()
+@click.argument("change_id", required=False, metavar="[ID]")
+@click.option("--list", "list_", is_flag=True, help="List journaled changes.")
+@click.option("--force", is_flag=True, help="Restore even if a file changed after the change.")
+@write_options
+@json_option
+@run("undo")
+def undo(out, change_id, list_, force, dry_run, yes):
+    """Restore the files of the last (or given) change exactly as they were."""
+    from keyconf.commands import history
+
+    if list_:
+        return history.undo_list(out)
+    return history.undo(change_id, force, dry_run, out)
+
+
+@cli.command()
+@click.argument("clients", nargs=-1, metavar="CLIENT...")
+@click.option("--all", "use_all", is_flag=True, help="Every client keyconf configured.")
+@write_options
+@json_option
+@run("remove")
+def remove(out, clients, use_all, dry_run, yes):
+    """Take keyconf's settings out of each CLIENT; every other byte stays as it is."""
+    from keyconf.commands import clients as commands
+
+    return commands.remove(list(clients), use_all, commands.RunFlags(dry_run=dry_run, yes=yes), out)
+
+
+@cli.command()
+@click.argument("profile", required=False)
+@run("secret")
+def secret(out, profile):
+    """Print the raw key of PROFILE (for apiKeyHelper / Codex's auth command). The only command that does."""
+    from keyconf.commands import profiles
+
+    return profiles.secret(profile, out)
+
+
+@cli.group()
+def profile():
+    """Manage profiles: list, show, rm, rotate."""
+
+
+@profile.command("list")
+@json_option
+@run("profile list")
+def profile_list(out):
+    """List profiles and the clients that use them."""
+    from keyconf.commands import profiles
+
+    return profiles.list_(out)
+
+
+@profile.command("show")
+@click.argument("name", required=False)
+@json_option
+@run("profile show")
+def profile_show(out, name):
+    """Show a profile (the key masked)."""
+    from keyconf.commands import profiles
+
+    return profiles.show(name, out)
+
+
+@profile.command("rm")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Remove even if clients still use it.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@run("profile rm")
+def profile_rm(out, name, force, yes):
+    """Remove a profile and its stored key."""
+    from keyconf.commands import profiles
+
+    return profiles.remove(name, force, out)
+
+
+@profile.command("rotate")
+@click.argument("name", required=False)
+@click.option("--key-stdin", is_flag=True, help="Read the new key from one line of standard input.")
+@click.option("--key-env", metavar="VAR", help="Read the new key from environment variable VAR.")
+@click.option("--no-verify", is_flag=True, help="Do not check the new key against the relay.")
+@write_options
+@json_option
+@run("profile rotate")
+def profile_rotate(out, name, key_stdin, key_env, no_verify, dry_run, yes):
+    """Replace a profile's key everywhere it is used."""
+    from keyconf.commands import clients as commands
+
+    return commands.rotate(name, key_stdin, key_env,
+                           commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes), out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = cli.main(args=argv, prog_name="keyconf", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("\ninterrupted", err=True)
+        code = 130
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted", err=True)
+        code = 130
+    except click.ClickException as exc:
+        if _json_requested(argv):
+            import json
+
+            print(json.dumps({"keyconf": 1, "command": (argv or ["?"])[0], "ok": False,
+                              "exit_code": exc.exit_code, "results": [],
+                              "errors": [{"code": exc.exit_code, "message": exc.format_message(),
+                                          "client": None}]}, indent=2))
+        else:
+            exc.show()
+        code = exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback with a key in it
+        import os
+
+        from keyconf.masking import redact
+
+        if os.environ.get("KEYCONF_DEBUG"):
+            raise
+        click.echo(redact(f"error: unexpected {type(exc).__name__}: {exc}"), err=True)
+        click.echo("  (set KEYCONF_DEBUG=1 for the traceback)", err=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

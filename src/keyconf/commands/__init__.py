@@ -1,0 +1,1 @@
+"""Command bodies, one module per family; cli.py imports them only when the command runs."""

@@ -1,0 +1,141 @@
+"""`status`, `verify` and `doctor`: read-only looks at what each client is set to use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import asdict
+
+from keyconf import adapters
+from keyconf.adapters.base import Context
+from keyconf.commands.common import check_cached, final_code, masked, verify_report
+from keyconf.errors import Exit, KeyconfError
+from keyconf.output import Reporter
+from keyconf.paths import Paths
+from keyconf.state import State
+
+
+def _context() -> Context:
+    paths = Paths.from_environ()
+    return Context(paths, State.load(paths))
+
+
+def _pick(ctx: Context, names, use_all: bool, default_bound: bool) -> list:
+    if names or use_all:
+        return adapters.resolve(names, use_all)
+    if default_bound and ctx.state.bindings:
+        return adapters.resolve([c for c in adapters.CLIENT_IDS if c in ctx.state.bindings])
+    return adapters.resolve(adapters.CLIENT_IDS)
+
+
+def status(names, out: Reporter) -> int:
+    ctx = _context()
+    for adapter in _pick(ctx, names, False, default_bound=False):
+        st = adapter.status(ctx)
+        out.result(asdict(st))
+        state = "configured" if st.configured else ("installed, not configured" if st.installed
+                                                    else "not installed")
+        out.say(f"{adapter.id}: {state}", style="green" if st.configured else None)
+        if st.configured:
+            detail = [f"profile {st.profile or '(set outside keyconf)'}"]
+            if st.via:
+                detail.append(f"via {st.via}")
+            out.say(f"  {', '.join(detail)}")
+            out.say(f"  base URL {st.base_url}   key {st.key or '(none)'}")
+        if st.where:
+            out.say(f"  in {', '.join(st.where)}")
+        for note in st.notes:
+            out.say(f"  note: {note}")
+        for conflict in st.conflicts:
+            out.say(f"  conflict: {conflict}", style="yellow")
+    return 0
+
+
+def verify(names, use_all: bool, deep: bool, out: Reporter) -> int:
+    ctx = _context()
+    codes, successes, cache = [], 0, {}
+    for adapter in _pick(ctx, names, use_all, default_bound=True):
+        try:
+            target = adapter.target(ctx)
+        except KeyconfError as exc:
+            out.error(exc, adapter.id)
+            codes.append(int(exc.code))
+            continue
+        if target is None:
+            if names:
+                exc = KeyconfError(f"{adapter.id} is not configured", hint=f"run `keyconf use {adapter.id}`",
+                                   code=Exit.USAGE)
+                out.error(exc, adapter.id)
+                codes.append(int(exc.code))
+            continue
+        finding = check_cached(cache, target, deep)
+        out.result({"client": adapter.id, "status": "ok" if finding.ok else "failed", "base_url": target.root,
+                    "key": masked(target.key), "verify": finding.to_json()})
+        out.say(f"{adapter.id}: {target.root} {masked(target.key)}")
+        verify_report(out, adapter.id, finding)
+        codes.append(finding.code)
+        successes += finding.ok
+    if not codes:
+        out.say("no configured client to verify; run `keyconf use CLIENT` first")
+    return final_code(codes, successes)
+
+
+_APPS = {"claude-code": ("claude",), "cursor": ("Cursor", "cursor"), "cherry-studio": ("Cherry Studio", "cherry")}
+
+
+def _running(names: tuple[str, ...]) -> bool:
+    if os.name == "nt" or not shutil.which("pgrep"):
+        return False
+    for name in names:
+        if subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0:
+            return True
+    return False
+
+
+def doctor(out: Reporter) -> int:
+    ctx = _context()
+    problems = 0
+
+    def finding(kind: str, text: str, client: str | None = None) -> None:
+        nonlocal problems
+        problems += kind == "problem"
+        out.result({"client": client, "status": kind, "message": text})
+        out.say(f"{kind}: {(client + ': ') if client else ''}{text}",
+                style={"problem": "red", "warning": "yellow"}.get(kind))
+
+    for adapter in adapters.resolve(adapters.CLIENT_IDS):
+        st = adapter.status(ctx)
+        for conflict in st.conflicts:
+            finding("problem", conflict, adapter.id)
+        if st.configured and adapter.id in _APPS and _running(_APPS[adapter.id]):
+            finding("warning", f"{adapter.title} is running; restart it to pick up the new settings", adapter.id)
+        for hint in getattr(adapter, "doctor", lambda c: [])(ctx):
+            finding(*hint, adapter.id)
+    from keyconf import secretstore
+
+    ok, why = secretstore.KeyringBackend().available()
+    finding("ok" if ok else "warning", f"system keyring: {why}" if ok else
+            f"no usable system keyring ({why}); keys go to a 0600 file")
+    proxy = {k: v for k, v in os.environ.items() if k.lower() in ("https_proxy", "http_proxy", "all_proxy")}
+    if proxy:
+        finding("info", "proxy settings in effect: " + ", ".join(sorted(proxy)) +
+                (f"; NO_PROXY={os.environ.get('NO_PROXY') or os.environ.get('no_proxy')}"
+                 if os.environ.get("NO_PROXY") or os.environ.get("no_proxy") else "; NO_PROXY is not set"))
+    cache: dict = {}
+    for adapter in adapters.resolve([c for c in adapters.CLIENT_IDS if c in ctx.state.bindings]):
+        try:
+            target = adapter.target(ctx)
+        except KeyconfError as exc:
+            finding("problem", exc.message, adapter.id)
+            continue
+        if target is None:
+            continue
+        result = check_cached(cache, target)
+        if result.ok:
+            finding("ok", f"relay {target.root} accepts the key ({result.reason})", adapter.id)
+        else:
+            finding("problem", f"{result.reason}. {result.hint}", adapter.id)
+    if not problems:
+        out.say("no problems found")
+    return 0 if not problems else Exit.PARTIAL

@@ -1,0 +1,77 @@
+"""What a plan is made of. Adapters only *describe* edits; the transaction engine carries them out.
+
+An edit knows its old and new content, how to read what is there now, how to put content back, and how
+to show itself as a diff. `FileEdit` covers every text file; other kinds (SQLite rows) follow the same shape.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keyconf import fsutil
+
+
+@dataclass
+class FileEdit:
+    path: Path
+    before: bytes | None  # None: the file does not exist
+    after: bytes | None  # None: delete the file
+    private: bool = False  # holds a key: written 0600
+    internal: bool = False  # keyconf's own bookkeeping, journaled but not shown as a diff
+    client: str | None = None
+    mode_before: int | None = field(default=None)
+
+    kind = "file"
+
+    @property
+    def changes(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def target(self) -> str:
+        return str(self.path)
+
+    def read_current(self) -> bytes | None:
+        return fsutil.read_bytes(self.path)
+
+    def put(self, content: bytes | None, *, restoring: bool = False) -> None:
+        if restoring:
+            # Undo and rollback give the old bytes back with their old mode.
+            fsutil.atomic_write(self.path, content, mode=self.mode_before)
+        else:
+            fsutil.atomic_write(self.path, content, private=self.private)
+
+    def snapshot_mode(self) -> None:
+        self.mode_before = fsutil.current_mode(fsutil.real_path(self.path))
+
+    def diff(self, display) -> str:
+        return text_diff(display(self.path), self.before, self.after)
+
+    # journal ----------------------------------------------------------------------------------
+    def record(self) -> dict:
+        return {"kind": self.kind, "path": str(self.path), "private": self.private, "internal": self.internal,
+                "client": self.client, "mode_before": self.mode_before, "after_sha": digest(self.after)}
+
+    @classmethod
+    def from_record(cls, rec: dict, before: bytes | None) -> "FileEdit":
+        return cls(Path(rec["path"]), before, None, rec.get("private", False), rec.get("internal", False),
+                   rec.get("client"), rec.get("mode_before"))
+
+
+def digest(content: bytes | None) -> str | None:
+    return None if content is None else hashlib.sha256(content).hexdigest()
+
+
+def text_diff(name: str, before: bytes | None, after: bytes | None) -> str:
+    old = [] if before is None else before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = [] if after is None else after.decode("utf-8", "replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(
+        old, new,
+        fromfile="/dev/null" if before is None else f"a/{name}",
+        tofile="/dev/null" if after is None else f"b/{name}",
+        n=2,
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

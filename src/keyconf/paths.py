@@ -1,0 +1,123 @@
+"""Every location keyconf reads or writes, derived once from the environment and the platform.
+
+Built from a plain mapping and a platform name so tests can pretend to be any OS inside a temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+def _platform_name(platform: str) -> str:
+    if platform.startswith("win"):
+        return "windows"
+    if platform == "darwin":
+        return "macos"
+    return "linux"
+
+
+@dataclass(frozen=True)
+class Paths:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    platform: str = field(default_factory=lambda: _platform_name(sys.platform))
+
+    @classmethod
+    def from_environ(cls) -> "Paths":
+        return cls(dict(os.environ), _platform_name(sys.platform))
+
+    def _var(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    @property
+    def home(self) -> Path:
+        home = self._var("HOME") or (self._var("USERPROFILE") if self.platform == "windows" else None)
+        return Path(home) if home else Path.home()
+
+    # keyconf's own folder -------------------------------------------------------------------
+    @property
+    def keyconf_home(self) -> Path:
+        explicit = self._var("KEYCONF_HOME")
+        if explicit:
+            return Path(explicit)
+        if self.platform == "linux":
+            return Path(self._var("XDG_CONFIG_HOME") or self.home / ".config") / "keyconf"
+        if self.platform == "macos":
+            return self.home / "Library" / "Application Support" / "keyconf"
+        return Path(self._var("APPDATA") or self.home / "AppData" / "Roaming") / "keyconf"
+
+    @property
+    def profiles_file(self) -> Path:
+        return self.keyconf_home / "profiles.toml"
+
+    @property
+    def state_file(self) -> Path:
+        return self.keyconf_home / "state.json"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.keyconf_home / "secrets.json"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.keyconf_home / "journal"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.keyconf_home / "lock"
+
+    # Claude Code ------------------------------------------------------------------------------
+    @property
+    def claude_dir(self) -> Path:
+        explicit = self._var("CLAUDE_CONFIG_DIR")
+        return Path(explicit) if explicit else self.home / ".claude"
+
+    @property
+    def claude_settings(self) -> Path:
+        return self.claude_dir / "settings.json"
+
+    @property
+    def claude_state(self) -> Path:
+        # With CLAUDE_CONFIG_DIR set, Claude Code keeps its global state inside that folder.
+        explicit = self._var("CLAUDE_CONFIG_DIR")
+        return Path(explicit) / ".claude.json" if explicit else self.home / ".claude.json"
+
+    # Codex CLI --------------------------------------------------------------------------------
+    @property
+    def codex_home(self) -> Path:
+        explicit = self._var("CODEX_HOME")
+        return Path(explicit) if explicit else self.home / ".codex"
+
+    # Cursor -----------------------------------------------------------------------------------
+    @property
+    def cursor_user_dir(self) -> Path:
+        if self.platform == "macos":
+            return self.home / "Library" / "Application Support" / "Cursor" / "User"
+        if self.platform == "windows":
+            return Path(self._var("APPDATA") or self.home / "AppData" / "Roaming") / "Cursor" / "User"
+        return Path(self._var("XDG_CONFIG_HOME") or self.home / ".config") / "Cursor" / "User"
+
+    @property
+    def cursor_db(self) -> Path:
+        return self.cursor_user_dir / "globalStorage" / "state.vscdb"
+
+    # Shells -----------------------------------------------------------------------------------
+    @property
+    def xdg_config_home(self) -> Path:
+        return Path(self._var("XDG_CONFIG_HOME") or self.home / ".config")
+
+    @property
+    def xdg_data_home(self) -> Path:
+        return Path(self._var("XDG_DATA_HOME") or self.home / ".local" / "share")
+
+    def display(self, path: Path | str) -> str:
+        """A path as users think of it: `~/.claude/settings.json`."""
+        text = str(path)
+        home = str(self.home)
+        if home and home != "/" and (text == home or text.startswith(home + os.sep)):
+            return "~" + text[len(home):]
+        return text

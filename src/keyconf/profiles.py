@@ -1,0 +1,94 @@
+"""Profiles: a name, a Base URL root and default models. Keys live in the secret store, never here.
+
+`profiles.toml` is read with stdlib `tomllib` and written by a tiny emitter, so `status` never pays
+for tomlkit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+
+from keyconf import fsutil
+from keyconf.errors import KeyconfError, UnsafeEdit, UsageError
+from keyconf.paths import Paths
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass
+class Profile:
+    name: str
+    base_url: str
+    secret_store: str = "file"  # where its key was put: keyring | file
+    model: str = ""
+    created: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name or ""):
+        raise UsageError(
+            f"invalid profile name {name!r}",
+            hint="use letters, digits, '.', '_' or '-', like the key's name on the dashboard (claude-code-mac)",
+        )
+    return name
+
+
+class Profiles:
+    def __init__(self, paths: Paths):
+        self.paths = paths
+        self.default: str | None = None
+        self.items: dict[str, Profile] = {}
+        raw = fsutil.read_bytes(paths.profiles_file)
+        if raw:
+            try:
+                data = tomllib.loads(raw.decode("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise UnsafeEdit(f"{paths.profiles_file} is not valid TOML: {exc}") from None
+            self.default = data.get("default")
+            for name, body in data.get("profiles", {}).items():
+                known = {k: v for k, v in body.items() if k in Profile.__dataclass_fields__ and k != "extra"}
+                self.items[name] = Profile(name=name, **{k: v for k, v in known.items() if k != "name"})
+
+    def get(self, name: str | None) -> Profile:
+        chosen = name or self.default
+        if not chosen:
+            raise KeyconfError("no profile yet", hint="run `keyconf use CLIENT` with --base-url and a key first",
+                               code=2)
+        if chosen not in self.items:
+            raise KeyconfError(f"no profile named {chosen!r}",
+                               hint="see `keyconf profile list`", code=2)
+        return self.items[chosen]
+
+    def put(self, profile: Profile, *, make_default: bool = False) -> None:
+        self.items[profile.name] = profile
+        if make_default or not self.default or self.default not in self.items:
+            self.default = profile.name
+        self.save()
+
+    def remove(self, name: str) -> None:
+        self.items.pop(name, None)
+        if self.default == name:
+            self.default = next(iter(self.items), None)
+        self.save()
+
+    def save(self) -> None:
+        lines = ["# keyconf profiles. Keys are not here: they are in the secret store.\n"]
+        if self.default:
+            lines.append(f"default = {_q(self.default)}\n")
+        for profile in self.items.values():
+            lines.append(f"\n[profiles.{_q(profile.name)}]\n")
+            for key, value in asdict(profile).items():
+                if key in ("name", "extra") or value in ("", None):
+                    continue
+                lines.append(f"{key} = {_q(value)}\n")
+        fsutil.ensure_private_dir(self.paths.keyconf_home)
+        fsutil.atomic_write(self.paths.profiles_file, "".join(lines).encode("utf-8"), private=True)
+
+
+def _q(value: str) -> str:
+    # A JSON string is a valid TOML basic string for everything json.dumps emits.
+    return json.dumps(str(value), ensure_ascii=False)

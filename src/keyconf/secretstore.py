@@ -1,0 +1,172 @@
+"""Where keys live: the system keyring, else a 0600 file (with a warning). keyring is imported lazily.
+
+Following poetry's wrapper: `fail`/`null` backends and an empty chainer mean "no keyring"; a write is read
+back (some backends drop writes silently); every call has a timeout so a locked keyring cannot hang us.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+from keyconf import fsutil
+from keyconf.errors import SecretStoreError, UsageError
+from keyconf.paths import Paths
+
+SERVICE = "keyconf"
+TIMEOUT_SECONDS = float(os.environ.get("KEYCONF_KEYRING_TIMEOUT", "15"))
+CHOICES = ("auto", "keyring", "file")
+
+
+def _with_timeout(fn, *args):
+    """Run a keyring call in a daemon thread; a backend waiting for an unlock dialog must not hang keyconf."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(TIMEOUT_SECONDS)
+    if thread.is_alive():
+        raise SecretStoreError(f"the system keyring did not answer within {TIMEOUT_SECONDS:.0f} s (locked?)",
+                               hint="unlock it, or use --secret-store file")
+    if "error" in box:
+        exc = box["error"]
+        raise SecretStoreError(f"the system keyring failed: {type(exc).__name__}: {exc}",
+                               hint="unlock it, or use --secret-store file") from exc
+    return box.get("value")
+
+
+class KeyringBackend:
+    name = "keyring"
+
+    def __init__(self):
+        self._module = None
+
+    def _keyring(self):
+        if self._module is None:
+            try:
+                import keyring
+            except ImportError as exc:
+                raise SecretStoreError("the keyring package is not installed") from exc
+            self._module = keyring
+        return self._module
+
+    def describe(self) -> str:
+        return type(self._keyring().get_keyring()).__module__.replace("keyring.backends.", "")
+
+    def available(self) -> tuple[bool, str]:
+        """Is there a usable system keyring? Probes by reading, as poetry does."""
+        try:
+            keyring = self._keyring()
+            backend = keyring.get_keyring()
+        except Exception as exc:  # noqa: BLE001
+            return False, f"keyring could not load: {exc}"
+        kind = type(backend).__module__ + "." + type(backend).__name__
+        if kind.startswith(("keyring.backends.fail", "keyring.backends.null")):
+            return False, "no system keyring backend is available"
+        if kind.startswith("keyring.backends.chainer") and not getattr(backend, "backends", None):
+            return False, "no system keyring backend is available"
+        try:
+            _with_timeout(backend.get_password, SERVICE, "__probe__")
+        except SecretStoreError as exc:
+            return False, exc.message
+        return True, self.describe()
+
+    def get(self, profile: str) -> str | None:
+        return _with_timeout(self._keyring().get_password, SERVICE, profile)
+
+    def set(self, profile: str, key: str) -> None:
+        _with_timeout(self._keyring().set_password, SERVICE, profile, key)
+        if self.get(profile) != key:
+            raise SecretStoreError("the system keyring accepted the key but does not give it back",
+                                   hint="use --secret-store file")
+
+    def delete(self, profile: str) -> None:
+        try:
+            _with_timeout(self._keyring().delete_password, SERVICE, profile)
+        except SecretStoreError as exc:
+            if "PasswordDeleteError" not in exc.message:
+                raise
+
+
+class FileBackend:
+    """secrets.json in KEYCONF_HOME, 0600, in a 0700 folder."""
+
+    name = "file"
+
+    def __init__(self, paths: Paths):
+        self.paths = paths
+
+    def _load(self) -> dict:
+        raw = fsutil.read_bytes(self.paths.secrets_file)
+        if not raw:
+            return {}
+        try:
+            return dict(json.loads(raw))
+        except ValueError:
+            raise SecretStoreError(f"{self.paths.secrets_file} is damaged (not JSON)") from None
+
+    def _save(self, data: dict) -> None:
+        fsutil.ensure_private_dir(self.paths.keyconf_home)
+        fsutil.atomic_write(self.paths.secrets_file, json.dumps(data, indent=1).encode(), private=True)
+
+    def available(self) -> tuple[bool, str]:
+        return True, str(self.paths.secrets_file)
+
+    def get(self, profile: str) -> str | None:
+        return self._load().get(profile)
+
+    def set(self, profile: str, key: str) -> None:
+        data = self._load()
+        data[profile] = key
+        self._save(data)
+
+    def delete(self, profile: str) -> None:
+        data = self._load()
+        if data.pop(profile, None) is not None:
+            self._save(data)
+
+
+def choice(explicit: str | None) -> str:
+    value = (explicit or os.environ.get("KEYCONF_SECRET_STORE") or "auto").strip().lower()
+    if value not in CHOICES:
+        raise UsageError(f"unknown secret store {value!r}; choose one of {', '.join(CHOICES)}")
+    return value
+
+
+def backend(paths: Paths, name: str):
+    return KeyringBackend() if name == "keyring" else FileBackend(paths)
+
+
+def open_for_writing(paths: Paths, explicit: str | None) -> tuple[object, str | None]:
+    """The backend a new key goes to, and a warning to show (for the file fallback under `auto`)."""
+    wanted = choice(explicit)
+    if wanted == "file":
+        return FileBackend(paths), None
+    keyring_backend = KeyringBackend()
+    ok, why = keyring_backend.available()
+    if ok:
+        return keyring_backend, None
+    if wanted == "keyring":
+        raise SecretStoreError(f"the system keyring is not available: {why}",
+                               hint="start/unlock your keyring, or use --secret-store file")
+    return FileBackend(paths), (f"no system keyring ({why}); the key is stored in "
+                                f"{paths.display(paths.secrets_file)} (0600)")
+
+
+def read_key(paths: Paths, profile) -> str:
+    """The key of a profile, from wherever it was stored."""
+    key = backend(paths, profile.secret_store).get(profile.name)
+    if not key:
+        raise SecretStoreError(f"no key for profile {profile.name!r} in the {profile.secret_store} store",
+                               hint=f"store it again: keyconf profile rotate {profile.name} --key-stdin")
+    from keyconf.masking import remember
+
+    remember(key)
+    return key

@@ -1,0 +1,208 @@
+"""A loopback New API-style relay for tests: real HTTP on 127.0.0.1, recording every request.
+
+Serves GET /v1/models, POST /v1/messages (Anthropic, streaming or not), POST /v1/responses (streamed
+Responses events), POST /v1/chat/completions, GET /api/status and GET /api/usage/token/, with the relay's
+real error envelopes. `relay.fail(status, message)` or `relay.html = True` make it misbehave.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+
+
+@dataclass
+class Relay:
+    keys: set = field(default_factory=set)
+    models: list = field(default_factory=lambda: ["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini"])
+    requests: list = field(default_factory=list)
+    failure: tuple | None = None  # (status, message, code)
+    html: bool = False
+    usage: dict | None = None
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def fail(self, status: int, message: str, code: str = "") -> None:
+        self.failure = (status, message, code)
+
+    def seen(self, path_prefix: str) -> list[Seen]:
+        return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def _sse(handler, events: list[tuple[str, dict]]) -> None:
+    handler.send_response(200)
+    handler.send_header("content-type", "text/event-stream")
+    handler.send_header("cache-control", "no-cache")
+    handler.end_headers()
+    for name, data in events:
+        handler.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        handler.wfile.flush()
+    handler.close_connection = True
+
+
+def _anthropic_events(model: str) -> list:
+    usage = {"input_tokens": 3, "output_tokens": 1}
+    return [
+        ("message_start", {"type": "message_start", "message": {
+            "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": None, "stop_sequence": None, "usage": usage}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "text_delta", "text": "pong"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                           "usage": {"output_tokens": 1}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def _responses_events(model: str) -> list:
+    created = int(time.time())
+    message = {"type": "message", "id": "msg_fake", "status": "completed", "role": "assistant",
+               "content": [{"type": "output_text", "text": "pong", "annotations": []}]}
+    base = {"id": "resp_fake", "object": "response", "created_at": created, "model": model, "output": []}
+    usage = {"input_tokens": 3, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 1,
+             "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 4}
+    return [
+        ("response.created", {"type": "response.created", "sequence_number": 0,
+                              "response": {**base, "status": "in_progress"}}),
+        ("response.output_item.added", {"type": "response.output_item.added", "sequence_number": 1,
+                                        "output_index": 0, "item": {**message, "status": "in_progress",
+                                                                    "content": []}}),
+        ("response.output_text.delta", {"type": "response.output_text.delta", "sequence_number": 2,
+                                        "item_id": "msg_fake", "output_index": 0, "content_index": 0,
+                                        "delta": "pong"}),
+        ("response.output_item.done", {"type": "response.output_item.done", "sequence_number": 3,
+                                       "output_index": 0, "item": message}),
+        ("response.completed", {"type": "response.completed", "sequence_number": 4,
+                                "response": {**base, "status": "completed", "output": [message],
+                                             "usage": usage}}),
+    ]
+
+
+def _make_handler(relay: Relay):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("content-length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _json(self, status: int, data) -> None:
+            payload = json.dumps(data, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _error(self, status: int, message: str, code: str = "") -> None:
+            self._json(status, {"error": {"message": message, "type": "new_api_error", "code": code or None}})
+
+        def _key(self) -> str | None:
+            auth = self.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                return auth[7:].strip()
+            return self.headers.get("x-api-key")
+
+        def _handle(self, method: str) -> None:
+            body = self._body() if method == "POST" else b""
+            relay.requests.append(Seen(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            path = self.path.split("?")[0]
+            if relay.html:
+                page = b"<!doctype html><html><body>dashboard</body></html>"
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.send_header("content-length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
+            if path == "/api/status":
+                return self._json(200, {"success": True, "data": {"system_name": "New API (fake)"}})
+            if path == "/api/usage/token/" or path == "/api/usage/token":
+                if relay.usage is None:
+                    return self._error(404, "not found")
+                return self._json(200, {"code": True, "data": relay.usage})
+            if not path.startswith("/v1/"):
+                return self._error(404, "Invalid URL (" + method + " " + path + ")")
+            if relay.failure:
+                return self._error(*relay.failure)
+            if self._key() not in relay.keys:
+                return self._error(401, "无效的令牌 (request id: fake)")
+            data = json.loads(body or b"{}") if method == "POST" else {}
+            model = data.get("model") or relay.models[0]
+            if path == "/v1/models":
+                return self._json(200, {"object": "list", "data": [
+                    {"id": m, "object": "model", "owned_by": "fake"} for m in relay.models]})
+            if method == "POST" and model not in relay.models:
+                return self._error(503, f"当前分组 default 下对于模型 {model} 无可用渠道", "model_not_found")
+            if path == "/v1/messages":
+                if data.get("stream"):
+                    return _sse(self, _anthropic_events(model))
+                return self._json(200, {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                                        "content": [{"type": "text", "text": "pong"}], "stop_reason": "end_turn",
+                                        "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}})
+            if path == "/v1/messages/count_tokens":
+                return self._json(200, {"input_tokens": 3})
+            if path == "/v1/responses":
+                if data.get("stream", False) is not False:
+                    return _sse(self, _responses_events(model))
+                events = _responses_events(model)
+                return self._json(200, events[-1][1]["response"])
+            if path == "/v1/chat/completions":
+                return self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "model": model,
+                                        "choices": [{"index": 0, "finish_reason": "stop",
+                                                     "message": {"role": "assistant", "content": "pong"}}],
+                                        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})
+            return self._error(404, "Invalid URL (" + method + " " + path + ")")
+
+        def do_GET(self):
+            self._handle("GET")
+
+        def do_POST(self):
+            self._handle("POST")
+
+        def do_HEAD(self):
+            self._handle("GET")
+
+    return Handler
+
+
+def start(keys=()) -> Relay:
+    relay = Relay(keys=set(keys))
+    relay.server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(relay))
+    relay.server.daemon_threads = True
+    threading.Thread(target=relay.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return relay
+
+
+if __name__ == "__main__":  # a relay to try keyconf by hand: python tests/fakerelay.py sk-test...
+    import sys
+
+    r = start(sys.argv[1:] or ["sk-test-key-123456"])
+    print(r.url, flush=True)
+    threading.Event().wait()
