@@ -1,0 +1,97 @@
+"""The transaction engine: re-check, journal, atomic writes, rollback, lock, undo."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from keyconf import engine
+from keyconf.edits import FileEdit
+from keyconf.errors import UnsafeEdit
+from keyconf.paths import Paths
+
+
+@pytest.fixture
+def paths(home):
+    return Paths.from_environ()
+
+
+def test_apply_journals_and_writes_atomically(paths, home):
+    a, b = home / "a.txt", home / "sub" / "b.txt"
+    a.write_bytes(b"old a")
+    os.chmod(a, 0o640)
+    entry = engine.apply(paths, [FileEdit(a, b"old a", b"new a"), FileEdit(b, None, b"key", private=True)],
+                         command="test")
+    assert a.read_bytes() == b"new a" and stat.S_IMODE(a.stat().st_mode) == 0o640
+    assert stat.S_IMODE(b.stat().st_mode) == 0o600
+    assert entry.status == "done"
+    for item in entry.folder.iterdir():
+        assert stat.S_IMODE(item.stat().st_mode) == 0o600
+    assert stat.S_IMODE(entry.folder.stat().st_mode) == 0o700
+    assert not [p for p in home.rglob("*.keyconf-tmp")]
+    edits = engine.plan_undo(entry, force=False)
+    engine.restore(paths, entry, edits)
+    assert a.read_bytes() == b"old a" and not b.exists()
+    assert stat.S_IMODE(a.stat().st_mode) == 0o640
+
+
+def test_changed_under_us_writes_nothing(paths, home):
+    a, b = home / "a", home / "b"
+    a.write_bytes(b"1")
+    b.write_bytes(b"2")
+    edits = [FileEdit(a, b"1", b"one"), FileEdit(b, b"two-planned", b"zwei")]
+    with pytest.raises(UnsafeEdit, match="changed while keyconf"):
+        engine.apply(paths, edits, command="test")
+    assert a.read_bytes() == b"1" and b.read_bytes() == b"2"
+    assert not paths.journal_dir.exists()
+
+
+def test_failed_write_rolls_back_earlier_files(paths, home):
+    a = home / "a"
+    a.write_bytes(b"1")
+    blocker = home / "dir-in-the-way"
+    blocker.mkdir()
+    (blocker / "x").write_text("x")
+    # the second edit targets a folder: its rename fails after the first file was written
+    edits = [FileEdit(a, b"1", b"one"), FileEdit(blocker, None, b"oops")]
+    with pytest.raises(UnsafeEdit):
+        engine.apply(paths, edits, command="test")
+    assert a.read_bytes() == b"1"
+
+
+def test_no_change_no_journal(paths, home):
+    a = home / "a"
+    a.write_bytes(b"same")
+    assert engine.apply(paths, [FileEdit(a, b"same", b"same")], command="test") is None
+    assert not paths.journal_dir.exists()
+
+
+def test_lock_keeps_a_second_run_out(paths, monkeypatch):
+    monkeypatch.setattr(engine, "LOCK_WAIT_SECONDS", 0.3)
+    inside = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        import fcntl
+
+        paths.keyconf_home.mkdir(parents=True, exist_ok=True)
+        with open(paths.lock_file, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    inside.wait(5)
+    try:
+        with pytest.raises(UnsafeEdit, match="another keyconf"):
+            with engine.locked(paths):
+                pass
+    finally:
+        release.set()
+        thread.join()
+    with engine.locked(paths):
+        pass
