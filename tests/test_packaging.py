@@ -44,6 +44,6 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(wheel, tmp_path, relay, home):
     settings = json.loads((home / ".claude" / "settings.json").read_text())
     assert settings["env"]["ANTHROPIC_BASE_URL"] == relay.url
     templates = subprocess.run([str(bin_dir / "python"), "-c",
-                                "from keyconf import templates; print(templates.names())"],
+                                "from keyconf import texts; print(texts.names())"],
                                capture_output=True, text=True, check=True)
     assert "codex_provider.toml" in templates.stdout

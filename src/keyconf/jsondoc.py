@@ -66,6 +66,7 @@ class JsonDoc:
     def __init__(self, content: bytes | None, name: str):
         self.name = name
         self.existed = content is not None
+        self.gone = False  # set when restoring leaves nothing of a file that keyconf created
         if content is None:
             content = b""
         try:
@@ -128,7 +129,10 @@ class JsonDoc:
             return 0
         return len(_scan(self.text, span[0])[0])
 
-    def content(self) -> bytes:
+    def content(self) -> bytes | None:
+        """The document's bytes, or None when the file should be deleted again."""
+        if self.gone or (not self.existed and not self.text):
+            return None
         return (("\ufeff" if self.bom else "") + self.text).encode("utf-8")
 
     # writing ----------------------------------------------------------------------------------
@@ -301,6 +305,7 @@ def _collapse(doc: JsonDoc, owned: dict, keep: set) -> bool:
         prior = containers.pop(ckey)
         if not path:
             if prior is None:
+                doc.gone = True
                 return False
             doc.text = prior
         elif prior is None:

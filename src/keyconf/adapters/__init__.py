@@ -12,6 +12,7 @@ from keyconf.errors import UsageError
 
 _MODULES = {
     "claude-code": "keyconf.adapters.claude_code",
+    "codex": "keyconf.adapters.codex",
 }
 
 CLIENT_IDS = tuple(_MODULES)

@@ -105,8 +105,8 @@ class ClaudeCode(Adapter):
             before, doc = self._load(ctx, path)
             if not doc.existed:
                 continue
-            keep = restore_owned(doc, owned)
-            plan.edits.append(FileEdit(path, before, doc.content() if keep else None, client=self.id))
+            restore_owned(doc, owned)
+            plan.edits.append(FileEdit(path, before, doc.content(), client=self.id))
         plan.binding = None
         return plan
 
