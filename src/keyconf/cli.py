@@ -109,7 +109,7 @@ def use(out, clients, use_all, profile, base_url, key_stdin, key_env, secret_sto
     """
     from keyconf.adapters.base import UseOptions
     from keyconf.commands import clients as commands
-    from keyconf.commands.common import KeySource
+    from keyconf.commands.profile_input import KeySource
 
     src = KeySource(profile, base_url, key_stdin, key_env, model, secret_store)
     opts = UseOptions(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,

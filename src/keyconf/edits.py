@@ -6,25 +6,23 @@ to show itself as a diff. `FileEdit` covers every text file; other kinds (SQLite
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from keyconf import fsutil
 
 
-@dataclass
 class FileEdit:
-    path: Path
-    before: bytes | None  # None: the file does not exist
-    after: bytes | None  # None: delete the file
-    private: bool = False  # holds a key: written 0600
-    internal: bool = False  # keyconf's own bookkeeping, journaled but not shown as a diff
-    client: str | None = None
-    mode_before: int | None = field(default=None)
-
     kind = "file"
+
+    def __init__(self, path: Path, before: bytes | None, after: bytes | None, private: bool = False,
+                 internal: bool = False, client: str | None = None, mode_before: int | None = None):
+        self.path = Path(path)
+        self.before = before  # None: the file does not exist
+        self.after = after  # None: delete the file
+        self.private = private  # holds a key: written 0600
+        self.internal = internal  # keyconf's own bookkeeping, journaled but not shown as a diff
+        self.client = client
+        self.mode_before = mode_before
 
     @property
     def changes(self) -> bool:
@@ -62,10 +60,14 @@ class FileEdit:
 
 
 def digest(content: bytes | None) -> str | None:
+    import hashlib
+
     return None if content is None else hashlib.sha256(content).hexdigest()
 
 
 def text_diff(name: str, before: bytes | None, after: bytes | None) -> str:
+    import difflib
+
     old = [] if before is None else before.decode("utf-8", "replace").splitlines(keepends=True)
     new = [] if after is None else after.decode("utf-8", "replace").splitlines(keepends=True)
     lines = difflib.unified_diff(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-
 from keyconf.errors import UnsafeEdit
 
 JPath = tuple[str, ...]
@@ -21,13 +19,11 @@ _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
-@dataclass
 class _Member:
-    key: str
-    kstart: int
-    kend: int
-    vstart: int
-    vend: int
+    __slots__ = ("key", "kstart", "kend", "vstart", "vend")
+
+    def __init__(self, key: str, kstart: int, kend: int, vstart: int, vend: int):
+        self.key, self.kstart, self.kend, self.vstart, self.vend = key, kstart, kend, vstart, vend
 
 
 def _skip(text: str, i: int) -> int:

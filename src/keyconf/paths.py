@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -20,10 +19,10 @@ def _platform_name(platform: str) -> str:
     return "linux"
 
 
-@dataclass(frozen=True)
 class Paths:
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    platform: str = field(default_factory=lambda: _platform_name(sys.platform))
+    def __init__(self, env: Mapping[str, str] | None = None, platform: str | None = None):
+        self.env = dict(os.environ) if env is None else env
+        self.platform = platform or _platform_name(sys.platform)
 
     @classmethod
     def from_environ(cls) -> "Paths":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
 
 from keyconf import fsutil
 from keyconf.errors import KeyconfError, UnsafeEdit, UsageError
@@ -18,14 +17,18 @@ from keyconf.paths import Paths
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-@dataclass
 class Profile:
-    name: str
-    base_url: str
-    secret_store: str = "file"  # where its key was put: keyring | file
-    model: str = ""
-    created: str = ""
-    extra: dict = field(default_factory=dict)
+    FIELDS = ("base_url", "secret_store", "model", "created")
+
+    def __init__(self, name: str, base_url: str, secret_store: str = "file", model: str = "", created: str = ""):
+        self.name = name
+        self.base_url = base_url
+        self.secret_store = secret_store  # where its key was put: keyring | file
+        self.model = model
+        self.created = created
+
+    def replace(self, **changes) -> "Profile":
+        return Profile(**{**vars(self), **changes})
 
 
 def check_name(name: str) -> str:
@@ -50,8 +53,7 @@ class Profiles:
                 raise UnsafeEdit(f"{paths.profiles_file} is not valid TOML: {exc}") from None
             self.default = data.get("default")
             for name, body in data.get("profiles", {}).items():
-                known = {k: v for k, v in body.items() if k in Profile.__dataclass_fields__ and k != "extra"}
-                self.items[name] = Profile(name=name, **{k: v for k, v in known.items() if k != "name"})
+                self.items[name] = Profile(name, **{k: str(v) for k, v in body.items() if k in Profile.FIELDS})
 
     def get(self, name: str | None) -> Profile:
         chosen = name or self.default
@@ -81,10 +83,10 @@ class Profiles:
             lines.append(f"default = {_q(self.default)}\n")
         for profile in self.items.values():
             lines.append(f"\n[profiles.{_q(profile.name)}]\n")
-            for key, value in asdict(profile).items():
-                if key in ("name", "extra") or value in ("", None):
-                    continue
-                lines.append(f"{key} = {_q(value)}\n")
+            for key in Profile.FIELDS:
+                value = getattr(profile, key)
+                if value:
+                    lines.append(f"{key} = {_q(value)}\n")
         fsutil.ensure_private_dir(self.paths.keyconf_home)
         fsutil.atomic_write(self.paths.profiles_file, "".join(lines).encode("utf-8"), private=True)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
-
 from keyconf.errors import UnsafeEdit
 
 _BARE_OR_QUOTED = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\')'
@@ -18,14 +16,16 @@ _HEADER = re.compile(r"[ \t]*\[")
 _SIMPLE_VALUE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[^\s#]+')
 
 
-@dataclass
 class Statement:
-    kind: str  # "kv" | "table" | "array"
-    path: tuple[str, ...]  # the key path (kv, relative to its table) or the table's path
-    start: int  # offset of the line start
-    end: int  # offset just past the statement's last line (its newline included, if any)
-    vstart: int = 0  # kv: where the value starts
-    vend: int = 0  # kv: where a single-line value ends (before a comment)
+    __slots__ = ("kind", "path", "start", "end", "vstart", "vend")
+
+    def __init__(self, kind: str, path: tuple[str, ...], start: int, end: int, vstart: int = 0, vend: int = 0):
+        self.kind = kind  # "kv" | "table" | "array"
+        self.path = path  # the key path (kv, relative to its table) or the table's path
+        self.start = start  # offset of the line start
+        self.end = end  # offset just past the statement's last line (its newline included, if any)
+        self.vstart = vstart  # kv: where the value starts
+        self.vend = vend  # kv: where a single-line value ends (before a comment)
 
 
 def parse(text: str, name: str) -> dict:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 from keyconf.errors import UsageError
 
@@ -14,6 +12,8 @@ _API_SUFFIXES = ("/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/m
 
 def normalise_root(raw: str) -> str:
     """`https://relay.example.com/v1/` -> `https://relay.example.com`. Raises UsageError on junk."""
+    from urllib.parse import urlsplit, urlunsplit
+
     text = (raw or "").strip().strip("\"'").strip()
     if not text:
         raise UsageError("the Base URL is empty", hint="copy the Base URL shown on the relay's dashboard")
@@ -47,6 +47,8 @@ def normalise_root(raw: str) -> str:
 
 def site_root(root: str) -> str:
     """Scheme and host only: the suggestion when a dashboard page URL was pasted."""
+    from urllib.parse import urlsplit, urlunsplit
+
     parts = urlsplit(root)
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
@@ -58,6 +60,9 @@ def openai_base(root: str) -> str:
 
 def is_private(root: str) -> bool:
     """True for loopback, link-local and private-network hosts (which Cursor's servers cannot reach)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
     host = urlsplit(root).hostname or ""
     if host in ("localhost",) or host.endswith(".local") or host.endswith(".localhost"):
         return True

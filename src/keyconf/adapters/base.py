@@ -6,9 +6,7 @@ Adapters are pure planners: they read files and return a `ClientPlan`; they neve
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from keyconf.edits import FileEdit
@@ -16,20 +14,36 @@ from keyconf.paths import Paths
 from keyconf.state import State
 
 
-@dataclass
+# Plain classes rather than dataclasses: `status` imports this module, and dataclasses pulls in
+# `inspect` (~9 ms), a tenth of the budget for the whole command.
+
+
+def which(name: str, path: str | None) -> str | None:
+    """shutil.which without importing shutil (and with it bz2/lzma) on the status path."""
+    exts = os.environ.get("PATHEXT", ".EXE").split(os.pathsep) if os.name == "nt" else [""]
+    for folder in (path or "").split(os.pathsep):
+        for ext in exts:
+            candidate = os.path.join(folder, name + ext)
+            if folder and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return None
+
+
 class UseOptions:
-    via: str = "config"  # config | env
-    no_plaintext: bool = False
-    model: str | None = None
-    anthropic_auth: str = "token"  # claude-code: token (ANTHROPIC_AUTH_TOKEN) | api-key (ANTHROPIC_API_KEY)
-    shells: tuple[str, ...] = ()
-    protocol: str | None = None
+    def __init__(self, via: str = "config", no_plaintext: bool = False, model: str | None = None,
+                 anthropic_auth: str = "token", shells: tuple[str, ...] = (), protocol: str | None = None):
+        self.via = via  # config | env
+        self.no_plaintext = no_plaintext
+        self.model = model
+        self.anthropic_auth = anthropic_auth  # claude-code: token (ANTHROPIC_AUTH_TOKEN) | api-key
+        self.shells = shells
+        self.protocol = protocol
 
 
-@dataclass
 class Context:
-    paths: Paths
-    state: State
+    def __init__(self, paths: Paths, state: State):
+        self.paths = paths
+        self.state = state
 
     @property
     def env(self):
@@ -52,47 +66,51 @@ class Context:
         script = Path(sys.executable).parent / ("keyconf.exe" if os.name == "nt" else "keyconf")
         if script.exists():
             return [str(script)]
-        found = shutil.which("keyconf", path=self.env.get("PATH"))
+        found = which("keyconf", self.env.get("PATH"))
         if found:
             return [os.path.abspath(found)]
         return [sys.executable, "-m", "keyconf"]
 
 
-@dataclass
 class Target:
     """What a client is set to use, for verification."""
 
-    root: str
-    key: str | None
-    protocol: str  # anthropic | responses | chat
-    model: str | None = None
+    def __init__(self, root: str, key: str | None, protocol: str, model: str | None = None):
+        self.root = root
+        self.key = key
+        self.protocol = protocol  # anthropic | responses | chat
+        self.model = model
 
 
-@dataclass
 class ClientPlan:
-    client: str
-    edits: list[FileEdit] = field(default_factory=list)
-    binding: dict | None = None  # the new binding record; None drops it
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, client: str):
+        self.client = client
+        self.edits: list[FileEdit] = []
+        self.binding: dict | None = None  # the new binding record; None drops it
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
 
     @property
     def changed(self) -> list[str]:
         return [str(e.path) for e in self.edits if e.changes and not e.internal]
 
 
-@dataclass
 class ClientStatus:
-    client: str
-    installed: bool
-    configured: bool
-    profile: str | None = None
-    via: str | None = None
-    base_url: str | None = None
-    key: str | None = None  # masked
-    where: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, client: str, installed: bool, configured: bool, profile: str | None = None,
+                 via: str | None = None, base_url: str | None = None, where: list[str] | None = None):
+        self.client = client
+        self.installed = installed
+        self.configured = configured
+        self.profile = profile
+        self.via = via
+        self.base_url = base_url
+        self.key: str | None = None  # masked
+        self.where = where or []
+        self.conflicts: list[str] = []
+        self.notes: list[str] = []
+
+    def to_json(self) -> dict:
+        return dict(vars(self))
 
 
 class Adapter:
@@ -104,7 +122,7 @@ class Adapter:
     binary: str | None = None
 
     def installed(self, ctx: Context) -> bool:
-        return bool(self.binary and shutil.which(self.binary, path=ctx.env.get("PATH")))
+        return bool(self.binary and which(self.binary, ctx.env.get("PATH")))
 
     def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
         raise NotImplementedError

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from keyconf import adapters, engine
 from keyconf.adapters.base import ClientPlan, Context, UseOptions
-from keyconf.commands.common import (KeySource, check_cached, choose_profile, final_code, masked,
-                                     save_profile, show_diffs, verify_report)
+from keyconf.commands.common import check_cached, final_code, masked, show_diffs, verify_report
+from keyconf.commands.profile_input import KeySource, choose_profile, save_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.output import Reporter
 from keyconf.paths import Paths
@@ -190,8 +190,6 @@ def rotate(name: str | None, key_stdin: bool, key_env: str | None, flags: RunFla
     code = use(bound, False, src, opts_for, flags, out)
     if not bound and not flags.dry_run:
         with engine.locked(paths):
-            from keyconf.commands.common import choose_profile, save_profile
-
             save_profile(paths, choose_profile(paths, src), src, out)
         out.result({"profile": profile.name, "status": "rotated", "key": masked(key)})
     return code

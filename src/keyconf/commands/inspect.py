@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from dataclasses import asdict
 
 from keyconf import adapters
 from keyconf.adapters.base import Context
@@ -33,7 +30,7 @@ def status(names, out: Reporter) -> int:
     ctx = _context()
     for adapter in _pick(ctx, names, False, default_bound=False):
         st = adapter.status(ctx)
-        out.result(asdict(st))
+        out.result(st.to_json())
         state = "configured" if st.configured else ("installed, not configured" if st.installed
                                                     else "not installed")
         out.say(f"{adapter.id}: {state}", style="green" if st.configured else None)
@@ -85,6 +82,9 @@ _APPS = {"claude-code": ("claude",), "cursor": ("Cursor", "cursor"), "cherry-stu
 
 
 def _running(names: tuple[str, ...]) -> bool:
+    import shutil
+    import subprocess
+
     if os.name == "nt" or not shutil.which("pgrep"):
         return False
     for name in names:
