@@ -51,3 +51,18 @@ def test_codex_exec_reaches_relay(home, relay, mode):
         for path in home.rglob("*"):
             if path.is_file() and ".config" not in path.parts:
                 assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_codex_via_env_reads_the_key_from_the_shell(home, relay):
+    done = _keyconf("use", "codex", "--via", "env", "--shell", "bash", "--key-stdin", "--base-url", relay.url,
+                    "--model", "gpt-5-codex")
+    assert done.returncode == 0, done.stdout + done.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CODEX_"))}
+    env.update({"HOME": str(home), "RUST_LOG": "error"})
+    (home / "work").mkdir()
+    run = subprocess.run(["bash", "-c", f"source ~/.bashrc && exec {real_binary('codex')} exec "
+                                        "--skip-git-repo-check ping"],
+                         capture_output=True, text=True, env=env, timeout=180, cwd=home / "work",
+                         stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert relay.seen("/v1/responses")[-1].headers.get("authorization") == f"Bearer {KEY}"

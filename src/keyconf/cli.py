@@ -181,6 +181,27 @@ def remove(out, clients, use_all, dry_run, yes):
     return commands.remove(list(clients), use_all, commands.RunFlags(dry_run=dry_run, yes=yes), out)
 
 
+@cli.command("env")
+@click.argument("client")
+@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]),
+              help="Syntax to print (default: your login shell).")
+@click.option("--profile", metavar="NAME", help="Profile to print (default: the client's, else the default).")
+@click.option("--reveal", is_flag=True, help="Print the key itself (for eval); otherwise it is masked.")
+@json_option
+@run("env")
+def env_(out, client, shell, profile, reveal):
+    """Print an eval-able snippet of CLIENT's variables for any shell:
+
+    \b
+      eval "$(keyconf env shell --shell bash --reveal)"
+      keyconf env shell --shell fish --reveal | source
+      keyconf env shell --shell powershell --reveal | Invoke-Expression
+    """
+    from keyconf.commands import envcmd
+
+    return envcmd.env(client, shell, profile, reveal, out)
+
+
 @cli.command()
 @click.argument("profile", required=False)
 @run("secret")

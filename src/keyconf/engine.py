@@ -72,11 +72,19 @@ class Entry:
         for i, rec in enumerate(self.meta["edits"]):
             blob = self.folder / f"{i}.before"
             before = blob.read_bytes() if rec.get("before_present") else None
-            out.append(FileEdit.from_record(rec, before))
+            out.append(_edit_class(rec.get("kind", "file")).from_record(rec, before))
         return out
 
     def save(self) -> None:
         fsutil.atomic_write(self.folder / "entry.json", json.dumps(self.meta, indent=1).encode(), private=True)
+
+
+def _edit_class(kind: str):
+    if kind == "registry":
+        from keyconf.winenv import RegistryEdit
+
+        return RegistryEdit
+    return FileEdit
 
 
 def _new_id() -> str:
@@ -186,14 +194,15 @@ def plan_undo(entry: Entry, *, force: bool) -> list[FileEdit]:
                 hint="look at the file, then run `keyconf undo --force` to restore it anyway",
                 client=rec.get("client"),
             )
-        out.append(FileEdit(old.path, current, old.before, private=old.private, internal=old.internal,
-                            client=old.client, mode_before=old.mode_before))
+        out.append(type(old)(old.path if old.kind == "file" else old.name, current, old.before,
+                             private=old.private, internal=old.internal, client=old.client,
+                             mode_before=old.mode_before))
     return out
 
 
 def restore(paths: Paths, entry: Entry, edits: Sequence[FileEdit]) -> Entry | None:
     """Write an undo plan (itself journaled, so it can be looked at later) and mark the entry undone."""
-    old_modes = [(edit.path, edit.mode_before) for edit in edits if edit.after is not None]
+    old_modes = [(edit.path, edit.mode_before) for edit in edits if edit.after is not None and edit.kind == "file"]
     result = apply(paths, edits, command="undo", extra={"undo_of": entry.id})
     # Restore the old permissions too: an undo gives back the file as it was.
     for path, mode in old_modes:

@@ -48,7 +48,9 @@ def atomic_write(path: Path, data: bytes | None, *, private: bool = False, mode:
     if data is None:
         target.unlink(missing_ok=True)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():
+        # a folder keyconf creates for a file holding a key is private too
+        target.parent.mkdir(parents=True, mode=0o700 if private else 0o777)
     if mode is None:
         mode = current_mode(target)
     if mode is None:

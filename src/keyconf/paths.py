@@ -26,7 +26,8 @@ class Paths:
 
     @classmethod
     def from_environ(cls) -> "Paths":
-        return cls(dict(os.environ), _platform_name(sys.platform))
+        # KEYCONF_PLATFORM (linux|macos|windows) lets tests lay out any OS's files inside a temp folder.
+        return cls(dict(os.environ), os.environ.get("KEYCONF_PLATFORM") or _platform_name(sys.platform))
 
     def _var(self, name: str) -> str | None:
         value = self.env.get(name, "").strip()

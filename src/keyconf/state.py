@@ -24,18 +24,24 @@ class State:
         except ValueError:
             raise UnsafeEdit(f"{path} is damaged (not JSON)", hint="move it away; keyconf will start a new one")
         self.bindings: dict[str, dict] = dict(data.get("bindings", {}))
+        # rc files that hold keyconf's block: path -> {"sep", "created"} (what to take out besides the block)
+        self.shell_files: dict[str, dict] = dict(data.get("shell_files", {}))
+        # Windows user variables keyconf set: name -> the value it had before (None: unset)
+        self.registry: dict[str, str | None] = dict(data.get("registry", {}))
 
     @classmethod
     def load(cls, paths: Paths) -> "State":
         return cls(paths.state_file, fsutil.read_bytes(paths.state_file))
 
     def render(self) -> bytes:
-        return (json.dumps({"version": 1, "bindings": self.bindings}, indent=2, ensure_ascii=False,
+        data = {"version": 1, "bindings": self.bindings, "shell_files": self.shell_files, "registry": self.registry}
+        return (json.dumps(data, indent=2, ensure_ascii=False,
                            sort_keys=True) + "\n").encode("utf-8")
 
     def edit(self) -> FileEdit:
         """The state file edit that goes into the same transaction as the client files."""
-        after = self.render() if self.bindings or self.raw is not None else None
+        keep = self.bindings or self.shell_files or self.registry or self.raw is not None
+        after = self.render() if keep else None
         if after is not None and self.raw is not None and json.loads(self.raw) == json.loads(after):
             after = self.raw
         return FileEdit(self.path, self.raw, after, private=True, internal=True)

@@ -13,6 +13,7 @@ from keyconf.errors import UsageError
 _MODULES = {
     "claude-code": "keyconf.adapters.claude_code",
     "codex": "keyconf.adapters.codex",
+    "shell": "keyconf.adapters.shell",
 }
 
 CLIENT_IDS = tuple(_MODULES)

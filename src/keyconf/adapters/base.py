@@ -89,10 +89,11 @@ class ClientPlan:
         self.binding: dict | None = None  # the new binding record; None drops it
         self.notes: list[str] = []
         self.warnings: list[str] = []
+        self.shared: list[FileEdit] = []  # edits of files shared with other clients (shell env files)
 
     @property
     def changed(self) -> list[str]:
-        return [str(e.path) for e in self.edits if e.changes and not e.internal]
+        return [e.target for e in self.edits + self.shared if e.changes and not e.internal]
 
 
 class ClientStatus:
@@ -136,3 +137,8 @@ class Adapter:
     def target(self, ctx: Context) -> Target | None:
         """The Base URL and key this client is set to use now, read back from its files."""
         raise NotImplementedError
+
+    def env_vars(self, profile) -> dict | None:
+        """The environment variables this client reads ({name: {"value"} | {"key_of"}}), or None if it reads
+        none (desktop apps)."""
+        return None

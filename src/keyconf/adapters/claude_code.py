@@ -35,7 +35,7 @@ class ClaudeCode(Adapter):
     id = "claude-code"
     title = "Claude Code"
     protocol = "anthropic"
-    vias = ("config",)
+    vias = ("config", "env")
     supports_no_plaintext = True
     binary = "claude"
 
@@ -61,7 +61,20 @@ class ClaudeCode(Adapter):
 
         desired = {_env(BASE_URL): _q(profile.base_url)}
         use_var = API_KEY if opts.anthropic_auth == "api-key" else TOKEN
-        if opts.no_plaintext:
+        if opts.via == "env":
+            if opts.no_plaintext:
+                from keyconf.errors import UsageError
+
+                raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
+                                 hint="use --no-plaintext with --via config (apiKeyHelper)", client=self.id)
+            desired = {}  # the shell provides the variables; settings.json keeps nothing of ours
+            stray = ()
+            for var in (BASE_URL, TOKEN, API_KEY):
+                if doc.raw(_env(var)) not in (None, '""') and \
+                        json.dumps(list(_env(var))) not in (owned_before or {}).get("keys", {}):
+                    plan.warnings.append(f"{doc.name} sets {var}, which beats the shell variable; "
+                                         "remove it there or use --via config")
+        elif opts.no_plaintext:
             desired[("apiKeyHelper",)] = _q(shlex.join(ctx.keyconf_argv() + ["secret", profile.name]))
             stray = (TOKEN, API_KEY)
         else:
@@ -79,7 +92,7 @@ class ClaudeCode(Adapter):
                 plan.notes.append(f"{var} is {where}; keyconf sets it to \"\" in {doc.name} so Claude Code "
                                   f"sends only the relay key (remove gives it back)")
         model = opts.model or profile.model
-        if model:
+        if model and opts.via != "env":
             desired[_env(MODEL)] = _q(model)
         owned = set_owned(doc, desired, owned_before)
         plan.edits.append(FileEdit(settings, before, doc.content(), private=True, client=self.id))
@@ -90,8 +103,17 @@ class ClaudeCode(Adapter):
         owned_state = set_owned(state_doc, {ONBOARDED: "true"}, old.get("files", {}).get(str(state_path)))
         plan.edits.append(FileEdit(state_path, state_before, state_doc.content(), client=self.id))
 
+        files = {str(settings): owned, str(state_path): owned_state}
+        if opts.via == "env":
+            from keyconf import shellenv
+
+            variables = self.env_vars(profile, use_var, model)
+            plan.binding = {**shellenv.binding(ctx.state.bindings, self.id, profile.name, variables, opts.shells,
+                                               ctx.paths), "auth_var": use_var, "files": files}
+            plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
+            return plan
         plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
-                        "auth_var": use_var, "files": {str(settings): owned, str(state_path): owned_state}}
+                        "auth_var": use_var, "files": files}
         return plan
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
@@ -110,6 +132,12 @@ class ClaudeCode(Adapter):
         plan.binding = None
         return plan
 
+    def env_vars(self, profile, use_var: str = TOKEN, model: str | None = None) -> dict:
+        variables = {BASE_URL: {"value": profile.base_url}, use_var: {"key_of": profile.name}}
+        if model or profile.model:
+            variables[MODEL] = {"value": model or profile.model}
+        return variables
+
     def _read_settings(self, ctx: Context) -> tuple[dict, str | None]:
         try:
             doc = JsonDoc(fsutil.read_bytes(ctx.paths.claude_settings), str(ctx.paths.claude_settings))
@@ -120,6 +148,10 @@ class ClaudeCode(Adapter):
 
     def status(self, ctx: Context) -> ClientStatus:
         binding = ctx.state.bindings.get(self.id, {})
+        if binding.get("via") == "env":
+            from keyconf.adapters.shell import env_status
+
+            return env_status(self, ctx, (BASE_URL, TOKEN, API_KEY))
         settings, problem = self._read_settings(ctx)
         env = settings.get("env", {})
         st = ClientStatus(self.id, self.installed(ctx), bool(env.get(BASE_URL)),
@@ -143,6 +175,11 @@ class ClaudeCode(Adapter):
         return st
 
     def target(self, ctx: Context) -> Target | None:
+        binding = ctx.state.bindings.get(self.id, {})
+        if binding.get("via") == "env":
+            variables = binding.get("vars", {})
+            return Target(variables[BASE_URL]["value"], ctx.profile_key(binding.get("profile")), self.protocol,
+                          variables.get(MODEL, {}).get("value"))
         settings, problem = self._read_settings(ctx)
         env = settings.get("env", {})
         if not env.get(BASE_URL):

@@ -21,6 +21,7 @@ from keyconf.masking import mask
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
+ENV_KEY = "OPENAI_API_KEY"  # the variable Codex reads with --via env
 OWN_PREFIX = ("model_providers", PROVIDER_ID)
 
 
@@ -136,7 +137,7 @@ class Codex(Adapter):
     id = "codex"
     title = "Codex CLI"
     protocol = "responses"
-    vias = ("config",)
+    vias = ("config", "env")
     supports_no_plaintext = True
     binary = "codex"
 
@@ -145,6 +146,9 @@ class Codex(Adapter):
 
     def installed(self, ctx: Context) -> bool:
         return super().installed(ctx) or ctx.paths.codex_home.is_dir()
+
+    def env_vars(self, profile) -> dict:
+        return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}
 
     def _check_shape(self, cfg: ConfigText, owned_before: dict | None) -> None:
         providers = cfg.data.get("model_providers")
@@ -172,7 +176,19 @@ class Codex(Adapter):
         auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
         owned_auth = old.get("files", {}).get(str(auth_path))
 
-        if opts.no_plaintext:
+        if opts.via == "env":
+            if opts.no_plaintext:
+                from keyconf.errors import UsageError
+
+                raise UsageError("--no-plaintext and --via env do not go together: the variable holds the key",
+                                 hint="use --no-plaintext with --via config (Codex's auth command)", client=self.id)
+            mode = "env"
+            key_source = f"env_key = {_toml_value(ENV_KEY)}"
+            provider_auth = {"env_key": ENV_KEY}
+            auth_desired = {}
+            plan.warnings.append(f"Codex fails when {ENV_KEY} is missing, and apps launched outside a terminal "
+                                 "(IDE extensions) don't see shell variables; --via config avoids both")
+        elif opts.no_plaintext:
             mode = "command"
             argv = ctx.keyconf_argv() + ["secret", profile.name]
             key_source = (f"[model_providers.{PROVIDER_ID}.auth]\ncommand = {_toml_value(argv[0])}\n"
@@ -234,6 +250,12 @@ class Codex(Adapter):
             files[str(auth_path)] = owned_auth
         plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
                         "key_source": mode, "files": files}
+        if mode == "env":
+            from keyconf import shellenv
+
+            plan.binding.update(shellenv.binding(ctx.state.bindings, self.id, profile.name,
+                                                 {ENV_KEY: {"key_of": profile.name}}, opts.shells, ctx.paths))
+            plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
         return plan
 
     def _guard(self, cfg: ConfigText, intended: dict) -> None:
@@ -316,6 +338,9 @@ class Codex(Adapter):
             profile = ctx.state.bindings.get(self.id, {}).get("profile")
             return None, f"auth command ({profile or '?'})"
         if provider.get("env_key"):
+            binding = ctx.state.bindings.get(self.id, {})
+            if binding.get("via") == "env":
+                return ctx.profile_key(binding.get("profile")), f"${provider['env_key']} (shell)"
             return ctx.env.get(provider["env_key"]), f"${provider['env_key']}"
         if provider.get("requires_openai_auth"):
             return auth.get("OPENAI_API_KEY"), "auth.json"

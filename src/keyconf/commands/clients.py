@@ -47,13 +47,37 @@ def _plan_all(ctx: Context, chosen, names, opts, out: Reporter) -> tuple[list[Cl
     return plans, failed
 
 
-def _commit(paths: Paths, state: State, plans: list[ClientPlan], command: str):
+def _commit(ctx: Context, plans: list[ClientPlan], command: str, known_keys: dict | None = None):
+    """All edits of one change: the clients' files, the shared shell files, and keyconf's state."""
+    paths, state = ctx.paths, ctx.state
+    was_env = {c for c, b in state.bindings.items() if b.get("via") == "env"}
+    had_env = bool(state.shell_files or state.registry or was_env)
     for plan in plans:
         if plan.binding is None:
             state.bindings.pop(plan.client, None)
         else:
             state.bindings[plan.client] = plan.binding
-    edits = [e for plan in plans for e in plan.edits] + [state.edit()]
+    edits = [e for plan in plans for e in plan.edits]
+    if had_env or any(b.get("via") == "env" for b in state.bindings.values()):
+        from keyconf import shellenv
+
+        known = dict(known_keys or {})
+
+        def key_of(profile: str) -> str:
+            if profile not in known:
+                known[profile] = ctx.profile_key(profile)
+            return known[profile]
+
+        shell_edits, state.shell_files = shellenv.plan(paths, state.bindings, state.shell_files, key_of)
+        if paths.platform == "windows":
+            from keyconf import winenv
+
+            shell_edits += winenv.plan(shellenv.variables(state.bindings, key_of), state)
+        edits += shell_edits
+        for plan in plans:
+            if plan.client in was_env or (plan.binding or {}).get("via") == "env":
+                plan.shared = shell_edits
+    edits.append(state.edit())
     return edits, (lambda: engine.apply(paths, edits, command=command,
                                         extra={"clients": [p.client for p in plans]}))
 
@@ -66,7 +90,7 @@ def use(names: list[str], use_all: bool, src: KeySource, opts, flags: RunFlags, 
         chosen = choose_profile(paths, src)
         ctx = Context(paths, State.load(paths))
         plans, failed = _plan_all(ctx, chosen, chosen_adapters, opts, out)
-        edits, _ = _commit(paths, ctx.state, plans, "use")
+        edits, _ = _commit(ctx, plans, "use", {chosen.profile.name: chosen.key})
         show_diffs(out, paths, edits)
         return _report(out, paths, chosen, plans, failed, {}, planned=True)
     with engine.locked(paths):
@@ -75,7 +99,7 @@ def use(names: list[str], use_all: bool, src: KeySource, opts, flags: RunFlags, 
         plans, failed = _plan_all(ctx, chosen, chosen_adapters, opts, out)
         if plans:
             save_profile(paths, chosen, src, out)
-            _, run = _commit(paths, ctx.state, plans, "use")
+            _, run = _commit(ctx, plans, "use", {chosen.profile.name: chosen.key})
             entry = run()
             if entry:
                 out.extra["change_id"] = entry.id
@@ -143,7 +167,7 @@ def remove(names: list[str], use_all: bool, flags: RunFlags, out: Reporter) -> i
                 plans.append(adapter.plan_remove(ctx))
             except KeyconfError as exc:
                 failed[adapter.id] = exc
-        edits, run = _commit(paths, ctx.state, plans, "remove")
+        edits, run = _commit(ctx, plans, "remove")
         if flags.dry_run:
             show_diffs(out, paths, edits)
         else:
@@ -155,10 +179,11 @@ def remove(names: list[str], use_all: bool, flags: RunFlags, out: Reporter) -> i
         changed = plan.changed
         status = "planned" if flags.dry_run else ("removed" if changed else "unchanged")
         out.result({"client": plan.client, "status": status, "changed": changed, "notes": plan.notes})
-        verb = "would restore" if flags.dry_run else "restored"
         out.say(f"{plan.client}: " + ("keyconf's settings taken out" if changed else "nothing to remove"))
-        for path in changed:
-            out.say(f"  {verb} {paths.display(path)}")
+        for edit in plan.edits + plan.shared:
+            if edit.changes and not edit.internal:
+                verb = "delete" if edit.after is None else "restore"
+                out.say(f"  {'would ' + verb if flags.dry_run else verb + 'd'} {paths.display(edit.target)}")
         for note in plan.notes:
             out.say(f"  note: {note}")
     for client, exc in failed.items():

@@ -1,0 +1,313 @@
+"""Environment variables through shell start-up files, for every shell family and OS.
+
+The values live in files keyconf owns under KEYCONF_HOME (0600), one per family (POSIX sh, fish,
+PowerShell). Each rc file gets one marked block (conda init style) that sources the family's file, as
+rustup's `. "$HOME/.cargo/env"` does, so a key never sits in a world-readable rc file. The env files are
+derived from the bindings that use `--via env`, so several clients can share them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from keyconf import fsutil, texts
+from keyconf.edits import FileEdit
+from keyconf.errors import UsageError
+from keyconf.paths import Paths
+
+SHELLS = ("bash", "zsh", "fish", "powershell")
+FAMILY = {"bash": "posix", "zsh": "posix", "fish": "fish", "powershell": "powershell"}
+ENV_FILE = {"posix": "keyconf.sh", "fish": "keyconf.fish", "powershell": "keyconf.ps1"}
+BLOCK_TEMPLATE = {"posix": "block_posix.sh", "fish": "block_fish.fish", "powershell": "block_powershell.ps1"}
+BEGIN = "# >>> keyconf >>>"
+END = "# <<< keyconf <<<"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# ---- quoting ----------------------------------------------------------------------------------------
+
+def quote(family: str, value: str) -> str:
+    """A single-quoted literal that the shell gives back exactly: no expansion of $, `, \\ or %."""
+    if "\x00" in value:
+        raise UsageError("a value with a NUL character cannot be put into a shell variable")
+    if family == "posix":
+        return "'" + value.replace("'", "'\\''") + "'"
+    if family == "fish":
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if family == "powershell":
+        # PowerShell also treats the typographic quotes ‘ ’ ‚ ‛ as single quotes: double them too.
+        return "'" + re.sub(r"(['\u2018\u2019\u201a\u201b])", r"\1\1", value) + "'"
+    raise ValueError(family)
+
+
+def assignment(family: str, name: str, value: str) -> str:
+    if not _NAME.match(name):
+        raise UsageError(f"{name!r} is not a valid environment variable name")
+    if family == "posix":
+        return f"export {name}={quote(family, value)}"
+    if family == "fish":
+        return f"set -gx {name} {quote(family, value)}"
+    return f"$env:{name} = {quote(family, value)}"
+
+
+def render_env(family: str, variables: dict[str, str], clients: list[str]) -> str:
+    header = texts.render("env_header.txt", clients=", ".join(clients) or "-")
+    nl = "\r\n" if family == "powershell" and os.name == "nt" else "\n"
+    lines = header.splitlines() + [assignment(family, n, v) for n, v in variables.items()]
+    return nl.join(lines) + nl
+
+
+# ---- where ---------------------------------------------------------------------------------------
+
+def env_file(paths: Paths, family: str) -> Path:
+    return paths.keyconf_home / "env" / ENV_FILE[family]
+
+
+def powershell_profiles(paths: Paths, ask=None) -> list[Path]:
+    """The $PROFILE reported by pwsh/powershell when one is installed, else the per-OS defaults."""
+    reported = (ask or _ask_powershell)(paths)
+    if reported:
+        return [Path(reported)]
+    if paths.platform == "windows":
+        docs = paths.home / "Documents"
+        return [docs / "PowerShell" / "Microsoft.PowerShell_profile.ps1",
+                docs / "WindowsPowerShell" / "Microsoft.PowerShell_profile.ps1"]
+    return [paths.xdg_config_home / "powershell" / "Microsoft.PowerShell_profile.ps1"]
+
+
+def _ask_powershell(paths: Paths) -> str | None:
+    from keyconf.adapters.base import which
+
+    for exe in ("pwsh", "powershell"):
+        found = which(exe, paths.env.get("PATH"))
+        if not found:
+            continue
+        import subprocess
+
+        try:
+            done = subprocess.run([found, "-NoLogo", "-NoProfile", "-Command", "$PROFILE"], capture_output=True,
+                                  text=True, timeout=15)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    return None
+
+
+def rc_files(paths: Paths, shell: str, ask=None) -> list[Path]:
+    if shell == "bash":
+        return [paths.home / (".bash_profile" if paths.platform == "macos" else ".bashrc")]
+    if shell == "zsh":
+        zdotdir = paths.env.get("ZDOTDIR", "").strip()
+        return [Path(zdotdir or paths.home) / ".zshrc"]
+    if shell == "fish":
+        return [paths.xdg_config_home / "fish" / "conf.d" / "keyconf.fish"]
+    return powershell_profiles(paths, ask)
+
+
+def default_shells(paths: Paths) -> list[str]:
+    """The shells this user has: the login shell, shells with an rc file, PowerShell on Windows."""
+    found = []
+    login = Path(paths.env.get("SHELL", "")).name
+    if login in SHELLS:
+        found.append(login)
+    if (paths.home / ".bashrc").exists() or (paths.home / ".bash_profile").exists():
+        found.append("bash")
+    zdotdir = paths.env.get("ZDOTDIR", "").strip()
+    if (Path(zdotdir or paths.home) / ".zshrc").exists():
+        found.append("zsh")
+    if (paths.xdg_config_home / "fish").is_dir():
+        found.append("fish")
+    if paths.platform == "windows":
+        found.append("powershell")
+    if not found:
+        found.append("zsh" if paths.platform == "macos" else ("powershell" if paths.platform == "windows"
+                                                                else "bash"))
+    return [s for s in SHELLS if s in found]
+
+
+# ---- the marked block -----------------------------------------------------------------------------
+
+class RcText:
+    """An rc file with at most one keyconf block; all other bytes (BOM, CRLF, no final newline) kept."""
+
+    def __init__(self, content: bytes | None, name: str):
+        self.name = name
+        self.existed = content is not None
+        raw = content or b""
+        self.bom = raw.startswith(b"\xef\xbb\xbf")
+        try:
+            self.text = raw[3 if self.bom else 0:].decode("utf-8")
+        except UnicodeDecodeError:
+            from keyconf.errors import UnsafeEdit
+
+            raise UnsafeEdit(f"{name} is not UTF-8 text; keyconf will not edit it") from None
+        self.nl = "\r\n" if "\r\n" in self.text else "\n"
+
+    def _span(self) -> tuple[int, int] | None:
+        start = self.text.find(BEGIN)
+        if start < 0:
+            return None
+        line_start = self.text.rfind("\n", 0, start) + 1
+        if self.text[line_start:start].strip():
+            return None  # the marker is inside some other line: not ours
+        end = self.text.find(END, start)
+        if end < 0:
+            from keyconf.errors import UnsafeEdit
+
+            raise UnsafeEdit(f"{self.name} has a keyconf start marker but no end marker",
+                             hint=f"remove the broken block starting with `{BEGIN}` by hand")
+        nl_at = self.text.find("\n", end)
+        return line_start, (len(self.text) if nl_at < 0 else nl_at + 1)
+
+    def has_block(self) -> bool:
+        return self._span() is not None
+
+    def separator(self) -> str:
+        if not self.text or self.text.endswith("\n"):
+            return ""
+        return self.nl
+
+    def set_block(self, block: str, sep: str) -> None:
+        block = block.replace("\r\n", "\n").replace("\n", self.nl)
+        span = self._span()
+        if span:
+            self.text = self.text[:span[0]] + block + self.text[span[1]:]
+        else:
+            self.text += sep + block
+
+    def remove_block(self, sep: str) -> None:
+        span = self._span()
+        if not span:
+            return
+        start, end = span
+        if sep and end == len(self.text) and self.text[:start].endswith(sep):
+            start -= len(sep)
+        self.text = self.text[:start] + self.text[end:]
+
+    def content(self, created: bool) -> bytes | None:
+        if created and not self.text:
+            return None
+        return (b"\xef\xbb\xbf" if self.bom else b"") + self.text.encode("utf-8")
+
+
+# ---- planning -------------------------------------------------------------------------------------
+
+def env_bindings(bindings: dict) -> list[tuple[str, dict]]:
+    found = [(c, b) for c, b in bindings.items() if b.get("via") == "env"]
+    return sorted(found, key=lambda cb: (cb[1].get("seq", 0), cb[0]))
+
+
+def variables(bindings: dict, key_of) -> dict[str, str]:
+    """The merged variables of every env binding; a later `use` wins for a shared name."""
+    merged: dict[str, str] = {}
+    for _, binding in env_bindings(bindings):
+        for name, spec in binding.get("vars", {}).items():
+            merged[name] = spec["value"] if "value" in spec else key_of(spec["key_of"])
+    return merged
+
+
+def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None) -> tuple[list[FileEdit], dict]:
+    """Edits that make env files and rc blocks match the env bindings; returns them and the new rc records.
+
+    `shell_state` maps rc file path -> {"sep", "created"}: what keyconf added besides its block.
+    """
+    envs = env_bindings(bindings)
+    wanted_shells = {s for _, b in envs for s in b.get("shells", [])}
+    wanted_families = {FAMILY[s] for s in wanted_shells}
+    merged = variables(bindings, key_of) if envs else {}
+    clients = [c for c, _ in envs]
+    edits: list[FileEdit] = []
+    for family in ENV_FILE:
+        path = env_file(paths, family)
+        before = fsutil.read_bytes(path)
+        after = render_env(family, merged, clients).encode("utf-8") if family in wanted_families and merged else None
+        edits.append(FileEdit(path, before, after, private=True, client="shell"))
+    records = dict(shell_state)
+    candidates = {str(p): s for s in SHELLS for p in rc_files(paths, s, ask) if s in wanted_shells}
+    for name in set(candidates) | set(records):
+        path = Path(name)
+        before = fsutil.read_bytes(path)
+        rc = RcText(before, paths.display(path))
+        shell = candidates.get(name)
+        if shell:
+            record = records.get(name) or {"sep": rc.separator(), "created": not rc.existed}
+            family = FAMILY[shell]
+            rc.set_block(texts.render(BLOCK_TEMPLATE[family], env_file=quote(family, str(env_file(paths, family)))),
+                         record["sep"])
+            records[name] = record
+        else:
+            record = records.pop(name)
+            if not rc.existed:
+                continue
+            rc.remove_block(record.get("sep", ""))
+        edits.append(FileEdit(path, before, rc.content(record.get("created", False)), client="shell"))
+    return edits, records
+
+
+def binding(bindings: dict, client: str, profile: str, variables: dict, shells, paths: Paths) -> dict:
+    """The binding record of a client configured through environment variables."""
+    old = bindings.get(client, {})
+    chosen = list(shells) or old.get("shells") or default_shells(paths)
+    record = {"profile": profile, "via": "env", "vars": variables, "shells": sorted(set(chosen))}
+    if all(old.get(k) == v for k, v in record.items()) and "seq" in old:
+        record["seq"] = old["seq"]  # same as before: keep its place, so a re-run changes nothing
+    else:
+        # the latest `use` wins where two clients export the same variable
+        record["seq"] = max([b.get("seq", 0) for b in bindings.values()] + [0]) + 1
+    return record
+
+
+def restart_note(shells) -> str:
+    parts = ["open a new terminal (or source your rc file) to see the variables"]
+    if "powershell" in shells:
+        parts.append("new PowerShell windows load them; open ones don't")
+    parts.append("apps started from a dock, menu or IDE launcher don't read shell files")
+    return "; ".join(parts)
+
+
+# ---- other places that set the same variables -----------------------------------------------------
+
+def _patterns(name: str) -> list[re.Pattern]:
+    n = re.escape(name)
+    return [re.compile(rf"^\s*(export\s+|declare\s+-x\s+|typeset\s+-x\s+)?{n}="),
+            re.compile(rf"^\s*set\s+(-[A-Za-z]+\s+)*{n}(\s|$)"),
+            re.compile(rf"^\s*\$env:{n}\s*=", re.IGNORECASE),
+            re.compile(rf"^\s*setenv\s+{n}\s")]
+
+
+def other_setters(paths: Paths, names: list[str]) -> list[str]:
+    """Lines outside keyconf's blocks, in the usual start-up files, that set one of `names`."""
+    files = [paths.home / n for n in (".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshenv",
+                                      ".zprofile", ".zshrc", ".zlogin")]
+    zdotdir = paths.env.get("ZDOTDIR", "").strip()
+    if zdotdir:
+        files += [Path(zdotdir) / n for n in (".zshenv", ".zprofile", ".zshrc")]
+    fish = paths.xdg_config_home / "fish"
+    files.append(fish / "config.fish")
+    if (fish / "conf.d").is_dir():
+        files += sorted(p for p in (fish / "conf.d").glob("*.fish") if p.name != "keyconf.fish")
+    files += powershell_profiles(paths, ask=lambda p: None)
+    found = []
+    seen = set()
+    for path in files:
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            lines = path.read_text("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        inside = False
+        for number, line in enumerate(lines, 1):
+            if line.strip() == BEGIN:
+                inside = True
+            elif line.strip() == END:
+                inside = False
+            elif not inside:
+                for name in names:
+                    if any(p.search(line) for p in _patterns(name)):
+                        found.append(f"{paths.display(path)}:{number} sets {name}")
+    return found
