@@ -27,6 +27,12 @@ COMMANDS = [
     ["profile", "list"], ["profile", "list", "--json"], ["profile", "show"], ["profile", "show", "--json"],
     ["use", "claude-code"], ["use", "claude-code", "--json"], ["use", "claude-code", "--dry-run", "--model", "m"],
     ["use", "claude-code", "--no-plaintext", "--dry-run"],
+    ["env", "shell"], ["env", "claude-code", "--shell", "fish"], ["env", "codex", "--json"],
+    ["link", "cherry-studio"], ["link", "codex", "--json"], ["link", "claude-code"],
+    ["use", "shell", "--shell", "bash"], ["use", "shell", "--shell", "zsh", "--dry-run"],
+    ["use", "codex", "--model", "gpt-5-codex"], ["use", "codex", "--dry-run", "--json"],
+    ["use", "cherry-studio", "--no-open"], ["use", "cherry-studio", "--no-open", "--json"],
+    ["use", "claude-code", "--via", "env", "--shell", "bash", "--dry-run"],
     ["remove", "claude-code"], ["undo"], ["undo", "--json"],
 ]
 
@@ -66,3 +72,8 @@ def test_journal_metadata_holds_no_key(kc, configured, home):
 
 def test_secret_prints_the_key(kc, configured):
     assert kc("secret").stdout == KEY + "\n"
+
+
+def test_only_reveal_prints_the_key_in_env_and_link(kc, configured):
+    assert KEY in kc("env", "shell", "--reveal").stdout
+    assert kc("link", "cherry-studio", "--reveal").stdout.startswith("cherrystudio://")

@@ -95,13 +95,14 @@ def cli():
 @click.option("--shell", "shells", multiple=True,
               type=click.Choice(["bash", "zsh", "fish", "powershell"]), help="Shells to write (shell, --via env).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
+@click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
 @click.option("--no-verify", is_flag=True, help="Do not check the key against the relay afterwards.")
 @click.option("--deep", is_flag=True, help="Verify with one minimal real request in the client's protocol.")
 @write_options
 @json_option
 @run("use")
 def use(out, clients, use_all, profile, base_url, key_stdin, key_env, secret_store, model, via, no_plaintext,
-        anthropic_auth, shells, protocol, no_verify, deep, dry_run, yes):
+        anthropic_auth, shells, protocol, no_open, no_verify, deep, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
     CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, shell.
@@ -114,7 +115,7 @@ def use(out, clients, use_all, profile, base_url, key_stdin, key_env, secret_sto
     src = KeySource(profile, base_url, key_stdin, key_env, model, secret_store)
     opts = UseOptions(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,
                       shells=tuple(shells), protocol=protocol)
-    flags = commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep)
+    flags = commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open)
     return commands.use(list(clients), use_all, src, opts, flags, out)
 
 
@@ -200,6 +201,25 @@ def env_(out, client, shell, profile, reveal):
     from keyconf.commands import envcmd
 
     return envcmd.env(client, shell, profile, reveal, out)
+
+
+@cli.command()
+@click.argument("client")
+@click.option("--profile", metavar="NAME", help="Profile to link (default: the client's, else the default).")
+@click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")
+@click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
+@click.option("--open", "open_", is_flag=True, help="Open the link with the system's handler.")
+@click.option("--reveal", is_flag=True, help="Print the full link; it contains the key.")
+@json_option
+@run("link")
+def link(out, client, profile, model, protocol, open_, reveal):
+    """Print (or open) CLIENT's one-click import link: Cherry Studio's, or a cc-switch link.
+
+    Without --reveal the key in the printed link is masked.
+    """
+    from keyconf.commands import envcmd
+
+    return envcmd.link(client, profile, model, protocol, open_, reveal, out)
 
 
 @cli.command()

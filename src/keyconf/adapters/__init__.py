@@ -13,6 +13,8 @@ from keyconf.errors import UsageError
 _MODULES = {
     "claude-code": "keyconf.adapters.claude_code",
     "codex": "keyconf.adapters.codex",
+    "cursor": "keyconf.adapters.cursor",
+    "cherry-studio": "keyconf.adapters.cherry_studio",
     "shell": "keyconf.adapters.shell",
 }
 

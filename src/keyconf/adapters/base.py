@@ -90,6 +90,7 @@ class ClientPlan:
         self.notes: list[str] = []
         self.warnings: list[str] = []
         self.shared: list[FileEdit] = []  # edits of files shared with other clients (shell env files)
+        self.link: tuple[str, str] | None = None  # (link, masked link) to open after the change (Cherry Studio)
 
     @property
     def changed(self) -> list[str]:
@@ -112,6 +113,19 @@ class ClientStatus:
 
     def to_json(self) -> dict:
         return dict(vars(self))
+
+
+def ccswitch_link(app: str, profile, key: str, endpoint: str, model: str | None) -> tuple[str, str]:
+    """A cc-switch import link (`ccswitch://v1/import?resource=provider&app=...`) and its masked form."""
+    from urllib.parse import urlencode
+
+    from keyconf.masking import mask
+
+    fields = {"resource": "provider", "app": app, "name": profile.name, "endpoint": endpoint, "apiKey": key}
+    if model:
+        fields["model"] = model
+    link = "ccswitch://v1/import?" + urlencode(fields)
+    return link, "ccswitch://v1/import?" + urlencode({**fields, "apiKey": mask(key)}, safe="…")
 
 
 class Adapter:
@@ -137,6 +151,10 @@ class Adapter:
     def target(self, ctx: Context) -> Target | None:
         """The Base URL and key this client is set to use now, read back from its files."""
         raise NotImplementedError
+
+    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str] | None:
+        """A one-click import link for this client and its masked form, or None."""
+        return None
 
     def env_vars(self, profile) -> dict | None:
         """The environment variables this client reads ({name: {"value"} | {"key_of"}}), or None if it reads

@@ -132,6 +132,11 @@ class ClaudeCode(Adapter):
         plan.binding = None
         return plan
 
+    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+        from keyconf.adapters.base import ccswitch_link
+
+        return ccswitch_link("claude", profile, key, profile.base_url, opts.model or profile.model)
+
     def env_vars(self, profile, use_var: str = TOKEN, model: str | None = None) -> dict:
         variables = {BASE_URL: {"value": profile.base_url}, use_var: {"key_of": profile.name}}
         if model or profile.model:

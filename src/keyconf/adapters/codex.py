@@ -147,6 +147,11 @@ class Codex(Adapter):
     def installed(self, ctx: Context) -> bool:
         return super().installed(ctx) or ctx.paths.codex_home.is_dir()
 
+    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+        from keyconf.adapters.base import ccswitch_link
+
+        return ccswitch_link("codex", profile, key, openai_base(profile.base_url), opts.model or profile.model)
+
     def env_vars(self, profile) -> dict:
         return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}
 

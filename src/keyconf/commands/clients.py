@@ -20,6 +20,7 @@ class RunFlags:
     no_verify: bool = False
     yes: bool = False
     deep: bool = False
+    no_open: bool = False
 
 
 def _check_options(adapter, opts: UseOptions) -> None:
@@ -103,6 +104,9 @@ def use(names: list[str], use_all: bool, src: KeySource, opts, flags: RunFlags, 
             entry = run()
             if entry:
                 out.extra["change_id"] = entry.id
+    for plan in plans:
+        if plan.link:
+            _hand_over_link(ctx, plan, flags.no_open, out)
     findings = {}
     if not flags.no_verify:
         cache: dict = {}
@@ -113,12 +117,26 @@ def use(names: list[str], use_all: bool, src: KeySource, opts, flags: RunFlags, 
     return _report(out, paths, chosen, plans, failed, findings)
 
 
+def _hand_over_link(ctx: Context, plan: ClientPlan, no_open: bool, out: Reporter) -> None:
+    """Open an import link with the OS handler, or show how to get it (the full link holds the key)."""
+    adapter = adapters.get(plan.client)
+    link, masked_link = plan.link
+    if not no_open and adapter.can_open(ctx):
+        adapter.open(ctx, link)
+        plan.notes.append(f"opened the import link in {adapter.title}: confirm the import in its dialog")
+        return
+    reason = "--no-open was given" if no_open else f"no {adapter.title} link handler is registered"
+    plan.notes.append(f"{reason}; the link (key masked) is {masked_link}")
+    plan.notes.append(f"print the full link with `keyconf link {plan.client} --reveal` (it contains your key) "
+                      f"and open it where {adapter.title} runs, or use `keyconf link {plan.client} --open`")
+
+
 def _report(out: Reporter, paths: Paths, chosen, plans, failed, findings, planned: bool = False) -> int:
     codes, successes = [], 0
     for plan in plans:
         finding = findings.get(plan.client)
         changed = plan.changed
-        status = "planned" if planned else ("configured" if changed else "unchanged")
+        status = "planned" if planned else ("configured" if changed or plan.link else "unchanged")
         item = {"client": plan.client, "status": status, "changed": changed, "profile": chosen.profile.name,
                 "base_url": chosen.profile.base_url, "key": masked(chosen.key),
                 "verify": finding.to_json() if finding else None, "notes": plan.notes, "warnings": plan.warnings}

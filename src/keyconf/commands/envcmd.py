@@ -1,5 +1,5 @@
-"""`keyconf env CLIENT --shell SHELL`: an eval-able snippet for any shell on any OS (key masked unless
---reveal), for docs, scripts and other machines."""
+"""`keyconf env` (an eval-able snippet for any shell on any OS) and `keyconf link` (a one-click import
+link): both print a key only with --reveal."""
 
 from __future__ import annotations
 
@@ -22,12 +22,50 @@ def default_shell(paths: Paths) -> str:
     return "powershell" if paths.platform == "windows" or os.name == "nt" else "bash"
 
 
+def _profile_for(paths: Paths, client: str, name: str | None):
+    bound = State.load(paths).bindings.get(client, {}).get("profile")
+    return Profiles(paths).get(name or bound)
+
+
+def link(client: str, profile_name: str | None, model: str | None, protocol: str | None, open_: bool,
+         reveal: bool, out: Reporter) -> int:
+    from keyconf.adapters.base import Context, UseOptions
+
+    paths = Paths.from_environ()
+    adapter = adapters.get(client)
+    profile = _profile_for(paths, client, profile_name)
+    key = secretstore.read_key(paths, profile)
+    made = adapter.link(profile, key, UseOptions(model=model, protocol=protocol))
+    if made is None:
+        raise UsageError(f"{adapter.title} has no one-click import link",
+                         hint=f"use `keyconf use {client}`, or `keyconf link cherry-studio|claude-code|codex`")
+    full, masked = made
+    out.result({"client": client, "profile": profile.name, "link": full if reveal else masked,
+                "revealed": reveal, "opened": open_})
+    if open_:
+        ctx = Context(paths, State.load(paths))
+        opener = getattr(adapter, "open", None)
+        if opener is None:
+            from keyconf.adapters.cherry_studio import open_link as opener_fn
+
+            opener_fn(ctx, full)
+        else:
+            opener(ctx, full)
+        out.say(f"opened the {adapter.title} import link; confirm the import in its dialog")
+    if out.json_mode:
+        return 0
+    if reveal:
+        out.raw(full + "\n")
+    elif not open_:
+        out.say(masked)
+        out.say("(the key is masked; add --reveal to print the working link, or --open to open it)", err=True)
+    return 0
+
+
 def env(client: str, shell: str | None, profile_name: str | None, reveal: bool, out: Reporter) -> int:
     paths = Paths.from_environ()
     adapter = adapters.get(client)
-    profiles = Profiles(paths)
-    bound = State.load(paths).bindings.get(client, {}).get("profile")
-    profile = profiles.get(profile_name or bound)
+    profile = _profile_for(paths, client, profile_name)
     specs = adapter.env_vars(profile)
     if specs is None:
         raise UsageError(f"{adapter.title} does not read environment variables",

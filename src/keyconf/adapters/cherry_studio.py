@@ -1,0 +1,175 @@
+"""Cherry Studio: no file is safe to edit (Electron LevelDB / IndexedDB), so keyconf uses its import link
+`cherrystudio://providers/api-keys?v=1&data=...`, which the user confirms in Cherry's own dialog.
+
+Cherry decodes `data` with its own alphabet swap (`_`->`+`, `-`->`/`), so the payload must be *standard*
+base64, percent-encoded; after decoding it replaces `'` with `"` and deletes `(` and `)`, so those
+characters are refused in every field.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions, which
+from keyconf.errors import UsageError
+from keyconf.masking import mask
+
+SCHEME = "cherrystudio"
+MANGLED = set("'()")
+
+
+def provider_id(profile_name: str) -> str:
+    # Never New API's built-in `new-api` id: Cherry would append the key to that provider's key list.
+    return f"keyconf-{profile_name}"
+
+
+def payload(profile, key: str, protocol: str | None) -> dict:
+    data = {"id": provider_id(profile.name), "baseUrl": profile.base_url, "apiKey": key,
+            "name": f"{profile.name} · keyconf", "type": "anthropic" if protocol == "anthropic" else "openai"}
+    for field, value in data.items():
+        bad = sorted(MANGLED & set(value))
+        if bad:
+            what = "the key" if field == "apiKey" else f"the {field} {value!r}"
+            raise UsageError(f"{what} contains {' '.join(bad)}, which Cherry Studio's import mangles",
+                             hint="rename the profile (or use another key) without ' ( )", client="cherry-studio")
+    return data
+
+
+def build_link(data: dict) -> str:
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return f"{SCHEME}://providers/api-keys?v=1&data={quote(base64.b64encode(raw).decode('ascii'), safe='')}"
+
+
+def masked_link(data: dict) -> str:
+    return f"{SCHEME}://providers/api-keys?v=1&data=<{data['id']}, {data['baseUrl']}, {mask(data['apiKey'])}>"
+
+
+def handler(ctx: Context) -> str | None:
+    """Is a Cherry Studio scheme handler registered? Its name, or None."""
+    if ctx.paths.platform != "linux":
+        return "system"  # macOS and Windows register the scheme on install; `open`/`start` will tell
+    xdg_mime = which("xdg-mime", ctx.env.get("PATH"))
+    if not xdg_mime:
+        return None
+    import subprocess
+
+    try:
+        done = subprocess.run([xdg_mime, "query", "default", f"x-scheme-handler/{SCHEME}"], capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def desktop_entry_problem(ctx: Context, name: str) -> str | None:
+    """Cherry's AppImage .desktop entry without %u gets the app started but not the link (a known problem)."""
+    for folder in (ctx.paths.xdg_data_home / "applications", Path("/usr/share/applications")):
+        entry = folder / name
+        if entry.is_file():
+            text = entry.read_text("utf-8", "replace")
+            execs = [line for line in text.splitlines() if line.startswith("Exec=")]
+            if execs and not any("%u" in line or "%U" in line for line in execs):
+                return f"{entry} has no %u in its Exec line, so links open Cherry Studio without the import"
+    return None
+
+
+def open_link(ctx: Context, link: str) -> None:
+    """Hand the link to the OS. (The OS passes it on to Cherry as an argument: that is how deep links work.)"""
+    import subprocess
+
+    if ctx.paths.platform == "windows" and os.name == "nt":
+        os.startfile(link)  # noqa: S606 - the OS handler for cherrystudio://
+        return
+    opener = which("open" if ctx.paths.platform == "macos" else "xdg-open", ctx.env.get("PATH"))
+    if not opener:
+        raise UsageError("no program to open links (xdg-open / open) was found")
+    subprocess.run([opener, link], check=False, timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class CherryStudio(Adapter):
+    id = "cherry-studio"
+    title = "Cherry Studio"
+    protocol = "chat"
+    vias = ("config", "link")
+    binary = "cherry-studio"
+
+    def installed(self, ctx: Context) -> bool:
+        # File checks only: `status` must not start programs.
+        if super().installed(ctx):
+            return True
+        if ctx.paths.platform == "macos":
+            return Path("/Applications/Cherry Studio.app").exists() or \
+                (ctx.paths.home / "Applications" / "Cherry Studio.app").exists()
+        if ctx.paths.platform == "windows":
+            local = ctx.paths.env.get("LOCALAPPDATA") or str(ctx.paths.home / "AppData" / "Local")
+            return (Path(local) / "Programs" / "Cherry Studio").exists()
+        folders = (ctx.paths.xdg_data_home / "applications", Path("/usr/share/applications"))
+        return any(any(folder.glob("cherry*.desktop")) for folder in folders if folder.is_dir())
+
+    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+        plan = ClientPlan(self.id)
+        data = payload(profile, key, opts.protocol)
+        plan.binding = {"profile": profile.name, "via": "link", "provider_id": data["id"],
+                        "protocol": opts.protocol or "openai"}
+        plan.link = (build_link(data), masked_link(data))  # opened by the command once the binding is recorded
+        return plan
+
+    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+        data = payload(profile, key, opts.protocol)
+        return build_link(data), masked_link(data)
+
+    def can_open(self, ctx: Context) -> bool:
+        return handler(ctx) is not None
+
+    def open(self, ctx: Context, link: str) -> None:
+        open_link(ctx, link)
+
+    def plan_remove(self, ctx: Context) -> ClientPlan:
+        plan = ClientPlan(self.id)
+        binding = ctx.state.bindings.get(self.id)
+        if binding:
+            plan.notes.append(f"keyconf cannot edit Cherry Studio's store: delete the provider "
+                              f"{binding.get('provider_id')!r} in Cherry Studio's settings (Model Providers)")
+        else:
+            plan.notes.append("keyconf has not configured Cherry Studio; nothing to remove")
+        return plan
+
+    def status(self, ctx: Context) -> ClientStatus:
+        binding = ctx.state.bindings.get(self.id, {})
+        st = ClientStatus(self.id, self.installed(ctx), bool(binding), profile=binding.get("profile"),
+                          via=binding.get("via"))
+        if binding:
+            from keyconf.profiles import Profiles
+
+            profile = Profiles(ctx.paths).items.get(binding.get("profile", ""))
+            st.base_url = profile.base_url if profile else None
+            st.key = "(in Cherry Studio, imported by link)"
+            st.notes.append(f"provider id {binding.get('provider_id')}; keyconf cannot read Cherry's store, so "
+                            "this is what was sent, not what Cherry keeps")
+        return st
+
+    def doctor(self, ctx: Context) -> list[tuple[str, str]]:
+        found = handler(ctx)
+        if ctx.paths.platform == "linux" and found and found != "system":
+            problem = desktop_entry_problem(ctx, found)
+            if problem:
+                return [("problem", problem)]
+        return []
+
+    def target(self, ctx: Context) -> Target | None:
+        binding = ctx.state.bindings.get(self.id)
+        if not binding:
+            return None
+        from keyconf.profiles import Profiles
+
+        profile = Profiles(ctx.paths).items.get(binding.get("profile", ""))
+        if not profile:
+            return None
+        return Target(profile.base_url, ctx.profile_key(profile.name), self.protocol)
+
+
+ADAPTER = CherryStudio()

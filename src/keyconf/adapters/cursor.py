@@ -1,0 +1,197 @@
+"""Cursor: rows of its SQLite `state.vscdb` (ItemTable).
+
+Owns, in the `applicationUser` JSON row, only `openAIBaseUrl` (root + /v1) and `useOpenAIKey` (and a model
+in `aiSettings.userAddedModels` with --model); writes the key into `cursorAuth/openAIKey` and deletes the
+`secret://` row so Cursor encrypts the new key at its next start. Cursor must be fully quit: it keeps the
+blob in memory and writes it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions, which
+from keyconf.errors import UnsafeEdit
+from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.masking import mask
+from keyconf.urls import is_private, openai_base
+
+USER_ROW = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
+KEY_ROW = "cursorAuth/openAIKey"
+SECRET_ROW = "secret://cursorAuth/openAIKey"
+ROWS = (USER_ROW, KEY_ROW, SECRET_ROW)
+PROCESS_NAMES = ("Cursor", "cursor", "Cursor.exe")
+
+
+def _running(ctx: Context) -> bool:
+    """Cursor's processes (pgrep where there is one)."""
+    if os.name == "nt":
+        return False
+    pgrep = which("pgrep", ctx.env.get("PATH") or os.defpath)
+    if not pgrep:
+        return False
+    import subprocess
+
+    for name in PROCESS_NAMES:
+        if subprocess.run([pgrep, "-x", name], capture_output=True).returncode == 0:
+            return True
+    return False
+
+
+class Cursor(Adapter):
+    id = "cursor"
+    title = "Cursor"
+    protocol = "chat"
+    binary = "cursor"
+
+    def installed(self, ctx: Context) -> bool:
+        return super().installed(ctx) or ctx.paths.cursor_user_dir.is_dir()
+
+    def _db(self, ctx: Context):
+        return ctx.paths.cursor_db
+
+    def _check_can_edit(self, ctx: Context) -> None:
+        db = self._db(ctx)
+        name = ctx.paths.display(db)
+        if not db.exists():
+            raise UnsafeEdit(f"Cursor's settings database {name} does not exist yet",
+                             hint="launch Cursor once, quit it fully, then run keyconf again", client=self.id)
+        wal = db.with_name(db.name + "-wal")
+        if _running(ctx) or (wal.exists() and wal.stat().st_size > 0):
+            raise UnsafeEdit("Cursor is running (or its database is in use); it keeps its settings in memory "
+                             "and would overwrite keyconf's change",
+                             hint="quit Cursor fully (all windows; on macOS Cmd+Q), then run keyconf again",
+                             client=self.id)
+
+    def _rows(self, ctx: Context) -> dict:
+        from keyconf import sqliterows
+
+        db = self._db(ctx)
+        return sqliterows.read_rows(db, ROWS, ctx.paths.display(db))
+
+    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+        from keyconf import sqliterows
+
+        plan = ClientPlan(self.id)
+        self._check_can_edit(ctx)
+        rows = self._rows(ctx)
+        old = ctx.state.bindings.get(self.id, {})
+        user_raw = rows[USER_ROW]
+        text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
+        doc = JsonDoc(None if text is None else text.encode("utf-8"), f"Cursor's applicationUser row")
+        desired = {("openAIBaseUrl",): json.dumps(openai_base(profile.base_url)), ("useOpenAIKey",): "true"}
+        model = opts.model or profile.model
+        if model:
+            models = doc.get(("aiSettings", "userAddedModels"), [])
+            if not isinstance(models, list):
+                raise UnsafeEdit("Cursor's aiSettings.userAddedModels is not a list", client=self.id)
+            prior = old.get("owned", {}).get("keys", {}).get(json.dumps(["aiSettings", "userAddedModels"]))
+            base = json.loads(prior) if prior else models
+            desired[("aiSettings", "userAddedModels")] = json.dumps(base + ([model] if model not in base else []))
+        owned = set_owned(doc, desired, old.get("owned"))
+        after_rows = {USER_ROW: self._as_stored(user_raw, doc.content()), KEY_ROW: key, SECRET_ROW: None}
+        priors = dict(old.get("rows", {}))
+        for row in (KEY_ROW, SECRET_ROW):
+            priors.setdefault(row, sqliterows.encode({row: rows[row]}).decode())
+        plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after_rows),
+                                              client=self.id))
+        plan.binding = {"profile": profile.name, "via": "config", "owned": owned, "rows": priors, "model": model,
+                        "user_row_existed": old.get("user_row_existed", user_raw is not None)}
+        if is_private(profile.base_url):
+            plan.warnings.append("Cursor sends chat through its own servers, which cannot reach a relay on "
+                                 "localhost or a private network: its Verify button may pass but chat will fail")
+        plan.notes.append("an IP-restricted key will not work in Cursor (requests come from Cursor's servers)")
+        plan.notes.append("start Cursor: it moves the key into its encrypted store at start; "
+                          "`keyconf status cursor` shows whether it did")
+        return plan
+
+    @staticmethod
+    def _as_stored(original, content: bytes | None):
+        """Write the JSON row back with the type it had (TEXT or BLOB); a new row as TEXT."""
+        if content is None:
+            return None
+        return content if isinstance(original, bytes) else content.decode("utf-8")
+
+    def plan_remove(self, ctx: Context) -> ClientPlan:
+        from keyconf import sqliterows
+
+        plan = ClientPlan(self.id)
+        binding = ctx.state.bindings.get(self.id)
+        if not binding:
+            plan.notes.append("keyconf has not configured Cursor; nothing to remove")
+            return plan
+        self._check_can_edit(ctx)
+        rows = self._rows(ctx)
+        user_raw = rows[USER_ROW]
+        after = dict(rows)
+        if user_raw is not None:
+            text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
+            doc = JsonDoc(text.encode("utf-8"), "Cursor's applicationUser row")
+            restore_owned(doc, binding.get("owned"))
+            content = doc.content()
+            if not binding.get("user_row_existed", True) and doc.member_count(()) == 0:
+                content = None  # the row keyconf created goes again
+            after[USER_ROW] = self._as_stored(user_raw, content)
+        for prior in binding.get("rows", {}).values():
+            after.update(sqliterows.decode(prior.encode()))
+        plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after),
+                                              client=self.id))
+        plan.notes.append("restart Cursor to see the change")
+        return plan
+
+    def status(self, ctx: Context) -> ClientStatus:
+        binding = ctx.state.bindings.get(self.id, {})
+        db = self._db(ctx)
+        st = ClientStatus(self.id, self.installed(ctx), False, profile=binding.get("profile"),
+                          via=binding.get("via"), where=[ctx.paths.display(db)])
+        if not db.exists():
+            if st.installed:
+                st.notes.append("no settings database yet: launch Cursor once and quit it")
+            return st
+        try:
+            rows = self._rows(ctx)
+            user = json.loads(rows[USER_ROW] or "{}")
+        except (UnsafeEdit, ValueError) as exc:
+            st.conflicts.append(getattr(exc, "message", str(exc)))
+            return st
+        st.base_url = user.get("openAIBaseUrl") or None
+        st.configured = bool(st.base_url and user.get("useOpenAIKey"))
+        plain, secret = rows[KEY_ROW], rows[SECRET_ROW]
+        if plain:
+            st.key = mask(plain if isinstance(plain, str) else plain.decode("utf-8", "replace"))
+            st.notes.append("key not yet moved into Cursor's encrypted store (it does so at its next start)")
+        elif secret:
+            st.key = "(encrypted by Cursor)"
+            if binding:
+                st.notes.append("Cursor has moved the key into its encrypted store")
+        if user.get("useClaudeKey"):
+            st.notes.append("Cursor's Anthropic key toggle (useClaudeKey) is also on")
+        if st.base_url and is_private(st.base_url):
+            st.conflicts.append("the Base URL is on localhost or a private network, which Cursor's servers "
+                                "cannot reach")
+        return st
+
+    def target(self, ctx: Context) -> Target | None:
+        binding = ctx.state.bindings.get(self.id)
+        db = self._db(ctx)
+        if not db.exists():
+            return None
+        rows = self._rows(ctx)
+        try:
+            user = json.loads(rows[USER_ROW] or "{}")
+        except ValueError:
+            return None
+        base = (user.get("openAIBaseUrl") or "").rstrip("/")
+        if not base:
+            return None
+        key = rows[KEY_ROW]
+        if isinstance(key, bytes):
+            key = key.decode("utf-8", "replace")
+        if not key and binding:
+            key = ctx.profile_key(binding.get("profile"))  # Cursor has encrypted it: use the stored one
+        root = base[:-3] if base.endswith("/v1") else base
+        return Target(root, key, self.protocol, (binding or {}).get("model"))
+
+
+ADAPTER = Cursor()

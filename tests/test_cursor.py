@@ -1,0 +1,182 @@
+"""Cursor on a real SQLite database built the way Cursor's state.vscdb is."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import KEY
+
+USER_ROW = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
+SECRET = {"type": "Buffer", "data": [118, 49, 48, 1, 2, 3, 250, 251]}
+USER = {"openAIBaseUrl": "", "useOpenAIKey": False, "useClaudeKey": False, "composerState": {"mode": "agent"},
+        "aiSettings": {"userAddedModels": ["my-model"], "modelOverrideEnabled": ["gpt-4o"]}, "theme": "Ünicode ✓"}
+
+
+def db_path(home: Path) -> Path:
+    return home / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"
+
+
+def make_db(home: Path, *, user_row=True, blob=False) -> Path:
+    path = db_path(home)
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)")
+    rows = [(f"workbench.view.{i}", json.dumps({"state": i, "x": "y" * (i % 50)})) for i in range(300)]
+    rows += [("binary.row", b"\x00\x01\xff"), ("secret://cursorAuth/openAIKey", json.dumps(SECRET)),
+             ("cursorAuth/cachedEmail", "me@example.com")]
+    if user_row:
+        text = json.dumps(USER, ensure_ascii=False, indent=None)
+        rows.append((USER_ROW, text.encode() if blob else text))
+    conn.executemany("INSERT INTO ItemTable VALUES (?, ?)", rows)
+    conn.commit()
+    conn.close()
+    return path
+
+
+def dump(path: Path) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        return {k: (type(v).__name__, v) for k, v in conn.execute("SELECT key, value FROM ItemTable")}
+    finally:
+        conn.close()
+
+
+def use(kc, url, *extra):
+    return kc("use", "cursor", "--key-stdin", "--base-url", url, "--no-verify", *extra, input=KEY + "\n")
+
+
+@pytest.mark.parametrize("blob", [False, True])
+def test_use_sets_rows_and_remove_restores_every_row(kc, home, blob):
+    path = make_db(home, blob=blob)
+    before = dump(path)
+    result = use(kc, "https://relay.example.com/v1", "--model", "claude-sonnet-4-5")
+    assert result.code == 0, result.output
+    after = dump(path)
+    user = json.loads(after[USER_ROW][1])
+    assert user["openAIBaseUrl"] == "https://relay.example.com/v1" and user["useOpenAIKey"] is True
+    assert user["aiSettings"]["userAddedModels"] == ["my-model", "claude-sonnet-4-5"]
+    assert user["composerState"] == USER["composerState"] and user["theme"] == USER["theme"]
+    assert after[USER_ROW][0] == ("bytes" if blob else "str")
+    assert after["cursorAuth/openAIKey"] == ("str", KEY)
+    assert "secret://cursorAuth/openAIKey" not in after
+    for key, value in before.items():
+        if key not in (USER_ROW, "secret://cursorAuth/openAIKey"):
+            assert after[key] == value  # every other row, byte for byte
+    assert KEY not in result.output
+    assert kc("remove", "cursor").code == 0
+    assert dump(path) == before
+
+
+def test_second_use_is_no_change_and_undo_restores(kc, home):
+    path = make_db(home)
+    before = dump(path)
+    assert use(kc, "https://relay.example.com").code == 0
+    once = dump(path)
+    assert use(kc, "https://relay.example.com").code == 0
+    assert dump(path) == once
+    assert kc("undo").code == 0
+    assert dump(path) == before
+
+
+def test_missing_user_row_is_created_and_deleted_again(kc, home):
+    path = make_db(home, user_row=False)
+    before = dump(path)
+    assert use(kc, "https://relay.example.com").code == 0
+    assert json.loads(dump(path)[USER_ROW][1]) == {"openAIBaseUrl": "https://relay.example.com/v1",
+                                                    "useOpenAIKey": True}
+    assert kc("remove", "cursor").code == 0
+    assert dump(path) == before
+
+
+def test_missing_database_says_launch_cursor_once(kc, home):
+    result = use(kc, "https://relay.example.com")
+    assert result.code == 3 and "launch Cursor once" in result.stderr
+
+
+def test_write_lock_from_another_connection_is_exit_3_and_nothing_changes(kc, home, monkeypatch):
+    path = make_db(home)
+    before = dump(path)
+    from keyconf import sqliterows
+
+    monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO ItemTable VALUES ('held', 'x')")
+    try:
+        result = use(kc, "https://relay.example.com")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.code == 3, result.output
+    assert "Cursor" in result.stderr
+    assert dump(path) == before
+
+
+def test_lock_taken_between_plan_and_write_is_refused(kc, home, monkeypatch):
+    """Even past the WAL check, the write itself uses BEGIN IMMEDIATE with a busy timeout."""
+    path = make_db(home)
+    before = dump(path)
+    from keyconf import sqliterows
+    from keyconf.adapters import cursor
+
+    monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(cursor.Cursor, "_check_can_edit", lambda self, ctx: None)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = use(kc, "https://relay.example.com")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.code == 3
+    assert dump(path) == before
+
+
+def test_malformed_json_row_is_refused(kc, home):
+    path = make_db(home)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE ItemTable SET value = ? WHERE key = ?", ("{not json", USER_ROW))
+    conn.commit()
+    conn.close()
+    before = dump(path)
+    result = use(kc, "https://relay.example.com")
+    assert result.code == 3 and "applicationUser" in result.stderr
+    assert dump(path) == before
+
+
+def test_unexpected_shape_is_refused(kc, home):
+    path = db_path(home)
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE Other (a, b)")
+    conn.commit()
+    conn.close()
+    result = use(kc, "https://relay.example.com")
+    assert result.code == 3 and "ItemTable" in result.stderr
+
+
+def test_private_url_warns_and_status_reads_back(kc, home, relay):
+    path = make_db(home)
+    result = kc("use", "cursor", "--key-stdin", "--base-url", relay.url, input=KEY + "\n")
+    assert result.code == 0, result.output
+    assert "cannot reach a relay on localhost" in result.stderr
+    assert "IP-restricted key" in result.stdout
+    item = kc("status", "cursor", "--json").json()["results"][0]
+    assert item["configured"] and item["key"] == "sk-…YZ42" and item["base_url"] == relay.url + "/v1"
+    assert any("not yet moved" in n for n in item["notes"])
+    # Cursor starts and encrypts the key: plain row gone, secret row present
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM ItemTable WHERE key = 'cursorAuth/openAIKey'")
+    conn.execute("INSERT INTO ItemTable VALUES ('secret://cursorAuth/openAIKey', ?)", (json.dumps(SECRET),))
+    conn.commit()
+    conn.close()
+    item = kc("status", "cursor", "--json").json()["results"][0]
+    assert item["key"] == "(encrypted by Cursor)"
+    assert any("moved the key into its encrypted store" in n for n in item["notes"])
+    assert kc("verify", "cursor").code == 0  # the stored key stands in for the encrypted one
