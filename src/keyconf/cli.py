@@ -61,7 +61,8 @@ def key_options(fn):
 def write_options(fn):
     options = [
         click.option("--dry-run", is_flag=True, help="Show the diff (keys masked); write nothing."),
-        click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation."),
+        click.option("-y", "--yes", is_flag=True,
+                     help="Do not ask (a terminal is asked before replacing settings made outside keyconf)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -166,7 +167,7 @@ def undo(out, change_id, list_, force, dry_run, yes):
 
     if list_:
         return history.undo_list(out)
-    return history.undo(change_id, force, dry_run, out)
+    return history.undo(change_id, force, dry_run, yes, out)
 
 
 @cli.command()
@@ -268,7 +269,7 @@ def profile_rm(out, name, force, yes):
     """Remove a profile and its stored key."""
     from keyconf.commands import profiles
 
-    return profiles.remove(name, force, out)
+    return profiles.remove(name, force, yes, out)
 
 
 @profile.command("rotate")

@@ -91,6 +91,7 @@ class ClientPlan:
         self.warnings: list[str] = []
         self.shared: list[FileEdit] = []  # edits of files shared with other clients (shell env files)
         self.link: tuple[str, str] | None = None  # (link, masked link) to open after the change (Cherry Studio)
+        self.replaces: list[str] = []  # settings made outside keyconf that this change replaces (asked on a TTY)
 
     @property
     def changed(self) -> list[str]:
@@ -113,6 +114,22 @@ class ClientStatus:
 
     def to_json(self) -> dict:
         return dict(vars(self))
+
+
+def open_with_os(ctx: "Context", link: str) -> None:
+    """Hand a link to the OS handler (the OS passes it on to the app as an argument: that is how deep links
+    work, so an import link's key is briefly on that app's command line)."""
+    import subprocess
+
+    from keyconf.errors import UsageError
+
+    if ctx.paths.platform == "windows" and os.name == "nt":
+        os.startfile(link)  # noqa: S606
+        return
+    opener = which("open" if ctx.paths.platform == "macos" else "xdg-open", ctx.env.get("PATH"))
+    if not opener:
+        raise UsageError("no program to open links (xdg-open / open) was found")
+    subprocess.run([opener, link], check=False, timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def ccswitch_link(app: str, profile, key: str, endpoint: str, model: str | None) -> tuple[str, str]:

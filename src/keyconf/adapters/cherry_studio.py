@@ -14,7 +14,8 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions, which
+from keyconf.adapters.base import (Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions,
+                                   open_with_os, which)
 from keyconf.errors import UsageError
 from keyconf.masking import mask
 
@@ -77,19 +78,6 @@ def desktop_entry_problem(ctx: Context, name: str) -> str | None:
     return None
 
 
-def open_link(ctx: Context, link: str) -> None:
-    """Hand the link to the OS. (The OS passes it on to Cherry as an argument: that is how deep links work.)"""
-    import subprocess
-
-    if ctx.paths.platform == "windows" and os.name == "nt":
-        os.startfile(link)  # noqa: S606 - the OS handler for cherrystudio://
-        return
-    opener = which("open" if ctx.paths.platform == "macos" else "xdg-open", ctx.env.get("PATH"))
-    if not opener:
-        raise UsageError("no program to open links (xdg-open / open) was found")
-    subprocess.run([opener, link], check=False, timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 class CherryStudio(Adapter):
     id = "cherry-studio"
     title = "Cherry Studio"
@@ -126,7 +114,7 @@ class CherryStudio(Adapter):
         return handler(ctx) is not None
 
     def open(self, ctx: Context, link: str) -> None:
-        open_link(ctx, link)
+        open_with_os(ctx, link)
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
         plan = ClientPlan(self.id)

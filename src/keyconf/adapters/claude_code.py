@@ -94,6 +94,12 @@ class ClaudeCode(Adapter):
         model = opts.model or profile.model
         if model and opts.via != "env":
             desired[_env(MODEL)] = _q(model)
+        for path, raw in desired.items():
+            prior = doc.raw(path)
+            ours = json.dumps(list(path)) in (owned_before or {}).get("keys", {})
+            if prior not in (None, '""', raw) and not ours and path[-1] in (BASE_URL, TOKEN, API_KEY, "apiKeyHelper"):
+                shown = mask(json.loads(prior)) if path[-1] in (TOKEN, API_KEY) else prior
+                plan.replaces.append(f"{'.'.join(path)} = {shown} in {doc.name}")
         owned = set_owned(doc, desired, owned_before)
         plan.edits.append(FileEdit(settings, before, doc.content(), private=True, client=self.id))
 
@@ -178,6 +184,19 @@ class ClaudeCode(Adapter):
         if st.configured and binding and not binding.get("profile"):
             st.notes.append("set outside keyconf")
         return st
+
+    def doctor(self, ctx: Context) -> list[tuple[str, str]]:
+        """Without the onboarding flag Claude Code shows a login screen and ignores the relay."""
+        if self.id not in ctx.state.bindings:
+            return []
+        try:
+            _, doc = self._load(ctx, ctx.paths.claude_state)
+        except Exception as exc:  # noqa: BLE001 - doctor reports, never fails
+            return [("problem", getattr(exc, "message", str(exc)))]
+        if doc.get(ONBOARDED) is not True:
+            return [("problem", f"{doc.name} lacks hasCompletedOnboarding: true, so Claude Code will show its "
+                                "login screen; run `keyconf use claude-code` again")]
+        return [("ok", "onboarding flag set")]
 
     def target(self, ctx: Context) -> Target | None:
         binding = ctx.state.bindings.get(self.id, {})

@@ -226,6 +226,8 @@ class Codex(Adapter):
         for name, value in top.items():
             if name not in priors:
                 priors[name] = cfg.root_value(name)
+                if name == "model_provider" and priors[name] not in (None, _toml_value(PROVIDER_ID)):
+                    plan.replaces.append(f"model_provider = {priors[name]} in {cfg.name}")
             if value is None:
                 # not wanted (any more): the user's own value comes back
                 cfg.set_root(name, priors.pop(name))

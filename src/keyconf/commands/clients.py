@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from keyconf import adapters, engine
 from keyconf.adapters.base import ClientPlan, Context, UseOptions
-from keyconf.commands.common import check_cached, final_code, masked, show_diffs, verify_report
+from keyconf.commands.common import check_cached, confirm, final_code, masked, show_diffs, verify_report
 from keyconf.commands.profile_input import KeySource, choose_profile, save_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.output import Reporter
@@ -98,6 +98,14 @@ def use(names: list[str], use_all: bool, src: KeySource, opts, flags: RunFlags, 
         chosen = choose_profile(paths, src)
         ctx = Context(paths, State.load(paths))
         plans, failed = _plan_all(ctx, chosen, chosen_adapters, opts, out)
+        replaced = [r for plan in plans for r in plan.replaces]
+        if replaced:
+            out.say("This replaces settings made outside keyconf (`keyconf remove` gives them back):", err=True)
+            for line in replaced:
+                out.say(f"  {line}", err=True)
+            if not confirm(out, "Go on?", flags.yes):
+                out.say("nothing was changed", err=True)
+                return 0
         if plans:
             save_profile(paths, chosen, src, out)
             _, run = _commit(ctx, plans, "use", {chosen.profile.name: chosen.key})

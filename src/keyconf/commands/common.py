@@ -52,6 +52,17 @@ def masked(key: str | None) -> str | None:
     return mask(key) if key else None
 
 
+def confirm(out: Reporter, question: str, yes: bool) -> bool:
+    """Ask on a terminal unless --yes; scripts (no terminal) are not asked, since every change can be undone."""
+    import sys
+
+    if yes or out.json_mode or not sys.stdin.isatty():
+        return True
+    import click
+
+    return click.confirm(question, default=False, err=True)
+
+
 def need(condition: bool, message: str, hint: str = "") -> None:
     if not condition:
         raise UsageError(message, hint=hint)

@@ -29,7 +29,7 @@ def _profile_for(paths: Paths, client: str, name: str | None):
 
 def link(client: str, profile_name: str | None, model: str | None, protocol: str | None, open_: bool,
          reveal: bool, out: Reporter) -> int:
-    from keyconf.adapters.base import Context, UseOptions
+    from keyconf.adapters.base import Context, UseOptions, open_with_os
 
     paths = Paths.from_environ()
     adapter = adapters.get(client)
@@ -43,14 +43,7 @@ def link(client: str, profile_name: str | None, model: str | None, protocol: str
     out.result({"client": client, "profile": profile.name, "link": full if reveal else masked,
                 "revealed": reveal, "opened": open_})
     if open_:
-        ctx = Context(paths, State.load(paths))
-        opener = getattr(adapter, "open", None)
-        if opener is None:
-            from keyconf.adapters.cherry_studio import open_link as opener_fn
-
-            opener_fn(ctx, full)
-        else:
-            opener(ctx, full)
+        open_with_os(Context(paths, State.load(paths)), full)
         out.say(f"opened the {adapter.title} import link; confirm the import in its dialog")
     if out.json_mode:
         return 0

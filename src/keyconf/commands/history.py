@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keyconf import engine
-from keyconf.commands.common import show_diffs
+from keyconf.commands.common import confirm, show_diffs
 from keyconf.output import Reporter
 from keyconf.paths import Paths
 
@@ -23,7 +23,7 @@ def undo_list(out: Reporter) -> int:
     return 0
 
 
-def undo(entry_id: str | None, force: bool, dry_run: bool, out: Reporter) -> int:
+def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Reporter) -> int:
     paths = Paths.from_environ()
     with engine.locked(paths):
         entry = engine.find_entry(paths, entry_id)
@@ -33,6 +33,9 @@ def undo(entry_id: str | None, force: bool, dry_run: bool, out: Reporter) -> int
         edits = engine.plan_undo(entry, force=force)
         if dry_run:
             show_diffs(out, paths, edits)
+            return 0
+        if force and not confirm(out, f"Restore the files of {entry.id}, losing changes made since?", yes):
+            out.say("nothing was changed", err=True)
             return 0
         engine.restore(paths, entry, edits)
     files = [paths.display(e.path) for e in edits if not e.internal and e.changes]

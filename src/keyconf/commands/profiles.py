@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keyconf import secretstore
-from keyconf.commands.common import masked
+from keyconf.commands.common import confirm, masked
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.keyinput import read_key
 from keyconf.output import Reporter
@@ -52,7 +52,7 @@ def show(name: str | None, out: Reporter) -> int:
     return 0
 
 
-def remove(name: str, force: bool, out: Reporter) -> int:
+def remove(name: str, force: bool, yes: bool, out: Reporter) -> int:
     paths = Paths.from_environ()
     profiles = Profiles(paths)
     profile = profiles.get(name)
@@ -60,6 +60,9 @@ def remove(name: str, force: bool, out: Reporter) -> int:
     if clients and not force:
         raise UsageError(f"profile {name!r} is still used by {', '.join(clients)}",
                          hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force")
+    if not confirm(out, f"Delete profile {profile.name} and its stored key?", yes):
+        out.say("nothing was changed", err=True)
+        return 0
     secretstore.backend(paths, profile.secret_store).delete(profile.name)
     profiles.remove(profile.name)
     out.result({"profile": profile.name, "status": "removed", "clients": clients})

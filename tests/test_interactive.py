@@ -1,0 +1,70 @@
+"""On a terminal: Base URL prompt, hidden key prompt, and a question before replacing outside settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import KEY
+
+
+def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        assert time.monotonic() < deadline, f"waited for {needle!r}; got {bytes(seen)!r}"
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen.extend(os.read(fd, 4096))
+            except OSError:
+                break
+
+
+def _run_on_terminal(args, answers, home):
+    main, child = pty.openpty()
+    exe = Path(os.sys.executable).parent / "keyconf"
+    proc = subprocess.Popen([str(exe), *args], stdin=child, stdout=child, stderr=child, env=dict(os.environ),
+                            close_fds=True)
+    os.close(child)
+    seen = bytearray()
+    for prompt, answer in answers:
+        _read_until(main, prompt, seen)
+        os.write(main, answer.encode() + b"\r")
+    code = proc.wait(timeout=60)
+    _read_until(main, b"", seen, timeout=1)
+    try:
+        while select.select([main], [], [], 0.2)[0]:
+            seen.extend(os.read(main, 4096))
+    except OSError:
+        pass
+    os.close(main)
+    return code, bytes(seen).decode("utf-8", "replace")
+
+
+def test_prompts_hide_the_key_and_ask_before_replacing(home, relay):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://old.example.com"}}))
+    code, screen = _run_on_terminal(["use", "claude-code"], [
+        (b"Base URL", relay.url + "/v1"), (b"API key (input hidden)", KEY), (b"Go on?", "y")], home)
+    assert code == 0, screen
+    assert KEY not in screen  # not echoed, not printed
+    assert "https://old.example.com" in screen and "key accepted" in screen
+    assert json.loads(settings.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == KEY
+
+
+def test_answering_no_changes_nothing(home, relay):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    original = json.dumps({"env": {"ANTHROPIC_AUTH_TOKEN": "sk-someone-elses-000000"}})
+    settings.write_text(original)
+    code, screen = _run_on_terminal(["use", "claude-code", "--base-url", relay.url], [
+        (b"API key (input hidden)", KEY), (b"Go on?", "n")], home)
+    assert code == 0 and "nothing was changed" in screen
+    assert settings.read_text() == original
+    assert "sk-someone-elses-000000" not in screen
