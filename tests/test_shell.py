@@ -213,6 +213,11 @@ def test_windows_user_variables_through_the_registry_interface(kc, home, relay, 
     assert kc("remove", "shell").code == 0
     assert fake.values == original
     assert not (home / "Documents" / "PowerShell" / "Microsoft.PowerShell_profile.ps1").exists()
+    # the registry edits are journaled like files: use, then undo
+    assert kc("use", "shell", "--shell", "powershell").code == 0
+    assert fake.values["OPENAI_API_KEY"] == KEY
+    assert kc("undo").code == 0
+    assert fake.values == original
 
 
 def test_env_command_prints_eval_able_snippets(kc, home, relay, tmp_path):

@@ -11,15 +11,20 @@ from pathlib import Path
 from keyconf import fsutil
 
 
-class FileEdit:
-    kind = "file"
+class Edit:
+    """One planned change that the engine can re-check, journal, carry out and undo.
 
-    def __init__(self, path: Path, before: bytes | None, after: bytes | None, private: bool = False,
+    `before`/`after` are bytes (None: absent), so comparing, hashing and journaling work for every kind.
+    """
+
+    kind = "?"
+
+    def __init__(self, path, before: bytes | None, after: bytes | None, private: bool = False,
                  internal: bool = False, client: str | None = None, mode_before: int | None = None):
-        self.path = Path(path)
-        self.before = before  # None: the file does not exist
-        self.after = after  # None: delete the file
-        self.private = private  # holds a key: written 0600
+        self.path = path
+        self.before = before
+        self.after = after
+        self.private = private  # holds a key: written 0600 (files)
         self.internal = internal  # keyconf's own bookkeeping, journaled but not shown as a diff
         self.client = client
         self.mode_before = mode_before
@@ -31,6 +36,35 @@ class FileEdit:
     @property
     def target(self) -> str:
         return str(self.path)
+
+    def snapshot_mode(self) -> None:
+        pass
+
+    def read_current(self) -> bytes | None:
+        raise NotImplementedError
+
+    def put(self, content: bytes | None, *, restoring: bool = False) -> None:
+        raise NotImplementedError
+
+    def diff(self, display) -> str:
+        raise NotImplementedError
+
+    def record(self) -> dict:
+        return {"kind": self.kind, "path": str(self.path), "private": self.private, "internal": self.internal,
+                "client": self.client, "mode_before": self.mode_before, "after_sha": digest(self.after)}
+
+    @classmethod
+    def from_record(cls, rec: dict, before: bytes | None) -> "Edit":
+        return cls(rec["path"], before, None, rec.get("private", False), rec.get("internal", False),
+                   rec.get("client"), rec.get("mode_before"))
+
+
+class FileEdit(Edit):
+    kind = "file"
+
+    def __init__(self, path, before: bytes | None, after: bytes | None, private: bool = False,
+                 internal: bool = False, client: str | None = None, mode_before: int | None = None):
+        super().__init__(Path(path), before, after, private, internal, client, mode_before)
 
     def read_current(self) -> bytes | None:
         return fsutil.read_bytes(self.path)
@@ -47,16 +81,6 @@ class FileEdit:
 
     def diff(self, display) -> str:
         return text_diff(display(self.path), self.before, self.after)
-
-    # journal ----------------------------------------------------------------------------------
-    def record(self) -> dict:
-        return {"kind": self.kind, "path": str(self.path), "private": self.private, "internal": self.internal,
-                "client": self.client, "mode_before": self.mode_before, "after_sha": digest(self.after)}
-
-    @classmethod
-    def from_record(cls, rec: dict, before: bytes | None) -> "FileEdit":
-        return cls(Path(rec["path"]), before, None, rec.get("private", False), rec.get("internal", False),
-                   rec.get("client"), rec.get("mode_before"))
 
 
 def digest(content: bytes | None) -> str | None:

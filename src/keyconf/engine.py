@@ -198,7 +198,7 @@ def plan_undo(entry: Entry, *, force: bool) -> list[FileEdit]:
                 hint="look at the file, then run `keyconf undo --force` to restore it anyway",
                 client=rec.get("client"),
             )
-        out.append(type(old)(old.name if old.kind == "registry" else old.path, current, old.before,
+        out.append(type(old)(old.path, current, old.before,
                              private=old.private, internal=old.internal, client=old.client,
                              mode_before=old.mode_before))
     return out

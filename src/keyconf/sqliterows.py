@@ -11,7 +11,7 @@ import base64
 import json
 from pathlib import Path
 
-from keyconf.edits import digest
+from keyconf.edits import Edit
 from keyconf.errors import UnsafeEdit
 
 BUSY_TIMEOUT_MS = 2000
@@ -86,22 +86,12 @@ def read_rows(path: Path, keys, name: str) -> dict[str, bytes | str | None]:
         conn.close()
 
 
-class RowsEdit:
+class RowsEdit(Edit):
     kind = "sqlite"
 
-    def __init__(self, path: Path, before: bytes | None, after: bytes | None, private: bool = True,
+    def __init__(self, path, before: bytes | None, after: bytes | None, private: bool = True,
                  internal: bool = False, client: str | None = None, mode_before: int | None = None):
-        self.path = Path(path)
-        self.before, self.after = before, after
-        self.private, self.internal, self.client, self.mode_before = private, internal, client, mode_before
-
-    @property
-    def changes(self) -> bool:
-        return self.before != self.after
-
-    @property
-    def target(self) -> str:
-        return str(self.path)
+        super().__init__(Path(path), before, after, private, internal, client, mode_before)
 
     def _keys(self) -> list[str]:
         return sorted(decode(self.before or self.after or b"{}"))
@@ -135,9 +125,6 @@ class RowsEdit:
         finally:
             conn.close()
 
-    def snapshot_mode(self) -> None:
-        pass
-
     def diff(self, display) -> str:
         from keyconf.edits import text_diff
 
@@ -151,11 +138,3 @@ class RowsEdit:
             return "".join(lines).encode()
 
         return text_diff(display(self.path) + " (rows)", show(self.before), show(self.after))
-
-    def record(self) -> dict:
-        return {"kind": self.kind, "path": str(self.path), "private": True, "internal": False,
-                "client": self.client, "mode_before": None, "after_sha": digest(self.after)}
-
-    @classmethod
-    def from_record(cls, rec: dict, before: bytes | None) -> "RowsEdit":
-        return cls(Path(rec["path"]), before, None, client=rec.get("client"))

@@ -30,38 +30,36 @@ class Finding:
         return data
 
 
-# (needle in the error message or code, exit code, reason, troubleshooting hint)
+# (needles in the relay's message or code, zh and en, matched case-insensitively; exit code; reason; the
+# dashboard's troubleshooting line). Order matters: the first rule that matches wins.
 _RULES = [
-    ("pre_consume_token_quota_failed", Exit.QUOTA, "the key's own quota is used up",
+    (("pre_consume_token_quota_failed", "额度已用尽"), Exit.QUOTA, "the key's own quota is used up",
      "balance or quota: raise the key's quota on the dashboard, or create a new key"),
-    ("insufficient_user_quota", Exit.QUOTA, "the account balance is too low",
+    (("insufficient_user_quota", "用户额度不足"), Exit.QUOTA, "the account balance is too low",
      "balance or quota: top up the account on the dashboard"),
-    ("用户额度不足", Exit.QUOTA, "the account balance is too low",
-     "balance or quota: top up the account on the dashboard"),
-    ("额度已用尽", Exit.QUOTA, "the key's quota is used up",
-     "balance or quota: raise the key's quota or create a new key"),
-    ("quota", Exit.QUOTA, "quota or balance exhausted", "balance or quota: check the key and the account"),
-    ("允许访问的列表", Exit.NO_ACCESS, "this machine's IP address is not allowed to use the key",
+    (("quota",), Exit.QUOTA, "quota or balance exhausted", "balance or quota: check the key and the account"),
+    (("允许访问的列表", "ip not allowed"), Exit.NO_ACCESS, "this machine's IP address is not allowed to use the key",
      "IP restriction: add this machine's IP to the key's allowed list, or clear the restriction"),
-    ("ip not allowed", Exit.NO_ACCESS, "this machine's IP address is not allowed to use the key",
-     "IP restriction: add this machine's IP to the key's allowed list, or clear the restriction"),
-    ("access_denied", Exit.NO_ACCESS, "access denied for this key (IP restriction?)",
+    (("access_denied",), Exit.NO_ACCESS, "access denied for this key (IP restriction?)",
      "IP restriction: check the key's allowed IP list"),
-    ("已过期", Exit.KEY_REJECTED, "the key has expired",
+    (("已过期", "expired"), Exit.KEY_REJECTED, "the key has expired",
      "expiry: extend the key's expiry on the dashboard or create a new key"),
-    ("expired", Exit.KEY_REJECTED, "the key has expired", "expiry: extend the key's expiry or create a new key"),
-    ("状态不可用", Exit.KEY_REJECTED, "the key is disabled", "enable the key on the dashboard"),
-    ("无权访问模型", Exit.NO_ACCESS, "the key's group does not allow this model",
+    (("状态不可用",), Exit.KEY_REJECTED, "the key is disabled", "enable the key on the dashboard"),
+    (("无权访问模型", "no access to model"), Exit.NO_ACCESS, "the key's group does not allow this model",
      "available group: pick a model the key's group offers, or change the key's group"),
-    ("no access to model", Exit.NO_ACCESS, "the key's group does not allow this model",
-     "available group: pick a model the key's group offers, or change the key's group"),
-    ("model_not_found", Exit.NO_ACCESS, "no channel serves this model in the key's group",
+    (("model_not_found", "无可用渠道"), Exit.NO_ACCESS, "no channel serves this model in the key's group",
      "available group: pick a model the group offers, or ask the relay admin to add a channel"),
-    ("无可用渠道", Exit.NO_ACCESS, "no channel serves this model in the key's group",
-     "available group: pick a model the group offers, or ask the relay admin to add a channel"),
-    ("分组", Exit.NO_ACCESS, "the key's group is disabled or not allowed",
+    (("分组",), Exit.NO_ACCESS, "the key's group is disabled or not allowed",
      "available group: change the key's group on the dashboard"),
 ]
+
+
+def _rule(text: str):
+    lowered = text.lower()
+    for needles, code, reason, hint in _RULES:
+        if any(needle.lower() in lowered for needle in needles):
+            return code, reason, hint
+    return None
 
 
 def _error_text(body: bytes) -> str:
@@ -97,10 +95,10 @@ def diagnose(root: str, status: int, body: bytes, html: bool, url: str) -> Findi
             hint += "; this looks like the dashboard, whose API may live under another host or path"
         return Finding(False, Exit.WRONG_URL, f"{url} answered with {what}, not the relay API", hint)
     text = _error_text(body)
+    rule = _rule(text)
     if status == 401:
-        for needle, code, reason, hint in _RULES:
-            if needle.lower() in text.lower():
-                return Finding(False, code, f"{reason} (401: {text})", hint)
+        if rule:
+            return Finding(False, rule[0], f"{rule[1]} (401: {text})", rule[2])
         return Finding(False, Exit.KEY_REJECTED, f"the relay rejected the key (401: {text or 'unauthorized'})",
                        "complete key: copy the whole key again; also check it is enabled, not expired and "
                        "not used up on the dashboard")
@@ -108,9 +106,8 @@ def diagnose(root: str, status: int, body: bytes, html: bool, url: str) -> Findi
         return Finding(False, Exit.QUOTA, f"rate limited (429: {text or 'too many requests'})",
                        "rate limit: wait a minute, or raise the key's rate limit")
     if status in (402, 403, 503):
-        for needle, code, reason, hint in _RULES:
-            if needle.lower() in text.lower():
-                return Finding(False, code, f"{reason} ({status}: {text})", hint)
+        if rule:
+            return Finding(False, rule[0], f"{rule[1]} ({status}: {text})", rule[2])
         if status == 503:
             return Finding(False, Exit.NO_ACCESS, f"no channel available (503: {text})",
                            "available group: the key's group has no working channel for this model")

@@ -7,7 +7,7 @@ Each variable is one `RegistryEdit`, journaled and undone like a file.
 
 from __future__ import annotations
 
-from keyconf.edits import digest
+from keyconf.edits import Edit
 
 _backend = None
 
@@ -58,50 +58,31 @@ def use_backend(replacement) -> None:
     _backend = replacement
 
 
-class RegistryEdit:
+class RegistryEdit(Edit):
+    """One user variable; its `path` is the variable's name."""
+
     kind = "registry"
 
     def __init__(self, name: str, before: bytes | None, after: bytes | None, private: bool = True,
                  internal: bool = False, client: str | None = "shell", mode_before: int | None = None):
-        self.name = name
-        self.before, self.after = before, after
-        self.private, self.internal, self.client, self.mode_before = private, internal, client, mode_before
-
-    @property
-    def changes(self) -> bool:
-        return self.before != self.after
+        super().__init__(name, before, after, private, internal, client, mode_before)
 
     @property
     def target(self) -> str:
-        return f"HKCU\\Environment\\{self.name}"
-
-    @property
-    def path(self) -> str:
-        return self.target
+        return f"HKCU\\Environment\\{self.path}"
 
     def read_current(self) -> bytes | None:
-        value = backend().get(self.name)
+        value = backend().get(self.path)
         return None if value is None else value.encode("utf-8")
 
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
-        backend().set(self.name, None if content is None else content.decode("utf-8"))
+        backend().set(self.path, None if content is None else content.decode("utf-8"))
         backend().broadcast()
-
-    def snapshot_mode(self) -> None:
-        pass
 
     def diff(self, display) -> str:
         old = "(unset)" if self.before is None else self.before.decode()
         new = "(unset)" if self.after is None else self.after.decode()
         return f"--- {self.target}\n+++ {self.target}\n-{old}\n+{new}\n"
-
-    def record(self) -> dict:
-        return {"kind": self.kind, "path": self.name, "private": True, "internal": False, "client": self.client,
-                "mode_before": None, "after_sha": digest(self.after)}
-
-    @classmethod
-    def from_record(cls, rec: dict, before: bytes | None) -> "RegistryEdit":
-        return cls(rec["path"], before, None, client=rec.get("client"))
 
 
 def plan(variables: dict[str, str], state) -> list[RegistryEdit]:

@@ -38,7 +38,7 @@ def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Repor
             out.say("nothing was changed", err=True)
             return 0
         engine.restore(paths, entry, edits)
-    files = [paths.display(e.path) for e in edits if not e.internal and e.changes]
+    files = [paths.display(e.target) for e in edits if not e.internal and e.changes]
     out.result({"id": entry.id, "status": "undone", "changed": files})
     out.say(f"undid change {entry.id} ({entry.meta['command']})")
     for name in files:
