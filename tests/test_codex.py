@@ -258,3 +258,12 @@ def test_property_use_remove_identity_and_idempotence(kc, home, relay, original,
     assert again.code == 0 and snapshot(home) == once
     assert kc("remove", "codex").code == 0
     assert snapshot(home) == before
+
+
+def test_model_is_per_client_and_sticks_on_rerun(kc, home, relay):
+    assert use(kc, relay.url, "--model", "gpt-5-codex").code == 0
+    assert kc("use", "codex").code == 0
+    assert read_config(home)["model"] == "gpt-5-codex"  # a re-run keeps the model
+    assert kc("use", "claude-code").code == 0
+    env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
+    assert "ANTHROPIC_MODEL" not in env  # Codex's model does not leak into Claude Code

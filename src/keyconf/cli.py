@@ -113,7 +113,7 @@ def use(out, clients, use_all, profile, base_url, key_stdin, key_env, secret_sto
     from keyconf.commands import clients as commands
     from keyconf.commands.profile_input import KeySource
 
-    src = KeySource(profile, base_url, key_stdin, key_env, model, secret_store)
+    src = KeySource(profile, base_url, key_stdin, key_env, secret_store)
     opts = UseOptions(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,
                       shells=tuple(shells), protocol=protocol)
     flags = commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open)

@@ -1,4 +1,5 @@
-"""Profiles: a name, a Base URL root and default models. Keys live in the secret store, never here.
+"""Profiles: a name and a Base URL root. Keys live in the secret store, never here; models belong to each
+client's binding (a Claude model means nothing to Codex).
 
 `profiles.toml` is read with stdlib `tomllib` and written by a tiny emitter, so `status` never pays
 for tomlkit.
@@ -18,17 +19,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class Profile:
-    FIELDS = ("base_url", "secret_store", "model", "created")
+    FIELDS = ("base_url", "secret_store", "created")
 
-    def __init__(self, name: str, base_url: str, secret_store: str = "file", model: str = "", created: str = ""):
+    def __init__(self, name: str, base_url: str, secret_store: str = "file", created: str = ""):
         self.name = name
         self.base_url = base_url
         self.secret_store = secret_store  # where its key was put: keyring | file
-        self.model = model
         self.created = created
-
-    def replace(self, **changes) -> "Profile":
-        return Profile(**{**vars(self), **changes})
 
 
 def check_name(name: str) -> str:

@@ -39,6 +39,9 @@ class UseOptions:
         self.shells = shells
         self.protocol = protocol
 
+    def with_model(self, model: str | None) -> "UseOptions":
+        return UseOptions(self.via, self.no_plaintext, model, self.anthropic_auth, self.shells, self.protocol)
+
 
 class Context:
     def __init__(self, paths: Paths, state: State):

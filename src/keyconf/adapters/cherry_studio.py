@@ -104,6 +104,9 @@ class CherryStudio(Adapter):
         plan.binding = {"profile": profile.name, "via": "link", "provider_id": data["id"],
                         "protocol": opts.protocol or "openai"}
         plan.link = (build_link(data), masked_link(data))  # opened by the command once the binding is recorded
+        if ctx.state.bindings.get(self.id, {}).get("provider_id") == data["id"]:
+            plan.notes.append(f"Cherry Studio adds this key to provider {data['id']!r}'s key list: delete the "
+                              "old key there if it should no longer be used")
         return plan
 
     def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:

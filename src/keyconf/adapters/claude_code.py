@@ -91,7 +91,7 @@ class ClaudeCode(Adapter):
                 where = "exported in your shell" if in_shell else f"set in {doc.name}"
                 plan.notes.append(f"{var} is {where}; keyconf sets it to \"\" in {doc.name} so Claude Code "
                                   f"sends only the relay key (remove gives it back)")
-        model = opts.model or profile.model
+        model = opts.model
         if model and opts.via != "env":
             desired[_env(MODEL)] = _q(model)
         for path, raw in desired.items():
@@ -115,11 +115,11 @@ class ClaudeCode(Adapter):
 
             variables = self.env_vars(profile, use_var, model)
             plan.binding = {**shellenv.binding(ctx.state.bindings, self.id, profile.name, variables, opts.shells,
-                                               ctx.paths), "auth_var": use_var, "files": files}
+                                               ctx.paths), "auth_var": use_var, "model": model, "files": files}
             plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
             return plan
         plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
-                        "auth_var": use_var, "files": files}
+                        "auth_var": use_var, "model": model, "files": files}
         return plan
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
@@ -141,12 +141,12 @@ class ClaudeCode(Adapter):
     def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
         from keyconf.adapters.base import ccswitch_link
 
-        return ccswitch_link("claude", profile, key, profile.base_url, opts.model or profile.model)
+        return ccswitch_link("claude", profile, key, profile.base_url, opts.model)
 
     def env_vars(self, profile, use_var: str = TOKEN, model: str | None = None) -> dict:
         variables = {BASE_URL: {"value": profile.base_url}, use_var: {"key_of": profile.name}}
-        if model or profile.model:
-            variables[MODEL] = {"value": model or profile.model}
+        if model:
+            variables[MODEL] = {"value": model}
         return variables
 
     def _read_settings(self, ctx: Context) -> tuple[dict, str | None]:

@@ -150,7 +150,7 @@ class Codex(Adapter):
     def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
         from keyconf.adapters.base import ccswitch_link
 
-        return ccswitch_link("codex", profile, key, openai_base(profile.base_url), opts.model or profile.model)
+        return ccswitch_link("codex", profile, key, openai_base(profile.base_url), opts.model)
 
     def env_vars(self, profile) -> dict:
         return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}
@@ -218,7 +218,7 @@ class Codex(Adapter):
         block = texts.render("codex_provider.toml", id=PROVIDER_ID, profile=profile.name,
                              name=_toml_value(provider["name"]), base_url=_toml_value(provider["base_url"]),
                              key_source=key_source).replace("\n", cfg.nl)
-        model = opts.model or profile.model or None
+        model = opts.model or None
         top = {"model_provider": PROVIDER_ID, "model": model}
 
         intended = json.loads(json.dumps(cfg.data))
@@ -256,7 +256,7 @@ class Codex(Adapter):
         if owned_auth.get("keys") or owned_auth.get("containers"):
             files[str(auth_path)] = owned_auth
         plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
-                        "key_source": mode, "files": files}
+                        "key_source": mode, "model": model, "files": files}
         if mode == "env":
             from keyconf import shellenv
 

@@ -81,7 +81,7 @@ class Cursor(Adapter):
         text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
         doc = JsonDoc(None if text is None else text.encode("utf-8"), f"Cursor's applicationUser row")
         desired = {("openAIBaseUrl",): json.dumps(openai_base(profile.base_url)), ("useOpenAIKey",): "true"}
-        model = opts.model or profile.model
+        model = opts.model
         if model:
             models = doc.get(("aiSettings", "userAddedModels"), [])
             if not isinstance(models, list):

@@ -41,6 +41,9 @@ def _plan_all(ctx: Context, chosen, names, opts, out: Reporter) -> tuple[list[Cl
     for adapter in names:
         try:
             client_opts = _options_for(opts)(adapter.id)
+            if client_opts.model is None:
+                # a re-run without --model keeps the model this client was given before
+                client_opts = client_opts.with_model(ctx.state.bindings.get(adapter.id, {}).get("model"))
             _check_options(adapter, client_opts)
             plans.append(adapter.plan_use(ctx, chosen.profile, chosen.key, client_opts))
         except KeyconfError as exc:

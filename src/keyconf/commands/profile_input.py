@@ -23,7 +23,6 @@ class KeySource:
     base_url: str | None = None
     key_stdin: bool = False
     key_env: str | None = None
-    model: str | None = None
     secret_store: str | None = None
     key: str | None = None  # already read (rotate asks for it before anything else)
 
@@ -44,11 +43,7 @@ def choose_profile(paths: Paths, src: KeySource) -> Chosen:
     url_raw = read_base_url(src.base_url, prompt=False)
     key = src.key or read_key(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
     if existing and url_raw is None and key is None:
-        stored = secretstore.read_key(paths, existing)
-        profile = existing
-        if src.model:
-            profile = existing.replace(model=src.model)
-        return Chosen(profile, stored, new_key=False, new_profile=src.model not in (None, existing.model))
+        return Chosen(existing, secretstore.read_key(paths, existing), new_key=False, new_profile=False)
     if url_raw is None:
         url_raw = existing.base_url if existing else read_base_url(None, prompt=True)
     root = normalise_root(url_raw)
@@ -60,7 +55,6 @@ def choose_profile(paths: Paths, src: KeySource) -> Chosen:
         name=name or (existing.name if existing else "default"),
         base_url=root,
         secret_store=existing.secret_store if existing else "file",
-        model=src.model if src.model is not None else (existing.model if existing else ""),
         created=existing.created if existing else time.strftime("%Y-%m-%d"),
     )
     return Chosen(profile, key, new_key=new_key, new_profile=True)

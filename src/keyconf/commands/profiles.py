@@ -25,7 +25,7 @@ def list_(out: Reporter) -> int:
         default = profile.name == profiles.default
         clients = _bound(paths, profile.name)
         out.result({"profile": profile.name, "base_url": profile.base_url, "default": default,
-                    "secret_store": profile.secret_store, "model": profile.model or None, "clients": clients})
+                    "secret_store": profile.secret_store, "clients": clients})
         out.say(f"{'*' if default else ' '} {profile.name:<20} {profile.base_url:<40} "
                 f"{profile.secret_store:<8} {', '.join(clients) or '-'}")
     return 0
@@ -41,13 +41,11 @@ def show(name: str | None, out: Reporter) -> int:
         key = f"(unavailable: {exc.message})"
     clients = _bound(paths, profile.name)
     out.result({"profile": profile.name, "base_url": profile.base_url, "key": key,
-                "secret_store": profile.secret_store, "model": profile.model or None,
+                "secret_store": profile.secret_store,
                 "default": profile.name == profiles.default, "clients": clients})
     out.say(f"profile      {profile.name}{' (default)' if profile.name == profiles.default else ''}")
     out.say(f"base URL     {profile.base_url}")
     out.say(f"key          {key}   (in the {profile.secret_store} store)")
-    if profile.model:
-        out.say(f"model        {profile.model}")
     out.say(f"used by      {', '.join(clients) or '-'}")
     return 0
 
