@@ -267,3 +267,12 @@ def test_model_is_per_client_and_sticks_on_rerun(kc, home, relay):
     assert kc("use", "claude-code").code == 0
     env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
     assert "ANTHROPIC_MODEL" not in env  # Codex's model does not leak into Claude Code
+
+
+def test_toml_dates_and_times_are_kept(kc, home, relay):
+    codex_home(home).mkdir()
+    original = b'started = 2026-01-02T03:04:05Z\nday = 2026-01-02\n\n[notes]\nat = 07:30:00\n'
+    (codex_home(home) / "config.toml").write_bytes(original)
+    assert use(kc, relay.url, "--model", "gpt-5-codex").code == 0
+    assert kc("remove", "codex").code == 0
+    assert (codex_home(home) / "config.toml").read_bytes() == original

@@ -8,6 +8,7 @@ tomllib against the intended result before anything is written.
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
 from pathlib import Path
@@ -221,7 +222,7 @@ class Codex(Adapter):
         model = opts.model or None
         top = {"model_provider": PROVIDER_ID, "model": model}
 
-        intended = json.loads(json.dumps(cfg.data))
+        intended = copy.deepcopy(cfg.data)  # (TOML dates are not JSON)
         priors = dict(owned_cfg.get("top", {}))
         for name, value in top.items():
             if name not in priors:
@@ -288,7 +289,7 @@ class Codex(Adapter):
         before = fsutil.read_bytes(config_path)
         if before is not None:
             cfg = ConfigText(before, ctx.paths.display(config_path))
-            intended = json.loads(json.dumps(cfg.data))
+            intended = copy.deepcopy(cfg.data)
             for name, prior in owned_cfg.get("top", {}).items():
                 cfg.set_root(name, prior)
                 if prior is None:
