@@ -101,3 +101,33 @@ def test_real_keyring_daemon_round_trip(kc, home, relay, monkeypatch):
     assert kc("remove", "claude-code").code == 0
     assert kc("profile", "rm", name).code == 0
     assert keyring.get_password("keyconf", name) is None
+
+
+def test_a_keyring_that_hangs_times_out_with_exit_4(kc, home, relay, monkeypatch):
+    import time
+
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from keyconf import secretstore
+
+    class Hanging(KeyringBackend):
+        priority = 1
+
+        def get_password(self, service, username):
+            time.sleep(5)
+
+        def set_password(self, service, username, password):
+            time.sleep(5)
+
+        def delete_password(self, service, username):
+            time.sleep(5)
+
+    monkeypatch.setattr(secretstore, "TIMEOUT_SECONDS", 0.3)
+    keyring.set_keyring(Hanging())
+    started = time.monotonic()
+    result = kc("use", "claude-code", "--key-stdin", "--base-url", relay.url, "--secret-store", "keyring",
+                input=KEY + "\n")
+    assert result.code == 4 and "did not answer" in result.stderr
+    assert time.monotonic() - started < 3
+    assert not (home / ".claude").exists()

@@ -71,7 +71,8 @@ class JsonDoc:
             line = content[: exc.start].count(b"\n") + 1
             raise UnsafeEdit(f"{name} is not UTF-8 text (line {line}); keyconf will not edit it") from None
         self.bom = text.startswith("\ufeff")
-        self.text = text[1:] if self.bom else text
+        self._text = text[1:] if self.bom else text
+        self._scans: dict[int, tuple[list[_Member], int]] = {}
         if self.text.strip():
             try:
                 value = json.loads(self.text)
@@ -82,6 +83,21 @@ class JsonDoc:
                 ) from None
             if not isinstance(value, dict):
                 raise UnsafeEdit(f"{name} holds a JSON {type(value).__name__}, not an object")
+
+    # The text, with a cache of scanned objects (a 50 MB ~/.claude.json must be walked once, not per lookup).
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+        self._scans = {}
+
+    def _scan(self, start: int) -> tuple[list[_Member], int]:
+        if start not in self._scans:
+            self._scans[start] = _scan(self._text, start)
+        return self._scans[start]
 
     # reading ----------------------------------------------------------------------------------
     @property
@@ -96,11 +112,11 @@ class JsonDoc:
         if self.empty:
             return None
         start = self._root()
-        end = _DECODER.raw_decode(self.text, start)[1]
+        end = len(self.text.rstrip())  # a valid document: the root object ends at the last non-blank
         for key in path:
             if self.text[start] != "{":
                 return None
-            members, _ = _scan(self.text, start)
+            members, _ = self._scan(start)
             n = _find(members, key)
             if n is None:
                 return None
@@ -123,7 +139,7 @@ class JsonDoc:
         span = self._locate(path)
         if span is None or self.text[span[0]] != "{":
             return 0
-        return len(_scan(self.text, span[0])[0])
+        return len(self._scan(span[0])[0])
 
     def content(self) -> bytes | None:
         """The document's bytes, or None when the file should be deleted again."""
@@ -149,7 +165,7 @@ class JsonDoc:
         depth = 0
         start = self._root()
         while depth < len(path) - 1:
-            members, _ = _scan(self.text, start)
+            members, _ = self._scan(start)
             n = _find(members, path[depth])
             if n is None:
                 break
@@ -163,7 +179,7 @@ class JsonDoc:
 
     def _layout(self, start: int) -> tuple[list[_Member], int, str, str, str, str]:
         """How the object at `start` is laid out: members, close, lead, separator, closing ws, indent unit."""
-        members, close = _scan(self.text, start)
+        members, close = self._scan(start)
         line_start = self.text.rfind("\n", 0, start) + 1
         line_indent = self.text[line_start:_skip(self.text, line_start)].replace("\n", "").replace("\r", "")
         if not members:
@@ -213,7 +229,7 @@ class JsonDoc:
         if parent is None or self.text[parent[0]] != "{":
             return
         start = parent[0]
-        members, close = _scan(self.text, start)
+        members, close = self._scan(start)
         n = _find(members, path[-1])
         if n is None:
             return
