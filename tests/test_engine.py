@@ -95,3 +95,12 @@ def test_lock_keeps_a_second_run_out(paths, monkeypatch):
         thread.join()
     with engine.locked(paths):
         pass
+
+
+def test_journal_keeps_the_newest_changes(paths, home, monkeypatch):
+    monkeypatch.setattr(engine, "JOURNAL_KEEP", 3)
+    a = home / "a"
+    for i in range(5):
+        engine.apply(paths, [FileEdit(a, None if i == 0 else str(i - 1).encode(), str(i).encode())], command="t")
+    kept = engine.entries(paths)
+    assert len(kept) == 3 and kept[0].edits()[0].before == b"3"

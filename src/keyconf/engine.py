@@ -16,6 +16,7 @@ from keyconf.errors import KeyconfError, UnsafeEdit
 from keyconf.paths import Paths
 
 LOCK_WAIT_SECONDS = 10.0
+JOURNAL_KEEP = 50  # newest changes kept for undo; older ones (whole-file copies) are pruned
 
 
 @contextmanager
@@ -154,7 +155,15 @@ def apply(paths: Paths, edits: Sequence[FileEdit], *, command: str, extra: dict 
         raise
     entry.meta["status"] = "done"
     entry.save()
+    _prune(paths)
     return entry
+
+
+def _prune(paths: Paths) -> None:
+    import shutil
+
+    for old in entries(paths)[JOURNAL_KEEP:]:
+        shutil.rmtree(old.folder, ignore_errors=True)
 
 
 def entries(paths: Paths) -> list[Entry]:
