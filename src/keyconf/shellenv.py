@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from keyconf import fsutil, texts
+from keyconf import fsutil, textblock, texts
 from keyconf.edits import FileEdit
 from keyconf.errors import UsageError
 from keyconf.paths import Paths
@@ -172,20 +172,10 @@ class RcText:
 
     def set_block(self, block: str, sep: str) -> None:
         block = block.replace("\r\n", "\n").replace("\n", self.nl)
-        span = self._span()
-        if span:
-            self.text = self.text[:span[0]] + block + self.text[span[1]:]
-        else:
-            self.text += sep + block
+        self.text = textblock.put(self.text, self._span(), block, sep)
 
     def remove_block(self, sep: str) -> None:
-        span = self._span()
-        if not span:
-            return
-        start, end = span
-        if sep and end == len(self.text) and self.text[:start].endswith(sep):
-            start -= len(sep)
-        self.text = self.text[:start] + self.text[end:]
+        self.text = textblock.drop(self.text, self._span(), sep)
 
     def content(self, created: bool) -> bytes | None:
         if created and not self.text:

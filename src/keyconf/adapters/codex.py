@@ -13,7 +13,7 @@ import json
 import tomllib
 from pathlib import Path
 
-from keyconf import fsutil, texts, tomltext
+from keyconf import fsutil, textblock, texts, tomltext
 from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
@@ -95,20 +95,10 @@ class ConfigText:
         return None if start is None else (start, end)
 
     def set_block(self, block: str, sep: str) -> None:
-        region = self._own_region()
-        if region:
-            self.text = self.text[:region[0]] + block + self.text[region[1]:]
-        else:
-            self.text += sep + block
+        self.text = textblock.put(self.text, self._own_region(), block, sep)
 
     def remove_block(self, sep: str) -> None:
-        region = self._own_region()
-        if not region:
-            return
-        start, end = region
-        if sep and self.text[:start].endswith(sep) and end >= len(self.text.rstrip("\r\n")):
-            start -= len(sep)
-        self.text = self.text[:start] + self.text[end:]
+        self.text = textblock.drop(self.text, self._own_region(), sep)
 
     def separator(self) -> str:
         """Blank line between the user's last line and keyconf's table."""
