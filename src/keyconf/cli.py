@@ -11,8 +11,6 @@ import click
 
 from keyconf import __version__
 
-CLIENTS_HELP = "claude-code, codex, cursor, cherry-studio, shell"
-
 
 def _json_requested(argv: list[str]) -> bool:
     return "--json" in argv
@@ -292,23 +290,21 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
         code = cli.main(args=argv, prog_name="keyconf", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("\ninterrupted", err=True)
-        code = 130
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("\ninterrupted", err=True)
         code = 130
     except click.ClickException as exc:
+        # usage errors come from click itself; --json still gets its one document
         if _json_requested(argv):
-            import json
+            from keyconf.errors import UsageError
+            from keyconf.output import Reporter
 
-            print(json.dumps({"keyconf": 1, "command": (argv or ["?"])[0], "ok": False,
-                              "exit_code": exc.exit_code, "results": [],
-                              "errors": [{"code": exc.exit_code, "message": exc.format_message(),
-                                          "client": None}]}, indent=2))
+            out = Reporter((argv or ["?"])[0], json_mode=True)
+            out.error(UsageError(exc.format_message()))
+            code = out.finish(exc.exit_code)
         else:
             exc.show()
-        code = exc.exit_code
+            code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback with a key in it
         import os
 

@@ -162,9 +162,6 @@ class RcText:
         nl_at = self.text.find("\n", end)
         return line_start, (len(self.text) if nl_at < 0 else nl_at + 1)
 
-    def has_block(self) -> bool:
-        return self._span() is not None
-
     def separator(self) -> str:
         if not self.text or self.text.endswith("\n"):
             return ""

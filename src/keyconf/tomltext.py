@@ -102,10 +102,3 @@ def root_keys(stmts: list[Statement]) -> list[Statement]:
             break
         out.append(stmt)
     return out
-
-
-def first_table_start(stmts: list[Statement], text: str) -> int:
-    for stmt in stmts:
-        if stmt.kind != "kv":
-            return stmt.start
-    return len(text)

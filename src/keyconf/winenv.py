@@ -1,7 +1,7 @@
 """Windows user environment variables (HKCU\\Environment), what `[Environment]::SetEnvironmentVariable(n, v,
 'User')` does, followed by a WM_SETTINGCHANGE broadcast so new terminals and apps see them.
 
-Behind a small interface: `backend()` is the real registry on Windows; tests install a fake on any OS.
+Behind a small interface: `backend()` is the real registry on Windows; tests put a fake in `_backend`.
 Each variable is one `RegistryEdit`, journaled and undone like a file.
 """
 
@@ -50,12 +50,6 @@ def backend():
     if _backend is None:
         _backend = Registry()
     return _backend
-
-
-def use_backend(replacement) -> None:
-    """Tests (and other platforms) put a fake registry here."""
-    global _backend
-    _backend = replacement
 
 
 class RegistryEdit(Edit):

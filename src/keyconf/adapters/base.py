@@ -29,6 +29,16 @@ def which(name: str, path: str | None) -> str | None:
     return None
 
 
+def running(ctx: "Context", names: tuple[str, ...]) -> bool:
+    """Is a process with one of these exact names running? (pgrep where there is one; False elsewhere.)"""
+    pgrep = which("pgrep", ctx.env.get("PATH") or os.defpath)
+    if os.name == "nt" or not names or not pgrep:
+        return False
+    import subprocess
+
+    return any(subprocess.run([pgrep, "-x", name], capture_output=True).returncode == 0 for name in names)
+
+
 class UseOptions:
     def __init__(self, via: str = "config", no_plaintext: bool = False, model: str | None = None,
                  anthropic_auth: str = "token", shells: tuple[str, ...] = (), protocol: str | None = None):
@@ -41,6 +51,13 @@ class UseOptions:
 
     def with_model(self, model: str | None) -> "UseOptions":
         return UseOptions(self.via, self.no_plaintext, model, self.anthropic_auth, self.shells, self.protocol)
+
+    @classmethod
+    def from_binding(cls, binding: dict) -> "UseOptions":
+        """The options a client was set up with (what `profile rotate` repeats with the new key)."""
+        return cls(via=binding.get("via", "config"), no_plaintext=binding.get("no_plaintext", False),
+                   model=binding.get("model"), anthropic_auth=binding.get("anthropic_auth", "token"),
+                   shells=tuple(binding.get("shells", ())), protocol=binding.get("protocol"))
 
 
 class Context:
@@ -155,6 +172,7 @@ class Adapter:
     vias: tuple[str, ...] = ("config",)
     supports_no_plaintext = False
     binary: str | None = None
+    process_names: tuple[str, ...] = ()  # a running app that must restart (or quit, for Cursor)
 
     def installed(self, ctx: Context) -> bool:
         return bool(self.binary and which(self.binary, ctx.env.get("PATH")))
@@ -163,6 +181,7 @@ class Adapter:
         raise NotImplementedError
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
+        """Take keyconf's settings out again; only called when the client has a binding."""
         raise NotImplementedError
 
     def status(self, ctx: Context) -> ClientStatus:

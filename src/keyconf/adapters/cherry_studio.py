@@ -84,6 +84,7 @@ class CherryStudio(Adapter):
     protocol = "chat"
     vias = ("config", "link")
     binary = "cherry-studio"
+    process_names = ("Cherry Studio", "cherry-studio")
 
     def installed(self, ctx: Context) -> bool:
         # File checks only: `status` must not start programs.
@@ -121,12 +122,9 @@ class CherryStudio(Adapter):
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
         plan = ClientPlan(self.id)
-        binding = ctx.state.bindings.get(self.id)
-        if binding:
-            plan.notes.append(f"keyconf cannot edit Cherry Studio's store: delete the provider "
-                              f"{binding.get('provider_id')!r} in Cherry Studio's settings (Model Providers)")
-        else:
-            plan.notes.append("keyconf has not configured Cherry Studio; nothing to remove")
+        provider = ctx.state.bindings[self.id].get("provider_id")
+        plan.notes.append(f"keyconf cannot edit Cherry Studio's store: delete the provider {provider!r} in "
+                          "Cherry Studio's settings (Model Providers)")
         return plan
 
     def status(self, ctx: Context) -> ClientStatus:

@@ -38,6 +38,7 @@ class ClaudeCode(Adapter):
     vias = ("config", "env")
     supports_no_plaintext = True
     binary = "claude"
+    process_names = ("claude",)
 
     def installed(self, ctx: Context) -> bool:
         return super().installed(ctx) or ctx.paths.claude_dir.is_dir()
@@ -115,20 +116,17 @@ class ClaudeCode(Adapter):
 
             variables = self.env_vars(profile, use_var, model)
             plan.binding = {**shellenv.binding(ctx.state.bindings, self.id, profile.name, variables, opts.shells,
-                                               ctx.paths), "auth_var": use_var, "model": model, "files": files}
+                                               ctx.paths), "anthropic_auth": opts.anthropic_auth, "model": model,
+                            "files": files}
             plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
             return plan
         plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
-                        "auth_var": use_var, "model": model, "files": files}
+                        "anthropic_auth": opts.anthropic_auth, "model": model, "files": files}
         return plan
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
         plan = ClientPlan(self.id)
-        binding = ctx.state.bindings.get(self.id)
-        if not binding:
-            plan.notes.append("keyconf has not configured Claude Code; nothing to remove")
-            return plan
-        for name, owned in binding.get("files", {}).items():
+        for name, owned in ctx.state.bindings[self.id].get("files", {}).items():
             path = Path(name)
             before, doc = self._load(ctx, path)
             if not doc.existed:

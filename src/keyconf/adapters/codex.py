@@ -270,10 +270,7 @@ class Codex(Adapter):
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
         plan = ClientPlan(self.id)
-        binding = ctx.state.bindings.get(self.id)
-        if not binding:
-            plan.notes.append("keyconf has not configured Codex; nothing to remove")
-            return plan
+        binding = ctx.state.bindings[self.id]
         config_path, auth_path = self._files(ctx)
         owned_cfg = binding.get("files", {}).get(str(config_path), {})
         before = fsutil.read_bytes(config_path)

@@ -9,9 +9,8 @@ blob in memory and writes it back.
 from __future__ import annotations
 
 import json
-import os
 
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions, which
+from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions, running
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
@@ -21,22 +20,6 @@ USER_ROW = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.p
 KEY_ROW = "cursorAuth/openAIKey"
 SECRET_ROW = "secret://cursorAuth/openAIKey"
 ROWS = (USER_ROW, KEY_ROW, SECRET_ROW)
-PROCESS_NAMES = ("Cursor", "cursor", "Cursor.exe")
-
-
-def _running(ctx: Context) -> bool:
-    """Cursor's processes (pgrep where there is one)."""
-    if os.name == "nt":
-        return False
-    pgrep = which("pgrep", ctx.env.get("PATH") or os.defpath)
-    if not pgrep:
-        return False
-    import subprocess
-
-    for name in PROCESS_NAMES:
-        if subprocess.run([pgrep, "-x", name], capture_output=True).returncode == 0:
-            return True
-    return False
 
 
 class Cursor(Adapter):
@@ -44,6 +27,7 @@ class Cursor(Adapter):
     title = "Cursor"
     protocol = "chat"
     binary = "cursor"
+    process_names = ("Cursor", "cursor", "Cursor.exe")
 
     def installed(self, ctx: Context) -> bool:
         return super().installed(ctx) or ctx.paths.cursor_user_dir.is_dir()
@@ -58,7 +42,7 @@ class Cursor(Adapter):
             raise UnsafeEdit(f"Cursor's settings database {name} does not exist yet",
                              hint="launch Cursor once, quit it fully, then run keyconf again", client=self.id)
         wal = db.with_name(db.name + "-wal")
-        if _running(ctx) or (wal.exists() and wal.stat().st_size > 0):
+        if running(ctx, self.process_names) or (wal.exists() and wal.stat().st_size > 0):
             raise UnsafeEdit("Cursor is running (or its database is in use); it keeps its settings in memory "
                              "and would overwrite keyconf's change",
                              hint="quit Cursor fully (all windows; on macOS Cmd+Q), then run keyconf again",
@@ -117,10 +101,7 @@ class Cursor(Adapter):
         from keyconf import sqliterows
 
         plan = ClientPlan(self.id)
-        binding = ctx.state.bindings.get(self.id)
-        if not binding:
-            plan.notes.append("keyconf has not configured Cursor; nothing to remove")
-            return plan
+        binding = ctx.state.bindings[self.id]
         self._check_can_edit(ctx)
         rows = self._rows(ctx)
         user_raw = rows[USER_ROW]

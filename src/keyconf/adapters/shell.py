@@ -59,10 +59,7 @@ class Shell(Adapter):
         return plan
 
     def plan_remove(self, ctx: Context) -> ClientPlan:
-        plan = ClientPlan(self.id)
-        if self.id not in ctx.state.bindings:
-            plan.notes.append("keyconf has not set shell variables; nothing to remove")
-        return plan
+        return ClientPlan(self.id)  # the shared shell files follow the bindings (see shellenv.plan)
 
     def status(self, ctx: Context) -> ClientStatus:
         return env_status(self, ctx, NAMES)

@@ -192,6 +192,11 @@ def remove(names: list[str], use_all: bool, flags: RunFlags, out: Reporter) -> i
         ctx = Context(paths, State.load(paths))
         plans, failed = [], {}
         for adapter in chosen_adapters:
+            if adapter.id not in ctx.state.bindings:
+                plan = ClientPlan(adapter.id)
+                plan.notes.append(f"keyconf has not configured {adapter.title}; nothing to remove")
+                plans.append(plan)
+                continue
             try:
                 plans.append(adapter.plan_remove(ctx))
             except KeyconfError as exc:
@@ -233,10 +238,7 @@ def rotate(name: str | None, key_stdin: bool, key_env: str | None, flags: RunFla
     bound = sorted(c for c, b in bindings.items() if b.get("profile") == profile.name)
 
     def opts_for(client: str) -> UseOptions:
-        b = bindings[client]
-        return UseOptions(via=b.get("via", "config"), no_plaintext=b.get("no_plaintext", False),
-                          anthropic_auth="api-key" if b.get("auth_var") == "ANTHROPIC_API_KEY" else "token",
-                          shells=tuple(b.get("shells", ())), protocol=b.get("protocol"))
+        return UseOptions.from_binding(bindings[client])
 
     src = KeySource(profile=profile.name, key=key)
     if not bound:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keyconf.errors import Exit, UsageError
+from keyconf.errors import Exit
 from keyconf.masking import mask, remember
 from keyconf.output import Reporter
 from keyconf.paths import Paths
@@ -61,8 +61,3 @@ def confirm(out: Reporter, question: str, yes: bool) -> bool:
     import click
 
     return click.confirm(question, default=False, err=True)
-
-
-def need(condition: bool, message: str, hint: str = "") -> None:
-    if not condition:
-        raise UsageError(message, hint=hint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from keyconf import adapters
-from keyconf.adapters.base import Context
+from keyconf.adapters.base import Context, running
 from keyconf.commands.common import check_cached, final_code, masked, verify_report
 from keyconf.errors import Exit, KeyconfError
 from keyconf.output import Reporter
@@ -78,21 +78,6 @@ def verify(names, use_all: bool, deep: bool, out: Reporter) -> int:
     return final_code(codes, successes)
 
 
-_APPS = {"claude-code": ("claude",), "cursor": ("Cursor", "cursor"), "cherry-studio": ("Cherry Studio", "cherry")}
-
-
-def _running(names: tuple[str, ...]) -> bool:
-    import shutil
-    import subprocess
-
-    if os.name == "nt" or not shutil.which("pgrep"):
-        return False
-    for name in names:
-        if subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0:
-            return True
-    return False
-
-
 def doctor(out: Reporter) -> int:
     ctx = _context()
     problems = 0
@@ -108,7 +93,7 @@ def doctor(out: Reporter) -> int:
         st = adapter.status(ctx)
         for conflict in st.conflicts:
             finding("problem", conflict, adapter.id)
-        if st.configured and adapter.id in _APPS and _running(_APPS[adapter.id]):
+        if st.configured and running(ctx, adapter.process_names):
             finding("warning", f"{adapter.title} is running; restart it to pick up the new settings", adapter.id)
         for hint in getattr(adapter, "doctor", lambda c: [])(ctx):
             finding(*hint, adapter.id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from keyconf import secretstore
 from keyconf.commands.common import confirm, masked
 from keyconf.errors import KeyconfError, UsageError
-from keyconf.keyinput import read_key
 from keyconf.output import Reporter
 from keyconf.paths import Paths
 from keyconf.profiles import Profiles
@@ -75,10 +74,3 @@ def secret(name: str | None, out: Reporter) -> int:
     key = secretstore.read_key(paths, profile)
     out.raw(key + "\n")
     return 0
-
-
-def rotate_key(name: str | None, key_stdin: bool, key_env: str | None) -> tuple[str, str]:
-    paths = Paths.from_environ()
-    profile = Profiles(paths).get(name)
-    key = read_key(key_stdin=key_stdin, key_env=key_env, prompt=True)
-    return profile.name, key
