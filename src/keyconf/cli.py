@@ -17,17 +17,19 @@ def _json_requested(argv: list[str]) -> bool:
 
 
 def run(command: str):
-    """Wrap a command body: one Reporter, KeyconfError -> its exit code, always one JSON document."""
+    """Wrap a command body: one Session (paths, Reporter, terminal or not) built here and handed down,
+    KeyconfError -> its exit code, always one JSON document."""
 
     def decorate(body):
         @functools.wraps(body)
         def wrapper(*args, json_mode: bool = False, **kwargs):
             from keyconf.errors import KeyconfError
             from keyconf.output import Reporter
+            from keyconf.session import Session
 
             out = Reporter(command, json_mode)
             try:
-                code = body(out, *args, **kwargs)
+                code = body(Session.from_environ(out), *args, **kwargs)
             except KeyconfError as exc:
                 out.error(exc)
                 code = int(exc.code)
@@ -50,6 +52,19 @@ def key_options(fn):
         click.option("--key-env", metavar="VAR", help="Read the key from environment variable VAR."),
         click.option("--secret-store", type=click.Choice(["auto", "keyring", "file"]),
                      help="Where a new key is kept (default: KEYCONF_SECRET_STORE or auto)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def verify_options(fn):
+    options = [
+        click.option("--no-verify", is_flag=True, help="Write without checking the key against the relay."),
+        click.option("--force", is_flag=True, help="Write even if the relay rejects the key or URL (says so)."),
+        click.option("--deep", is_flag=True, help="Check with one minimal real request in the client's protocol."),
+        click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
+                     help="Seconds to wait for the relay (default: KEYCONF_TIMEOUT or 15)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -85,8 +100,8 @@ def cli():
 @click.option("--all", "use_all", is_flag=True, help="Every supported client.")
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
-@click.option("--via", type=click.Choice(["config", "env"]), default="config", show_default=True,
-              help="Client config file, or environment variables (claude-code, codex).")
+@click.option("--via", type=click.Choice(["config", "env"]),
+              help="Client config file (default), or environment variables (claude-code, codex, gemini-cli).")
 @click.option("--no-plaintext", is_flag=True,
               help="Keep the key out of client files: the client asks keyconf for it at run time.")
 @click.option("--anthropic-auth", type=click.Choice(["token", "api-key"]), default="token", show_default=True,
@@ -95,38 +110,39 @@ def cli():
               type=click.Choice(["bash", "zsh", "fish", "powershell"]), help="Shells to write (shell, --via env).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
 @click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
-@click.option("--no-verify", is_flag=True, help="Do not check the key against the relay afterwards.")
-@click.option("--deep", is_flag=True, help="Verify with one minimal real request in the client's protocol.")
+@verify_options
 @write_options
 @json_option
 @run("use")
-def use(out, clients, use_all, profile, base_url, key_stdin, key_env, secret_store, model, via, no_plaintext,
-        anthropic_auth, shells, protocol, no_open, no_verify, deep, dry_run, yes):
+def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret_store, model, via, no_plaintext,
+        anthropic_auth, shells, protocol, no_open, no_verify, force, deep, timeout, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
     CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, shell.
     The key is read from --key-stdin, --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
     """
-    from keyconf.adapters.base import UseOptions
     from keyconf.commands import clients as commands
+    from keyconf.commands.change import Flags
     from keyconf.commands.profile_input import KeySource
+    from keyconf.model import Options
 
     src = KeySource(profile, base_url, key_stdin, key_env, secret_store)
-    opts = UseOptions(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,
-                      shells=tuple(shells), protocol=protocol)
-    flags = commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open)
-    return commands.use(list(clients), use_all, src, opts, flags, out)
+    opts = Options(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,
+                   shells=tuple(shells), protocol=protocol)
+    flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
+                  timeout=timeout)
+    return commands.use(session, list(clients), use_all, src, opts, flags)
 
 
 @cli.command()
 @click.argument("clients", nargs=-1, metavar="[CLIENT]...")
 @json_option
 @run("status")
-def status(out, clients):
+def status(session, clients):
     """Per client: installed?, configured?, profile, Base URL, masked key, where, conflicts."""
     from keyconf.commands import inspect
 
-    return inspect.status(list(clients), out)
+    return inspect.status(session, list(clients))
 
 
 @cli.command()
@@ -135,21 +151,21 @@ def status(out, clients):
 @click.option("--deep", is_flag=True, help="Also send one minimal real request in each client's protocol.")
 @json_option
 @run("verify")
-def verify(out, clients, use_all, deep):
+def verify(session, clients, use_all, deep):
     """Check the Base URL and key each client is set to use (default: every configured client)."""
     from keyconf.commands import inspect
 
-    return inspect.verify(list(clients), use_all, deep, out)
+    return inspect.verify(session, list(clients), use_all, deep)
 
 
 @cli.command()
 @json_option
 @run("doctor")
-def doctor(out):
+def doctor(session):
     """Find what breaks configs: conflicting variables, onboarding, running apps, relay, keyring."""
     from keyconf.commands import inspect
 
-    return inspect.doctor(out)
+    return inspect.doctor(session)
 
 
 @cli.command()
@@ -159,13 +175,13 @@ def doctor(out):
 @write_options
 @json_option
 @run("undo")
-def undo(out, change_id, list_, force, dry_run, yes):
+def undo(session, change_id, list_, force, dry_run, yes):
     """Restore the files of the last (or given) change exactly as they were."""
     from keyconf.commands import history
 
     if list_:
-        return history.undo_list(out)
-    return history.undo(change_id, force, dry_run, yes, out)
+        return history.undo_list(session.out)
+    return history.undo(change_id, force, dry_run, yes, session.out)
 
 
 @cli.command()
@@ -174,11 +190,12 @@ def undo(out, change_id, list_, force, dry_run, yes):
 @write_options
 @json_option
 @run("remove")
-def remove(out, clients, use_all, dry_run, yes):
+def remove(session, clients, use_all, dry_run, yes):
     """Take keyconf's settings out of each CLIENT; every other byte stays as it is."""
     from keyconf.commands import clients as commands
+    from keyconf.commands.change import Flags
 
-    return commands.remove(list(clients), use_all, commands.RunFlags(dry_run=dry_run, yes=yes), out)
+    return commands.remove(session, list(clients), use_all, Flags(dry_run=dry_run, yes=yes))
 
 
 @cli.command("env")
@@ -189,7 +206,7 @@ def remove(out, clients, use_all, dry_run, yes):
 @click.option("--reveal", is_flag=True, help="Print the key itself (for eval); otherwise it is masked.")
 @json_option
 @run("env")
-def env_(out, client, shell, profile, reveal):
+def env_(session, client, shell, profile, reveal):
     """Print an eval-able snippet of CLIENT's variables for any shell:
 
     \b
@@ -199,7 +216,7 @@ def env_(out, client, shell, profile, reveal):
     """
     from keyconf.commands import envcmd
 
-    return envcmd.env(client, shell, profile, reveal, out)
+    return envcmd.env(session, client, shell, profile, reveal)
 
 
 @cli.command()
@@ -211,50 +228,50 @@ def env_(out, client, shell, profile, reveal):
 @click.option("--reveal", is_flag=True, help="Print the full link; it contains the key.")
 @json_option
 @run("link")
-def link(out, client, profile, model, protocol, open_, reveal):
+def link(session, client, profile, model, protocol, open_, reveal):
     """Print (or open) CLIENT's one-click import link: Cherry Studio's, or a cc-switch link.
 
     Without --reveal the key in the printed link is masked.
     """
     from keyconf.commands import envcmd
 
-    return envcmd.link(client, profile, model, protocol, open_, reveal, out)
+    return envcmd.link(session, client, profile, model, protocol, open_, reveal)
 
 
 @cli.command()
 @click.argument("profile", required=False)
 @run("secret")
-def secret(out, profile):
+def secret(session, profile):
     """Print the raw key of PROFILE (for apiKeyHelper / Codex's auth command). The only command that does."""
     from keyconf.commands import profiles
 
-    return profiles.secret(profile, out)
+    return profiles.secret(session, profile)
 
 
 @cli.group()
 def profile():
-    """Manage profiles: list, show, rm, rotate."""
+    """Manage profiles: list, show, default, rm, rotate."""
 
 
 @profile.command("list")
 @json_option
 @run("profile list")
-def profile_list(out):
+def profile_list(session):
     """List profiles and the clients that use them."""
     from keyconf.commands import profiles
 
-    return profiles.list_(out)
+    return profiles.list_(session)
 
 
 @profile.command("show")
 @click.argument("name", required=False)
 @json_option
 @run("profile show")
-def profile_show(out, name):
+def profile_show(session, name):
     """Show a profile (the key masked)."""
     from keyconf.commands import profiles
 
-    return profiles.show(name, out)
+    return profiles.show(session, name)
 
 
 @profile.command("rm")
@@ -263,27 +280,39 @@ def profile_show(out, name):
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @run("profile rm")
-def profile_rm(out, name, force, yes):
+def profile_rm(session, name, force, yes):
     """Remove a profile and its stored key."""
     from keyconf.commands import profiles
 
-    return profiles.remove(name, force, yes, out)
+    return profiles.remove(session, name, force, yes)
+
+
+@profile.command("default")
+@click.argument("name")
+@json_option
+@run("profile default")
+def profile_default(session, name):
+    """Make NAME the profile used when no --profile is given."""
+    from keyconf.commands import profiles
+
+    return profiles.default(session, name)
 
 
 @profile.command("rotate")
 @click.argument("name", required=False)
 @click.option("--key-stdin", is_flag=True, help="Read the new key from one line of standard input.")
 @click.option("--key-env", metavar="VAR", help="Read the new key from environment variable VAR.")
-@click.option("--no-verify", is_flag=True, help="Do not check the new key against the relay.")
+@verify_options
 @write_options
 @json_option
 @run("profile rotate")
-def profile_rotate(out, name, key_stdin, key_env, no_verify, dry_run, yes):
-    """Replace a profile's key everywhere it is used."""
+def profile_rotate(session, name, key_stdin, key_env, no_verify, force, deep, timeout, dry_run, yes):
+    """Replace a profile's key everywhere it is used (checked against the relay first)."""
     from keyconf.commands import clients as commands
+    from keyconf.commands.change import Flags
 
-    return commands.rotate(name, key_stdin, key_env,
-                           commands.RunFlags(dry_run=dry_run, no_verify=no_verify, yes=yes), out)
+    flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
+    return commands.rotate(session, name, key_stdin, key_env, flags)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -89,6 +89,10 @@ def _edit_class(kind: str):
         from keyconf.sqliterows import RowsEdit
 
         return RowsEdit
+    if kind == "keyring":
+        from keyconf.secretstore import KeyringEdit
+
+        return KeyringEdit
     return FileEdit
 
 

@@ -70,41 +70,6 @@ class Paths:
     def lock_file(self) -> Path:
         return self.keyconf_home / "lock"
 
-    # Claude Code ------------------------------------------------------------------------------
-    @property
-    def claude_dir(self) -> Path:
-        explicit = self._var("CLAUDE_CONFIG_DIR")
-        return Path(explicit) if explicit else self.home / ".claude"
-
-    @property
-    def claude_settings(self) -> Path:
-        return self.claude_dir / "settings.json"
-
-    @property
-    def claude_state(self) -> Path:
-        # With CLAUDE_CONFIG_DIR set, Claude Code keeps its global state inside that folder.
-        explicit = self._var("CLAUDE_CONFIG_DIR")
-        return Path(explicit) / ".claude.json" if explicit else self.home / ".claude.json"
-
-    # Codex CLI --------------------------------------------------------------------------------
-    @property
-    def codex_home(self) -> Path:
-        explicit = self._var("CODEX_HOME")
-        return Path(explicit) if explicit else self.home / ".codex"
-
-    # Cursor -----------------------------------------------------------------------------------
-    @property
-    def cursor_user_dir(self) -> Path:
-        if self.platform == "macos":
-            return self.home / "Library" / "Application Support" / "Cursor" / "User"
-        if self.platform == "windows":
-            return Path(self._var("APPDATA") or self.home / "AppData" / "Roaming") / "Cursor" / "User"
-        return Path(self._var("XDG_CONFIG_HOME") or self.home / ".config") / "Cursor" / "User"
-
-    @property
-    def cursor_db(self) -> Path:
-        return self.cursor_user_dir / "globalStorage" / "state.vscdb"
-
     # Shells -----------------------------------------------------------------------------------
     @property
     def xdg_config_home(self) -> Path:

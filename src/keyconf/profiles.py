@@ -15,7 +15,7 @@ from keyconf import fsutil
 from keyconf.errors import KeyconfError, UnsafeEdit, UsageError
 from keyconf.paths import Paths
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class Profile:
@@ -29,20 +29,29 @@ class Profile:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name or ""):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UsageError(
-            f"invalid profile name {name!r}",
+            f"invalid profile name {_shown(name)}",
             hint="use letters, digits, '.', '_' or '-', like the key's name on the dashboard (claude-code-mac)",
         )
     return name
 
 
+def _shown(name) -> str:
+    """A name as typed, with control characters escaped (never echo a terminal escape sequence raw)."""
+    return ascii(name) if isinstance(name, str) else repr(name)
+
+
 class Profiles:
+    """profiles.toml in memory. Changes are planned (`edit()`) and written by the change's transaction,
+    so `undo` also takes back a new profile or a new default."""
+
     def __init__(self, paths: Paths):
         self.paths = paths
         self.default: str | None = None
         self.items: dict[str, Profile] = {}
         raw = fsutil.read_bytes(paths.profiles_file)
+        self.raw = raw
         if raw:
             try:
                 data = tomllib.loads(raw.decode("utf-8"))
@@ -50,7 +59,8 @@ class Profiles:
                 raise UnsafeEdit(f"{paths.profiles_file} is not valid TOML: {exc}") from None
             self.default = data.get("default")
             for name, body in data.get("profiles", {}).items():
-                self.items[name] = Profile(name, **{k: str(v) for k, v in body.items() if k in Profile.FIELDS})
+                if isinstance(body, dict):
+                    self.items[name] = Profile(name, **{k: str(v) for k, v in body.items() if k in Profile.FIELDS})
 
     def get(self, name: str | None) -> Profile:
         chosen = name or self.default
@@ -63,18 +73,19 @@ class Profiles:
         return self.items[chosen]
 
     def put(self, profile: Profile, *, make_default: bool = False) -> None:
+        """Add or update a profile. It becomes the default only when asked, or when there is none."""
         self.items[profile.name] = profile
         if make_default or not self.default or self.default not in self.items:
             self.default = profile.name
-        self.save()
 
     def remove(self, name: str) -> None:
         self.items.pop(name, None)
         if self.default == name:
             self.default = next(iter(self.items), None)
-        self.save()
 
-    def save(self) -> None:
+    def render(self) -> bytes | None:
+        if not self.items and self.raw is None:
+            return None
         lines = ["# keyconf profiles. Keys are not here: they are in the secret store.\n"]
         if self.default:
             lines.append(f"default = {_q(self.default)}\n")
@@ -84,8 +95,22 @@ class Profiles:
                 value = getattr(profile, key)
                 if value:
                     lines.append(f"{key} = {_q(value)}\n")
-        fsutil.ensure_private_dir(self.paths.keyconf_home)
-        fsutil.atomic_write(self.paths.profiles_file, "".join(lines).encode("utf-8"), private=True)
+        return "".join(lines).encode("utf-8")
+
+    def edit(self):
+        from keyconf.edits import FileEdit
+
+        after = self.render()
+        if after is not None and self.raw is not None and _same(self.raw, after):
+            after = self.raw
+        return FileEdit(self.paths.profiles_file, self.raw, after, private=True, internal=True)
+
+
+def _same(a: bytes, b: bytes) -> bool:
+    try:
+        return tomllib.loads(a.decode("utf-8")) == tomllib.loads(b.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
 
 
 def _q(value: str) -> str:

@@ -95,6 +95,65 @@ class KeyringBackend:
                 raise
 
 
+class KeyringEdit:
+    """A key in the system keyring as one more edit of a change, so the engine checks, journals, writes
+    and rolls it back like a file (`undo` gives back the previous key, or deletes a key the change added).
+    It is planned last, so the keyring is written once every file is in place.
+    """
+
+    kind = "keyring"
+
+    def __init__(self, path: str, before: bytes | None, after: bytes | None, private: bool = True,
+                 internal: bool = True, client: str | None = None, mode_before: int | None = None):
+        self.path = path  # "keyring:keyconf/<profile>"
+        self.before = before
+        self.after = after
+        self.private = True
+        self.internal = True
+        self.client = client
+        self.mode_before = None
+
+    @property
+    def profile(self) -> str:
+        return self.path.split("/", 1)[1]
+
+    @property
+    def changes(self) -> bool:
+        return self.before != self.after
+
+    @property
+    def target(self) -> str:
+        return self.path
+
+    def snapshot_mode(self) -> None:
+        pass
+
+    def read_current(self) -> bytes | None:
+        value = KeyringBackend().get(self.profile)
+        return None if value is None else value.encode("utf-8")
+
+    def put(self, content: bytes | None, *, restoring: bool = False) -> None:
+        backend = KeyringBackend()
+        if content is None:
+            backend.delete(self.profile)
+        else:
+            backend.set(self.profile, content.decode("utf-8"))
+
+    def diff(self, display) -> str:
+        verb = "delete" if self.after is None else ("store" if self.before is None else "replace")
+        return f"keyring: {verb} the key of profile {self.profile}\n"
+
+    def record(self) -> dict:
+        from keyconf.edits import digest
+
+        return {"kind": self.kind, "path": self.path, "private": True, "internal": True, "client": self.client,
+                "mode_before": None, "after_sha": digest(self.after)}
+
+    @classmethod
+    def from_record(cls, rec: dict, before: bytes | None) -> "KeyringEdit":
+        return cls(rec["path"], before, None, client=rec.get("client"))
+
+
 class FileBackend:
     """secrets.json in KEYCONF_HOME, 0600, in a 0700 folder."""
 
@@ -131,6 +190,51 @@ class FileBackend:
         data = self._load()
         if data.pop(profile, None) is not None:
             self._save(data)
+
+
+class SecretWrites:
+    """The key changes of one change, planned as edits: one edit of secrets.json for the file store (however
+    many profiles change), one KeyringEdit per profile for the keyring."""
+
+    def __init__(self, paths: Paths):
+        self.paths = paths
+        self._file: dict | None = None
+        self._file_raw: bytes | None = None
+        self._keyring: dict[str, str | None] = {}
+
+    def _file_data(self) -> dict:
+        if self._file is None:
+            self._file_raw = fsutil.read_bytes(self.paths.secrets_file)
+            self._file = FileBackend(self.paths)._load()
+        return self._file
+
+    def set(self, store: str, profile: str, key: str) -> None:
+        if store == "keyring":
+            self._keyring[profile] = key
+        else:
+            self._file_data()[profile] = key
+
+    def delete(self, store: str, profile: str) -> None:
+        if store == "keyring":
+            self._keyring[profile] = None
+        else:
+            self._file_data().pop(profile, None)
+
+    def edits(self) -> list:
+        from keyconf.edits import FileEdit
+
+        out = []
+        if self._file is not None:
+            after = json.dumps(self._file, indent=1).encode() if (self._file or self._file_raw) else None
+            if self._file_raw is not None and after is not None and json.loads(self._file_raw) == self._file:
+                after = self._file_raw
+            out.append(FileEdit(self.paths.secrets_file, self._file_raw, after, private=True, internal=True))
+        for profile, key in self._keyring.items():
+            current = KeyringBackend().get(profile)
+            out.append(KeyringEdit(f"keyring:{SERVICE}/{profile}",
+                                   None if current is None else current.encode("utf-8"),
+                                   None if key is None else key.encode("utf-8")))
+        return out
 
 
 def choice(explicit: str | None) -> str:
@@ -170,3 +274,9 @@ def read_key(paths: Paths, profile) -> str:
 
     remember(key)
     return key
+
+
+def store_for_writing(paths: Paths, explicit: str | None) -> tuple[str, str | None]:
+    """The name of the store a new key goes to (keyring | file), and a warning for the file fallback."""
+    backend_obj, warning = open_for_writing(paths, explicit)
+    return backend_obj.name, warning

@@ -15,6 +15,7 @@ from pathlib import Path
 from keyconf import fsutil, textblock, texts
 from keyconf.edits import FileEdit
 from keyconf.errors import UsageError
+from keyconf.model import Binding, ClientStatus, EnvSpec
 from keyconf.paths import Paths
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
@@ -78,7 +79,7 @@ def powershell_profiles(paths: Paths, ask=None) -> list[Path]:
 
 
 def _ask_powershell(paths: Paths) -> str | None:
-    from keyconf.adapters.base import which
+    from keyconf.system import which
 
     for exe in ("pwsh", "powershell"):
         found = which(exe, paths.env.get("PATH"))
@@ -182,16 +183,16 @@ class RcText:
 
 # ---- planning -------------------------------------------------------------------------------------
 
-def env_bindings(bindings: dict) -> list[tuple[str, dict]]:
-    found = [(c, b) for c, b in bindings.items() if b.get("via") == "env"]
-    return sorted(found, key=lambda cb: (cb[1].get("seq", 0), cb[0]))
+def env_bindings(bindings: dict[str, Binding]) -> list[tuple[str, Binding]]:
+    found = [(c, b) for c, b in bindings.items() if b.via == "env" and b.env is not None]
+    return sorted(found, key=lambda cb: (cb[1].env.seq, cb[0]))
 
 
-def variables(bindings: dict, key_of) -> dict[str, str]:
+def variables(bindings: dict[str, Binding], key_of) -> dict[str, str]:
     """The merged variables of every env binding; a later `use` wins for a shared name."""
     merged: dict[str, str] = {}
     for _, binding in env_bindings(bindings):
-        for name, spec in binding.get("vars", {}).items():
+        for name, spec in binding.env.vars.items():
             merged[name] = spec["value"] if "value" in spec else key_of(spec["key_of"])
     return merged
 
@@ -202,7 +203,7 @@ def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None) -> t
     `shell_state` maps rc file path -> {"sep", "created"}: what keyconf added besides its block.
     """
     envs = env_bindings(bindings)
-    wanted_shells = {s for _, b in envs for s in b.get("shells", [])}
+    wanted_shells = {s for _, b in envs for s in b.env.shells}
     wanted_families = {FAMILY[s] for s in wanted_shells}
     merged = variables(bindings, key_of) if envs else {}
     clients = [c for c, _ in envs]
@@ -234,17 +235,18 @@ def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None) -> t
     return edits, records
 
 
-def binding(bindings: dict, client: str, profile: str, variables: dict, shells, paths: Paths) -> dict:
-    """The binding record of a client configured through environment variables."""
-    old = bindings.get(client, {})
-    chosen = list(shells) or old.get("shells") or default_shells(paths)
-    record = {"profile": profile, "via": "env", "vars": variables, "shells": sorted(set(chosen))}
-    if all(old.get(k) == v for k, v in record.items()) and "seq" in old:
-        record["seq"] = old["seq"]  # same as before: keep its place, so a re-run changes nothing
+def env_spec(bindings: dict[str, Binding], client: str, variables: dict, shells, paths: Paths) -> EnvSpec:
+    """What a client configured through environment variables exports, and into which shells."""
+    old = bindings.get(client)
+    old_env = old.env if old is not None and old.via == "env" else None
+    chosen = list(shells) or (old_env.shells if old_env else None) or default_shells(paths)
+    spec = EnvSpec(variables, chosen)
+    if old_env and old_env.vars == spec.vars and old_env.shells == spec.shells:
+        spec.seq = old_env.seq  # same as before: keep its place, so a re-run changes nothing
     else:
         # the latest `use` wins where two clients export the same variable
-        record["seq"] = max([b.get("seq", 0) for b in bindings.values()] + [0]) + 1
-    return record
+        spec.seq = max([b.env.seq for b in bindings.values() if b.env] + [0]) + 1
+    return spec
 
 
 def restart_note(shells) -> str:
@@ -298,3 +300,28 @@ def other_setters(paths: Paths, names: list[str]) -> list[str]:
                     if any(p.search(line) for p in _patterns(name)):
                         found.append(f"{paths.display(path)}:{number} sets {name}")
     return found
+
+
+def env_status(client: str, installed: bool, paths: Paths, binding: Binding | None, names) -> ClientStatus:
+    """Status of a client bound through shell variables (every `--via env` client, and `shell`)."""
+    from keyconf.masking import mask
+
+    configured = binding is not None and binding.via == "env" and binding.env is not None
+    st = ClientStatus(client, installed, configured, profile=binding.profile if binding else None,
+                      via=binding.via if binding else None)
+    if configured:
+        specs = binding.env.vars
+        st.base_url = next((s["value"] for n, s in specs.items() if n.endswith("BASE_URL") and "value" in s), None)
+        st.key = f"(in {paths.display(env_file(paths, 'posix'))}, profile {st.profile})"
+        st.model = next((s["value"] for n, s in specs.items() if n.endswith("_MODEL") and "value" in s), None)
+        for shell in binding.env.shells:
+            st.where += [paths.display(p) for p in rc_files(paths, shell, ask=lambda p: None)]
+        st.notes.append("shells: " + ", ".join(binding.env.shells))
+    for line in other_setters(paths, list(names)):
+        st.conflicts.append(line)
+    for name in names:
+        value = paths.env.get(name)
+        if value and not configured:
+            shown = mask(value) if "KEY" in name or "TOKEN" in name else value
+            st.conflicts.append(f"{name} is set in this environment ({shown})")
+    return st

@@ -14,10 +14,11 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from keyconf.adapters.base import (Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions,
-                                   open_with_os, which)
+from keyconf.adapters.base import Adapter, Context
 from keyconf.errors import UsageError
 from keyconf.masking import mask
+from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.system import open_link, which
 
 SCHEME = "cherrystudio"
 MANGLED = set("'()")
@@ -82,7 +83,8 @@ class CherryStudio(Adapter):
     id = "cherry-studio"
     title = "Cherry Studio"
     protocol = "chat"
-    vias = ("config", "link")
+    vias = ("link",)
+    options = ("protocol",)
     binary = "cherry-studio"
     process_names = ("Cherry Studio", "cherry-studio")
 
@@ -99,46 +101,62 @@ class CherryStudio(Adapter):
         folders = (ctx.paths.xdg_data_home / "applications", Path("/usr/share/applications"))
         return any(any(folder.glob("cherry*.desktop")) for folder in folders if folder.is_dir())
 
-    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+    def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
         data = payload(profile, key, opts.protocol)
-        plan.binding = {"profile": profile.name, "via": "link", "provider_id": data["id"],
-                        "protocol": opts.protocol or "openai"}
-        plan.link = (build_link(data), masked_link(data))  # opened by the command once the binding is recorded
-        if ctx.state.bindings.get(self.id, {}).get("provider_id") == data["id"]:
+        plan.binding = Binding(self.id, profile.name, opts, {"provider_id": data["id"]})
+        plan.link = (build_link(data), masked_link(data))  # handed over once the binding is recorded
+        if ctx.memo(self.id).get("provider_id") == data["id"]:
             plan.notes.append(f"Cherry Studio adds this key to provider {data['id']!r}'s key list: delete the "
                               "old key there if it should no longer be used")
         return plan
 
-    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+    def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
         data = payload(profile, key, opts.protocol)
         return build_link(data), masked_link(data)
 
-    def can_open(self, ctx: Context) -> bool:
-        return handler(ctx) is not None
+    def after_commit(self, ctx: Context, plan: ClientPlan, no_open: bool) -> None:
+        """Open the import link with the OS handler, or say how to get it (the full link holds the key)."""
+        if not plan.link:
+            return
+        link, masked = plan.link
+        if not no_open and handler(ctx) is not None:
+            open_link(ctx.env, ctx.paths.platform, link)
+            plan.status = "link opened"
+            plan.notes.append("opened the import link in Cherry Studio: confirm the import in its dialog")
+            return
+        if no_open:
+            plan.status = "link ready"
+            reason = "--no-open was given"
+        elif not self.installed(ctx):
+            plan.status = "link ready"
+            reason = "Cherry Studio isn't installed here"
+        else:
+            plan.status = "link ready"
+            reason = "no handler for cherrystudio:// links is registered"
+        plan.notes.append(f"link ready; {reason}. The link (key masked) is {masked}")
+        plan.notes.append("print the full link with `keyconf link cherry-studio --reveal` (it contains your key) "
+                          "and open it where Cherry Studio runs")
 
-    def open(self, ctx: Context, link: str) -> None:
-        open_with_os(ctx, link)
-
-    def plan_remove(self, ctx: Context) -> ClientPlan:
+    def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
-        provider = ctx.state.bindings[self.id].get("provider_id")
+        provider = binding.memo.get("provider_id")
         plan.notes.append(f"keyconf cannot edit Cherry Studio's store: delete the provider {provider!r} in "
                           "Cherry Studio's settings (Model Providers)")
         return plan
 
     def status(self, ctx: Context) -> ClientStatus:
-        binding = ctx.state.bindings.get(self.id, {})
-        st = ClientStatus(self.id, self.installed(ctx), bool(binding), profile=binding.get("profile"),
-                          via=binding.get("via"))
+        binding = ctx.binding(self.id)
+        st = ClientStatus(self.id, self.installed(ctx), bool(binding), profile=binding.profile if binding else None,
+                          via=binding.via if binding else None)
         if binding:
             from keyconf.profiles import Profiles
 
-            profile = Profiles(ctx.paths).items.get(binding.get("profile", ""))
+            profile = Profiles(ctx.paths).items.get(binding.profile or "")
             st.base_url = profile.base_url if profile else None
-            st.key = "(in Cherry Studio, imported by link)"
-            st.notes.append(f"provider id {binding.get('provider_id')}; keyconf cannot read Cherry's store, so "
-                            "this is what was sent, not what Cherry keeps")
+            st.key = "(link made, import not confirmed)"
+            st.notes.append(f"provider id {binding.memo.get('provider_id')}; keyconf cannot read Cherry's store, "
+                            "so this is what the link carried, not what Cherry keeps")
         return st
 
     def doctor(self, ctx: Context) -> list[tuple[str, str]]:
@@ -150,15 +168,15 @@ class CherryStudio(Adapter):
         return []
 
     def target(self, ctx: Context) -> Target | None:
-        binding = ctx.state.bindings.get(self.id)
+        binding = ctx.binding(self.id)
         if not binding:
             return None
         from keyconf.profiles import Profiles
 
-        profile = Profiles(ctx.paths).items.get(binding.get("profile", ""))
+        profile = Profiles(ctx.paths).items.get(binding.profile or "")
         if not profile:
             return None
-        return Target(profile.base_url, ctx.profile_key(profile.name), self.protocol)
+        return Target(profile.base_url, ctx.profile_key(profile.name), self.protocol, client=self.id)
 
 
 ADAPTER = CherryStudio()

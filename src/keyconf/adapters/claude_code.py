@@ -11,15 +11,18 @@ import shlex
 from pathlib import Path
 
 from keyconf import fsutil
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.adapters.base import Adapter, Context, home_or
 from keyconf.edits import FileEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
+from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
 API_KEY = "ANTHROPIC_API_KEY"  # sent as x-api-key; interactive mode asks to approve it
 BASE_URL = "ANTHROPIC_BASE_URL"
 MODEL = "ANTHROPIC_MODEL"
+TIER_MODELS = {"haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL", "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
+               "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL"}
 ONBOARDED = ("hasCompletedOnboarding",)
 
 
@@ -31,43 +34,65 @@ def _q(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def config_dir(ctx: Context) -> Path:
+    return home_or(ctx, "CLAUDE_CONFIG_DIR", ".claude")
+
+
+def settings_file(ctx: Context) -> Path:
+    return config_dir(ctx) / "settings.json"
+
+
+def state_file(ctx: Context) -> Path:
+    # With CLAUDE_CONFIG_DIR set, Claude Code keeps its global state inside that folder.
+    explicit = ctx.env.get("CLAUDE_CONFIG_DIR", "").strip()
+    return Path(explicit) / ".claude.json" if explicit else ctx.paths.home / ".claude.json"
+
+
+def auth_var(opts: Options) -> str:
+    return API_KEY if opts.anthropic_auth == "api-key" else TOKEN
+
+
+def model_vars(opts: Options) -> dict:
+    """ANTHROPIC_MODEL and the tier models (ANTHROPIC_DEFAULT_*_MODEL) the options ask for."""
+    found = {MODEL: opts.model} if opts.model else {}
+    for tier, var in TIER_MODELS.items():
+        if (opts.models or {}).get(tier):
+            found[var] = opts.models[tier]
+    return found
+
+
 class ClaudeCode(Adapter):
     id = "claude-code"
     title = "Claude Code"
     protocol = "anthropic"
     vias = ("config", "env")
-    supports_no_plaintext = True
+    options = ("model", "models", "no_plaintext", "anthropic_auth", "shells")
     binary = "claude"
     process_names = ("claude",)
 
     def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or ctx.paths.claude_dir.is_dir()
+        return super().installed(ctx) or config_dir(ctx).is_dir()
 
     def _load(self, ctx: Context, path: Path) -> tuple[bytes | None, JsonDoc]:
         before = fsutil.read_bytes(path)
         doc = JsonDoc(before, ctx.paths.display(path))
         return before, doc
 
-    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+    def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
-        settings = ctx.paths.claude_settings
+        settings = settings_file(ctx)
         before, doc = self._load(ctx, settings)
         if doc.raw(("env",)) is not None and not doc.is_object(("env",)):
             from keyconf.errors import UnsafeEdit
 
             raise UnsafeEdit(f"{doc.name}: `env` is not a JSON object; keyconf will not replace it",
                              hint="make `env` an object of strings, then run keyconf again", client=self.id)
-        old = ctx.state.bindings.get(self.id, {})
+        old = ctx.memo(self.id)
         owned_before = old.get("files", {}).get(str(settings))
 
         desired = {_env(BASE_URL): _q(profile.base_url)}
-        use_var = API_KEY if opts.anthropic_auth == "api-key" else TOKEN
+        use_var = auth_var(opts)
         if opts.via == "env":
-            if opts.no_plaintext:
-                from keyconf.errors import UsageError
-
-                raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
-                                 hint="use --no-plaintext with --via config (apiKeyHelper)", client=self.id)
             desired = {}  # the shell provides the variables; settings.json keeps nothing of ours
             stray = ()
             for var in (BASE_URL, TOKEN, API_KEY):
@@ -92,9 +117,9 @@ class ClaudeCode(Adapter):
                 where = "exported in your shell" if in_shell else f"set in {doc.name}"
                 plan.notes.append(f"{var} is {where}; keyconf sets it to \"\" in {doc.name} so Claude Code "
                                   f"sends only the relay key (remove gives it back)")
-        model = opts.model
-        if model and opts.via != "env":
-            desired[_env(MODEL)] = _q(model)
+        if opts.via != "env":
+            for var, value in model_vars(opts).items():
+                desired[_env(var)] = _q(value)
         for path, raw in desired.items():
             prior = doc.raw(path)
             ours = json.dumps(list(path)) in (owned_before or {}).get("keys", {})
@@ -105,28 +130,18 @@ class ClaudeCode(Adapter):
         plan.edits.append(FileEdit(settings, before, doc.content(), private=True, client=self.id))
 
         # Without the onboarding flag the first run shows a login screen and ignores the relay.
-        state_path = ctx.paths.claude_state
+        state_path = state_file(ctx)
         state_before, state_doc = self._load(ctx, state_path)
         owned_state = set_owned(state_doc, {ONBOARDED: "true"}, old.get("files", {}).get(str(state_path)))
         plan.edits.append(FileEdit(state_path, state_before, state_doc.content(), client=self.id))
 
         files = {str(settings): owned, str(state_path): owned_state}
-        if opts.via == "env":
-            from keyconf import shellenv
-
-            variables = self.env_vars(profile, use_var, model)
-            plan.binding = {**shellenv.binding(ctx.state.bindings, self.id, profile.name, variables, opts.shells,
-                                               ctx.paths), "anthropic_auth": opts.anthropic_auth, "model": model,
-                            "files": files}
-            plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
-            return plan
-        plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
-                        "anthropic_auth": opts.anthropic_auth, "model": model, "files": files}
+        plan.binding = Binding(self.id, profile.name, opts, {"files": files})
         return plan
 
-    def plan_remove(self, ctx: Context) -> ClientPlan:
+    def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
-        for name, owned in ctx.state.bindings[self.id].get("files", {}).items():
+        for name, owned in binding.memo.get("files", {}).items():
             path = Path(name)
             before, doc = self._load(ctx, path)
             if not doc.existed:
@@ -136,37 +151,39 @@ class ClaudeCode(Adapter):
         plan.binding = None
         return plan
 
-    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+    def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
         from keyconf.adapters.base import ccswitch_link
 
         return ccswitch_link("claude", profile, key, profile.base_url, opts.model)
 
-    def env_vars(self, profile, use_var: str = TOKEN, model: str | None = None) -> dict:
-        variables = {BASE_URL: {"value": profile.base_url}, use_var: {"key_of": profile.name}}
-        if model:
-            variables[MODEL] = {"value": model}
+    def env_vars(self, profile, opts: Options) -> dict:
+        variables = {BASE_URL: {"value": profile.base_url}, auth_var(opts): {"key_of": profile.name}}
+        for var, value in model_vars(opts).items():
+            variables[var] = {"value": value}
         return variables
 
+    def intended_target(self, profile, key: str, opts: Options) -> Target:
+        tiers = tuple(m for m in (opts.models or {}).values() if m)
+        return Target(profile.base_url, key, self.protocol, opts.model, tiers, client=self.id)
+
     def _read_settings(self, ctx: Context) -> tuple[dict, str | None]:
+        path = settings_file(ctx)
         try:
-            doc = JsonDoc(fsutil.read_bytes(ctx.paths.claude_settings), str(ctx.paths.claude_settings))
+            doc = JsonDoc(fsutil.read_bytes(path), str(path))
         except Exception as exc:  # noqa: BLE001 - status reports, never fails
             return {}, getattr(exc, "message", str(exc))
         env = doc.get(("env",), {})
         return {"env": env if isinstance(env, dict) else {}, "apiKeyHelper": doc.get(("apiKeyHelper",))}, None
 
     def status(self, ctx: Context) -> ClientStatus:
-        binding = ctx.state.bindings.get(self.id, {})
-        if binding.get("via") == "env":
-            from keyconf.adapters.shell import env_status
-
-            return env_status(self, ctx, (BASE_URL, TOKEN, API_KEY))
+        binding = ctx.binding(self.id)
         settings, problem = self._read_settings(ctx)
         env = settings.get("env", {})
         st = ClientStatus(self.id, self.installed(ctx), bool(env.get(BASE_URL)),
-                          profile=binding.get("profile"), via=binding.get("via"),
+                          profile=binding.profile if binding else None, via=binding.via if binding else None,
                           base_url=env.get(BASE_URL) or None,
-                          where=[ctx.paths.display(ctx.paths.claude_settings)])
+                          where=[ctx.paths.display(settings_file(ctx))])
+        st.model = env.get(MODEL) if isinstance(env.get(MODEL), str) else None
         if problem:
             st.conflicts.append(problem)
         if settings.get("apiKeyHelper"):
@@ -179,7 +196,7 @@ class ClaudeCode(Adapter):
             exported = ctx.env.get(var)
             if exported and var not in env:
                 st.conflicts.append(f"{var} is exported in this shell and settings.json does not override it")
-        if st.configured and binding and not binding.get("profile"):
+        if st.configured and not binding:
             st.notes.append("set outside keyconf")
         return st
 
@@ -188,7 +205,7 @@ class ClaudeCode(Adapter):
         if self.id not in ctx.state.bindings:
             return []
         try:
-            _, doc = self._load(ctx, ctx.paths.claude_state)
+            _, doc = self._load(ctx, state_file(ctx))
         except Exception as exc:  # noqa: BLE001 - doctor reports, never fails
             return [("problem", getattr(exc, "message", str(exc)))]
         if doc.get(ONBOARDED) is not True:
@@ -197,19 +214,15 @@ class ClaudeCode(Adapter):
         return [("ok", "onboarding flag set")]
 
     def target(self, ctx: Context) -> Target | None:
-        binding = ctx.state.bindings.get(self.id, {})
-        if binding.get("via") == "env":
-            variables = binding.get("vars", {})
-            return Target(variables[BASE_URL]["value"], ctx.profile_key(binding.get("profile")), self.protocol,
-                          variables.get(MODEL, {}).get("value"))
         settings, problem = self._read_settings(ctx)
         env = settings.get("env", {})
         if not env.get(BASE_URL):
             return None
         key = env.get(TOKEN) or env.get(API_KEY)
         if not key and settings.get("apiKeyHelper"):
-            key = ctx.profile_key(ctx.state.bindings.get(self.id, {}).get("profile"))
-        return Target(env[BASE_URL].rstrip("/"), key, self.protocol, env.get(MODEL))
+            key = ctx.profile_key(ctx.state.profile_of(self.id))
+        tiers = tuple(env[v] for v in TIER_MODELS.values() if isinstance(env.get(v), str) and env[v])
+        return Target(env[BASE_URL].rstrip("/"), key, self.protocol, env.get(MODEL), tiers, client=self.id)
 
 
 ADAPTER = ClaudeCode()

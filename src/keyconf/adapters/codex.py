@@ -14,11 +14,12 @@ import tomllib
 from pathlib import Path
 
 from keyconf import fsutil, textblock, texts, tomltext
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, set_owned
 from keyconf.masking import mask
+from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
@@ -124,26 +125,30 @@ def _chatgpt_login(auth: JsonDoc) -> bool:
     return bool(tokens) or auth.get(("auth_mode",)) in ("chatgpt", "chatgptAuthTokens")
 
 
+def codex_home(ctx: Context) -> Path:
+    return home_or(ctx, "CODEX_HOME", ".codex")
+
+
 class Codex(Adapter):
     id = "codex"
     title = "Codex CLI"
     protocol = "responses"
     vias = ("config", "env")
-    supports_no_plaintext = True
+    options = ("model", "no_plaintext", "shells")
     binary = "codex"
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
-        return ctx.paths.codex_home / "config.toml", ctx.paths.codex_home / "auth.json"
+        return codex_home(ctx) / "config.toml", codex_home(ctx) / "auth.json"
 
     def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or ctx.paths.codex_home.is_dir()
+        return super().installed(ctx) or codex_home(ctx).is_dir()
 
-    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+    def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
         from keyconf.adapters.base import ccswitch_link
 
         return ccswitch_link("codex", profile, key, openai_base(profile.base_url), opts.model)
 
-    def env_vars(self, profile) -> dict:
+    def env_vars(self, profile, opts: Options) -> dict:
         return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}
 
     def _check_shape(self, cfg: ConfigText, owned_before: dict | None) -> None:
@@ -159,12 +164,12 @@ class Codex(Adapter):
                 raise UnsafeEdit(f"{cfg.name}: `model_providers` is an inline table, which TOML does not let "
                                  "keyconf extend", hint="write it as [model_providers.NAME] tables", client=self.id)
 
-    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+    def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
         config_path, auth_path = self._files(ctx)
         before = fsutil.read_bytes(config_path)
         cfg = ConfigText(before, ctx.paths.display(config_path))
-        old = ctx.state.bindings.get(self.id, {})
+        old = ctx.memo(self.id)
         owned_cfg = dict(old.get("files", {}).get(str(config_path), {}))
         self._check_shape(cfg, owned_cfg)
 
@@ -173,11 +178,6 @@ class Codex(Adapter):
         owned_auth = old.get("files", {}).get(str(auth_path))
 
         if opts.via == "env":
-            if opts.no_plaintext:
-                from keyconf.errors import UsageError
-
-                raise UsageError("--no-plaintext and --via env do not go together: the variable holds the key",
-                                 hint="use --no-plaintext with --via config (Codex's auth command)", client=self.id)
             mode = "env"
             key_source = f"env_key = {_toml_value(ENV_KEY)}"
             provider_auth = {"env_key": ENV_KEY}
@@ -239,21 +239,17 @@ class Codex(Adapter):
         owned_auth = set_owned(auth, auth_desired, owned_auth)
         if auth.content() != auth_before:
             plan.edits.append(FileEdit(auth_path, auth_before, auth.content(), private=True, client=self.id))
-        if not model:
+        own_model = cfg.root_value("model")
+        if not model and own_model is None:
             plan.warnings.append("no model set: Codex will ask the relay for its own default model; "
                                  "pass --model with one your key's group offers")
+        elif not model:
+            plan.notes.append(f"keeps your own model = {own_model} from {cfg.name}")
         created = owned_cfg.get("created", not cfg.existed)
         files = {str(config_path): {"top": priors, "sep": sep, "created": created}}
         if owned_auth.get("keys") or owned_auth.get("containers"):
             files[str(auth_path)] = owned_auth
-        plan.binding = {"profile": profile.name, "via": "config", "no_plaintext": opts.no_plaintext,
-                        "key_source": mode, "model": model, "files": files}
-        if mode == "env":
-            from keyconf import shellenv
-
-            plan.binding.update(shellenv.binding(ctx.state.bindings, self.id, profile.name,
-                                                 {ENV_KEY: {"key_of": profile.name}}, opts.shells, ctx.paths))
-            plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
+        plan.binding = Binding(self.id, profile.name, opts, {"key_source": mode, "files": files})
         return plan
 
     def _guard(self, cfg: ConfigText, intended: dict) -> None:
@@ -268,11 +264,10 @@ class Codex(Adapter):
                              "nothing was written", hint="please report this with the file's layout",
                              client=self.id)
 
-    def plan_remove(self, ctx: Context) -> ClientPlan:
+    def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
-        binding = ctx.state.bindings[self.id]
         config_path, auth_path = self._files(ctx)
-        owned_cfg = binding.get("files", {}).get(str(config_path), {})
+        owned_cfg = binding.memo.get("files", {}).get(str(config_path), {})
         before = fsutil.read_bytes(config_path)
         if before is not None:
             cfg = ConfigText(before, ctx.paths.display(config_path))
@@ -294,7 +289,7 @@ class Codex(Adapter):
             if owned_cfg.get("created") and not cfg.text.strip():
                 cfg.existed = False  # keyconf made the file: it goes again
             plan.edits.append(FileEdit(config_path, before, cfg.content(), client=self.id))
-        owned_auth = binding.get("files", {}).get(str(auth_path))
+        owned_auth = binding.memo.get("files", {}).get(str(auth_path))
         auth_before = fsutil.read_bytes(auth_path)
         if owned_auth and auth_before is not None:
             from keyconf.jsondoc import restore_owned
@@ -330,12 +325,12 @@ class Codex(Adapter):
         if provider.get("experimental_bearer_token"):
             return provider["experimental_bearer_token"], "experimental_bearer_token"
         if isinstance(provider.get("auth"), dict):
-            profile = ctx.state.bindings.get(self.id, {}).get("profile")
+            profile = ctx.state.profile_of(self.id)
             return None, f"auth command ({profile or '?'})"
         if provider.get("env_key"):
-            binding = ctx.state.bindings.get(self.id, {})
-            if binding.get("via") == "env":
-                return ctx.profile_key(binding.get("profile")), f"${provider['env_key']} (shell)"
+            binding = ctx.binding(self.id)
+            if binding and binding.via == "env":
+                return ctx.profile_key(binding.profile), f"${provider['env_key']} (shell)"
             return ctx.env.get(provider["env_key"]), f"${provider['env_key']}"
         if provider.get("requires_openai_auth"):
             return auth.get("OPENAI_API_KEY"), "auth.json"
@@ -343,12 +338,14 @@ class Codex(Adapter):
 
     def status(self, ctx: Context) -> ClientStatus:
         data, auth, problem = self._read(ctx)
-        binding = ctx.state.bindings.get(self.id, {})
+        binding = ctx.binding(self.id)
         pid, provider = self._provider(data)
         config_path, auth_path = self._files(ctx)
-        st = ClientStatus(self.id, self.installed(ctx), bool(provider.get("base_url")),
-                          profile=binding.get("profile"), via=binding.get("via"),
-                          base_url=provider.get("base_url"), where=[ctx.paths.display(config_path)])
+        base = provider.get("base_url") if isinstance(provider.get("base_url"), str) else None
+        st = ClientStatus(self.id, self.installed(ctx), bool(base),
+                          profile=binding.profile if binding else None, via=binding.via if binding else None,
+                          base_url=base, where=[ctx.paths.display(config_path)])
+        st.model = data.get("model") if isinstance(data.get("model"), str) else None
         if problem:
             st.conflicts.append(problem)
         if st.configured:
@@ -371,10 +368,8 @@ class Codex(Adapter):
             return None
         key, source = self._key(ctx, provider, auth)
         if key is None and source.startswith("auth command"):
-            key = ctx.profile_key(ctx.state.bindings.get(self.id, {}).get("profile"))
-        root = provider["base_url"].rstrip("/")
-        root = root[:-3] if root.endswith("/v1") else root
-        return Target(root, key, self.protocol, data.get("model"))
+            key = ctx.profile_key(ctx.state.profile_of(self.id))
+        return Target(strip_v1(provider["base_url"]), key, self.protocol, data.get("model"), client=self.id)
 
 
 ADAPTER = Codex()

@@ -9,11 +9,14 @@ blob in memory and writes it back.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions, running
+from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
+from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.system import running
 from keyconf.urls import is_private, openai_base
 
 USER_ROW = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
@@ -22,18 +25,30 @@ SECRET_ROW = "secret://cursorAuth/openAIKey"
 ROWS = (USER_ROW, KEY_ROW, SECRET_ROW)
 
 
+def user_dir(ctx: Context) -> Path:
+    """Cursor's `User` folder, where VS Code forks keep it on each OS."""
+    paths = ctx.paths
+    if paths.platform == "macos":
+        return paths.home / "Library" / "Application Support" / "Cursor" / "User"
+    if paths.platform == "windows":
+        appdata = ctx.env.get("APPDATA", "").strip()
+        return (Path(appdata) if appdata else paths.home / "AppData" / "Roaming") / "Cursor" / "User"
+    return paths.xdg_config_home / "Cursor" / "User"
+
+
 class Cursor(Adapter):
     id = "cursor"
     title = "Cursor"
     protocol = "chat"
     binary = "cursor"
     process_names = ("Cursor", "cursor", "Cursor.exe")
+    needs_app = True  # the settings database exists only once Cursor has run
 
     def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or ctx.paths.cursor_user_dir.is_dir()
+        return super().installed(ctx) or user_dir(ctx).is_dir()
 
-    def _db(self, ctx: Context):
-        return ctx.paths.cursor_db
+    def _db(self, ctx: Context) -> Path:
+        return user_dir(ctx) / "globalStorage" / "state.vscdb"
 
     def _check_can_edit(self, ctx: Context) -> None:
         db = self._db(ctx)
@@ -42,7 +57,7 @@ class Cursor(Adapter):
             raise UnsafeEdit(f"Cursor's settings database {name} does not exist yet",
                              hint="launch Cursor once, quit it fully, then run keyconf again", client=self.id)
         wal = db.with_name(db.name + "-wal")
-        if running(ctx, self.process_names) or (wal.exists() and wal.stat().st_size > 0):
+        if running(ctx.env, self.process_names) or (wal.exists() and wal.stat().st_size > 0):
             raise UnsafeEdit("Cursor is running (or its database is in use); it keeps its settings in memory "
                              "and would overwrite keyconf's change",
                              hint="quit Cursor fully (all windows; on macOS Cmd+Q), then run keyconf again",
@@ -54,13 +69,13 @@ class Cursor(Adapter):
         db = self._db(ctx)
         return sqliterows.read_rows(db, ROWS, ctx.paths.display(db))
 
-    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+    def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         from keyconf import sqliterows
 
         plan = ClientPlan(self.id)
         self._check_can_edit(ctx)
         rows = self._rows(ctx)
-        old = ctx.state.bindings.get(self.id, {})
+        old = ctx.memo(self.id)
         user_raw = rows[USER_ROW]
         text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
         doc = JsonDoc(None if text is None else text.encode("utf-8"), f"Cursor's applicationUser row")
@@ -80,8 +95,8 @@ class Cursor(Adapter):
             priors.setdefault(row, sqliterows.encode({row: rows[row]}).decode())
         plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after_rows),
                                               client=self.id))
-        plan.binding = {"profile": profile.name, "via": "config", "owned": owned, "rows": priors, "model": model,
-                        "user_row_existed": old.get("user_row_existed", user_raw is not None)}
+        plan.binding = Binding(self.id, profile.name, opts, {
+            "owned": owned, "rows": priors, "user_row_existed": old.get("user_row_existed", user_raw is not None)})
         if is_private(profile.base_url):
             plan.warnings.append("Cursor sends chat through its own servers, which cannot reach a relay on "
                                  "localhost or a private network: its Verify button may pass but chat will fail")
@@ -97,11 +112,11 @@ class Cursor(Adapter):
             return None
         return content if isinstance(original, bytes) else content.decode("utf-8")
 
-    def plan_remove(self, ctx: Context) -> ClientPlan:
+    def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         from keyconf import sqliterows
 
         plan = ClientPlan(self.id)
-        binding = ctx.state.bindings[self.id]
+        memo = binding.memo
         self._check_can_edit(ctx)
         rows = self._rows(ctx)
         user_raw = rows[USER_ROW]
@@ -109,12 +124,12 @@ class Cursor(Adapter):
         if user_raw is not None:
             text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
             doc = JsonDoc(text.encode("utf-8"), "Cursor's applicationUser row")
-            restore_owned(doc, binding.get("owned"))
+            restore_owned(doc, memo.get("owned"))
             content = doc.content()
-            if not binding.get("user_row_existed", True) and doc.member_count(()) == 0:
+            if not memo.get("user_row_existed", True) and doc.member_count(()) == 0:
                 content = None  # the row keyconf created goes again
             after[USER_ROW] = self._as_stored(user_raw, content)
-        for prior in binding.get("rows", {}).values():
+        for prior in memo.get("rows", {}).values():
             after.update(sqliterows.decode(prior.encode()))
         plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after),
                                               client=self.id))
@@ -122,10 +137,10 @@ class Cursor(Adapter):
         return plan
 
     def status(self, ctx: Context) -> ClientStatus:
-        binding = ctx.state.bindings.get(self.id, {})
+        binding = ctx.binding(self.id)
         db = self._db(ctx)
-        st = ClientStatus(self.id, self.installed(ctx), False, profile=binding.get("profile"),
-                          via=binding.get("via"), where=[ctx.paths.display(db)])
+        st = ClientStatus(self.id, self.installed(ctx), False, profile=binding.profile if binding else None,
+                          via=binding.via if binding else None, where=[ctx.paths.display(db)])
         if not db.exists():
             if st.installed:
                 st.notes.append("no settings database yet: launch Cursor once and quit it")
@@ -154,7 +169,7 @@ class Cursor(Adapter):
         return st
 
     def target(self, ctx: Context) -> Target | None:
-        binding = ctx.state.bindings.get(self.id)
+        binding = ctx.binding(self.id)
         db = self._db(ctx)
         if not db.exists():
             return None
@@ -170,9 +185,9 @@ class Cursor(Adapter):
         if isinstance(key, bytes):
             key = key.decode("utf-8", "replace")
         if not key and binding:
-            key = ctx.profile_key(binding.get("profile"))  # Cursor has encrypted it: use the stored one
-        root = base[:-3] if base.endswith("/v1") else base
-        return Target(root, key, self.protocol, (binding or {}).get("model"))
+            key = ctx.profile_key(binding.profile)  # Cursor has encrypted it: use the stored one
+        return Target(strip_v1(base), key, self.protocol, binding.options.model if binding else None,
+                      client=self.id)
 
 
 ADAPTER = Cursor()

@@ -37,6 +37,12 @@ def verify_report(out: Reporter, client: str, finding) -> None:
             out.say(f"  hint: {finding.hint}")
 
 
+def check_targets(session, targets: dict, deep: bool = False, timeout: float | None = None) -> dict:
+    """Verify each client's target; one request per distinct (URL, key, protocol, model)."""
+    cache: dict = {}
+    return {client: check_cached(cache, target, deep) for client, target in targets.items()}
+
+
 def check_cached(cache: dict, target, deep: bool = False):
     from keyconf import verify
 
@@ -53,7 +59,7 @@ def masked(key: str | None) -> str | None:
 
 
 def confirm(out: Reporter, question: str, yes: bool) -> bool:
-    """Ask on a terminal unless --yes; scripts (no terminal) are not asked, since every change can be undone."""
+    """Ask on a terminal unless --yes (for commands not yet given a Session)."""
     import sys
 
     if yes or out.json_mode or not sys.stdin.isatty():

@@ -1,5 +1,5 @@
 """`keyconf env` (an eval-able snippet for any shell on any OS) and `keyconf link` (a one-click import
-link): both print a key only with --reveal."""
+link): both print a key only with --reveal, and both replay the client's binding."""
 
 from __future__ import annotations
 
@@ -9,41 +9,50 @@ from pathlib import Path
 from keyconf import adapters, secretstore, shellenv
 from keyconf.errors import UsageError
 from keyconf.masking import mask
-from keyconf.output import Reporter
-from keyconf.paths import Paths
+from keyconf.model import Options
 from keyconf.profiles import Profiles
+from keyconf.session import Session
 from keyconf.state import State
 
 
-def default_shell(paths: Paths) -> str:
-    login = Path(paths.env.get("SHELL", "")).name
+def default_shell(session: Session) -> str:
+    login = Path(session.env.get("SHELL", "")).name
     if login in shellenv.SHELLS:
         return login
-    return "powershell" if paths.platform == "windows" or os.name == "nt" else "bash"
+    return "powershell" if session.paths.platform == "windows" or os.name == "nt" else "bash"
 
 
-def _profile_for(paths: Paths, client: str, name: str | None):
-    bound = State.load(paths).bindings.get(client, {}).get("profile")
-    return Profiles(paths).get(name or bound)
+def _binding_and_profile(session: Session, client: str, name: str | None):
+    """The client's binding (options, variables) and the profile to print: --profile, else the client's,
+    else the default."""
+    binding = State.load(session.paths).bindings.get(client)
+    profile = Profiles(session.paths).get(name or (binding.profile if binding else None))
+    return binding, profile
 
 
-def link(client: str, profile_name: str | None, model: str | None, protocol: str | None, open_: bool,
-         reveal: bool, out: Reporter) -> int:
-    from keyconf.adapters.base import Context, UseOptions, open_with_os
+def link(session: Session, client: str, profile_name: str | None, model: str | None, protocol: str | None,
+         open_: bool, reveal: bool) -> int:
+    from keyconf.system import open_link
 
-    paths = Paths.from_environ()
+    out = session.out
     adapter = adapters.get(client)
-    profile = _profile_for(paths, client, profile_name)
-    key = secretstore.read_key(paths, profile)
-    made = adapter.link(profile, key, UseOptions(model=model, protocol=protocol))
+    binding, profile = _binding_and_profile(session, client, profile_name)
+    opts = binding.options if binding else Options()
+    if model or protocol:
+        opts = opts.replace(**{k: v for k, v in (("model", model), ("protocol", protocol)) if v})
+    key = secretstore.read_key(session.paths, profile)
+    made = adapter.link(profile, key, opts)
     if made is None:
+        from keyconf.adapters.base import Adapter
+
+        linked = [c for c in adapters.CLIENT_IDS if type(adapters.get(c)).link is not Adapter.link]
         raise UsageError(f"{adapter.title} has no one-click import link",
-                         hint=f"use `keyconf use {client}`, or `keyconf link cherry-studio|claude-code|codex`")
+                         hint=f"use `keyconf use {client}`; links exist for: {', '.join(linked)}")
     full, masked = made
     out.result({"client": client, "profile": profile.name, "link": full if reveal else masked,
                 "revealed": reveal, "opened": open_})
     if open_:
-        open_with_os(Context(paths, State.load(paths)), full)
+        open_link(session.env, session.paths.platform, full)
         out.say(f"opened the {adapter.title} import link; confirm the import in its dialog")
     if out.json_mode:
         return 0
@@ -55,17 +64,21 @@ def link(client: str, profile_name: str | None, model: str | None, protocol: str
     return 0
 
 
-def env(client: str, shell: str | None, profile_name: str | None, reveal: bool, out: Reporter) -> int:
-    paths = Paths.from_environ()
+def env(session: Session, client: str, shell: str | None, profile_name: str | None, reveal: bool) -> int:
+    """Exactly the variables the client's binding configures (auth variable, model, URL shape)."""
+    out = session.out
     adapter = adapters.get(client)
-    profile = _profile_for(paths, client, profile_name)
-    specs = adapter.env_vars(profile)
+    binding, profile = _binding_and_profile(session, client, profile_name)
+    if binding is not None and binding.env is not None and not profile_name:
+        specs = binding.env.vars
+    else:
+        specs = adapter.env_vars(profile, binding.options if binding else Options())
     if specs is None:
         raise UsageError(f"{adapter.title} does not read environment variables",
-                         hint=f"use `keyconf use {client}` (or `keyconf link {client}`) instead")
-    shell = shell or default_shell(paths)
+                         hint=f"use `keyconf use {client}` instead")
+    shell = shell or default_shell(session)
     family = shellenv.FAMILY[shell]
-    key = secretstore.read_key(paths, profile)
+    key = secretstore.read_key(session.paths, profile)
     values = {name: (spec["value"] if "value" in spec else (key if reveal else mask(key)))
               for name, spec in specs.items()}
     lines = [shellenv.assignment(family, name, value) for name, value in values.items()]

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 
 from keyconf import adapters
-from keyconf.adapters.base import Context, running
+from keyconf.adapters.base import Context
 from keyconf.commands.common import check_cached, final_code, masked, verify_report
+from keyconf.commands.readback import status_of, target_of
 from keyconf.errors import Exit, KeyconfError
-from keyconf.output import Reporter
-from keyconf.paths import Paths
+from keyconf.session import Session
 from keyconf.state import State
+from keyconf.system import running
 
 
-def _context() -> Context:
-    paths = Paths.from_environ()
-    return Context(paths, State.load(paths))
+def _context(session: Session) -> Context:
+    return Context(session.paths, State.load(session.paths))
 
 
 def _pick(ctx: Context, names, use_all: bool, default_bound: bool) -> list:
@@ -26,10 +26,11 @@ def _pick(ctx: Context, names, use_all: bool, default_bound: bool) -> list:
     return adapters.resolve(adapters.CLIENT_IDS)
 
 
-def status(names, out: Reporter) -> int:
-    ctx = _context()
+def status(session: Session, names) -> int:
+    out = session.out
+    ctx = _context(session)
     for adapter in _pick(ctx, names, False, default_bound=False):
-        st = adapter.status(ctx)
+        st = status_of(adapter, ctx)
         out.result(st.to_json())
         state = "configured" if st.configured else ("installed, not configured" if st.installed
                                                     else "not installed")
@@ -49,12 +50,13 @@ def status(names, out: Reporter) -> int:
     return 0
 
 
-def verify(names, use_all: bool, deep: bool, out: Reporter) -> int:
-    ctx = _context()
+def verify(session: Session, names, use_all: bool, deep: bool) -> int:
+    out = session.out
+    ctx = _context(session)
     codes, successes, cache = [], 0, {}
     for adapter in _pick(ctx, names, use_all, default_bound=True):
         try:
-            target = adapter.target(ctx)
+            target = target_of(adapter, ctx)
         except KeyconfError as exc:
             out.error(exc, adapter.id)
             codes.append(int(exc.code))
@@ -78,8 +80,9 @@ def verify(names, use_all: bool, deep: bool, out: Reporter) -> int:
     return final_code(codes, successes)
 
 
-def doctor(out: Reporter) -> int:
-    ctx = _context()
+def doctor(session: Session) -> int:
+    out = session.out
+    ctx = _context(session)
     problems = 0
 
     def finding(kind: str, text: str, client: str | None = None) -> None:
@@ -90,12 +93,12 @@ def doctor(out: Reporter) -> int:
                 style={"problem": "red", "warning": "yellow"}.get(kind))
 
     for adapter in adapters.resolve(adapters.CLIENT_IDS):
-        st = adapter.status(ctx)
+        st = status_of(adapter, ctx)
         for conflict in st.conflicts:
             finding("problem", conflict, adapter.id)
-        if st.configured and running(ctx, adapter.process_names):
+        if st.configured and running(ctx.env, adapter.process_names):
             finding("warning", f"{adapter.title} is running; restart it to pick up the new settings", adapter.id)
-        for hint in getattr(adapter, "doctor", lambda c: [])(ctx):
+        for hint in adapter.doctor(ctx):
             finding(*hint, adapter.id)
     from keyconf import secretstore
 
@@ -110,7 +113,7 @@ def doctor(out: Reporter) -> int:
     cache: dict = {}
     for adapter in adapters.resolve([c for c in adapters.CLIENT_IDS if c in ctx.state.bindings]):
         try:
-            target = adapter.target(ctx)
+            target = target_of(adapter, ctx)
         except KeyconfError as exc:
             finding("problem", exc.message, adapter.id)
             continue

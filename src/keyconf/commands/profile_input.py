@@ -1,81 +1,95 @@
 """Which profile and key a command works with: a stored profile, or a new one from the given Base URL
-and key (flags, environment, hidden prompt; never argv)."""
+and key (flags, environment, hidden prompt; never argv). Storing them is planned into the change."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from keyconf import secretstore
 from keyconf.errors import KeyconfError
 from keyconf.keyinput import read_base_url, read_key
-from keyconf.output import Reporter
 from keyconf.paths import Paths
 from keyconf.profiles import Profile, Profiles, check_name
 from keyconf.urls import normalise_root
 
 
-@dataclass
 class KeySource:
     """How this run was given a profile, Base URL and key (flags; the key never comes from argv)."""
 
-    profile: str | None = None
-    base_url: str | None = None
-    key_stdin: bool = False
-    key_env: str | None = None
-    secret_store: str | None = None
-    key: str | None = None  # already read (rotate asks for it before anything else)
+    def __init__(self, profile: str | None = None, base_url: str | None = None, key_stdin: bool = False,
+                 key_env: str | None = None, secret_store: str | None = None, key: str | None = None):
+        self.profile = profile
+        self.base_url = base_url
+        self.key_stdin = key_stdin
+        self.key_env = key_env
+        self.secret_store = secret_store
+        self.key = key  # already read (rotate, import and apply read it before anything else)
+
+    @property
+    def key_given(self) -> bool:
+        """The key came from a flag, the environment or the caller: asking again cannot give another."""
+        import os
+
+        return bool(self.key_stdin or self.key_env or os.environ.get("KEYCONF_API_KEY", "").strip())
 
 
-@dataclass
 class Chosen:
-    profile: Profile
-    key: str
-    new_key: bool  # the key must be (re)stored
-    new_profile: bool
+    """The profile of a change, its key, and whether either is new to keyconf's store."""
+
+    def __init__(self, profile: Profile, key: str, new_key: bool, existed: bool, url_changed: bool = False,
+                 store_choice: str | None = None, make_default: bool = False):
+        self.profile = profile
+        self.key = key
+        self.new_key = new_key  # the key must be (re)stored
+        self.existed = existed
+        self.url_changed = url_changed  # an existing profile gets another Base URL
+        self.store_choice = store_choice  # --secret-store, for a key that must be stored
+        self.make_default = make_default
 
 
 def choose_profile(paths: Paths, src: KeySource) -> Chosen:
     """Reuse a stored profile, or build one from the given (or prompted) Base URL and key. Writes nothing."""
     profiles = Profiles(paths)
-    name = check_name(src.profile) if src.profile else None
+    name = check_name(src.profile) if src.profile is not None else None
     existing = profiles.items.get(name or profiles.default or "")
     url_raw = read_base_url(src.base_url, prompt=False)
     key = src.key or read_key(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
     if existing and url_raw is None and key is None:
-        return Chosen(existing, secretstore.read_key(paths, existing), new_key=False, new_profile=False)
+        return Chosen(existing, secretstore.read_key(paths, existing), new_key=False, existed=True,
+                      store_choice=src.secret_store)
     if url_raw is None:
         url_raw = existing.base_url if existing else read_base_url(None, prompt=True)
     root = normalise_root(url_raw)
-    new_key = key is not None or existing is None
     if key is None:
         key = secretstore.read_key(paths, existing) if existing else read_key(
             key_stdin=False, key_env=None, prompt=True)
+    new_key = existing is None
+    if existing is not None:
+        try:
+            new_key = secretstore.read_key(paths, existing) != key
+        except KeyconfError:
+            new_key = True  # its stored key is missing: store this one
     profile = Profile(
         name=name or (existing.name if existing else "default"),
         base_url=root,
         secret_store=existing.secret_store if existing else "file",
         created=existing.created if existing else time.strftime("%Y-%m-%d"),
     )
-    return Chosen(profile, key, new_key=new_key, new_profile=True)
+    return Chosen(profile, key, new_key=new_key, existed=existing is not None,
+                  url_changed=existing is not None and existing.base_url != root, store_choice=src.secret_store)
 
 
-def save_profile(paths: Paths, chosen: Chosen, src: KeySource, out: Reporter) -> None:
-    """Store the key (keyring, or the 0600 file with a warning) and then the profile."""
+def plan_profile(paths: Paths, chosen: Chosen, profiles: Profiles, secrets: "secretstore.SecretWrites") -> list[str]:
+    """Put the profile (and its key, if new) into the change's planned edits; returns warnings to show."""
+    warnings = []
     profile = chosen.profile
     if chosen.new_key:
-        backend, warning = secretstore.open_for_writing(paths, src.secret_store)
-        if warning:
-            out.warn(warning)
-        old_store = profile.secret_store
-        backend.set(profile.name, chosen.key)
-        profile.secret_store = backend.name
-        if old_store != backend.name:
-            try:
-                secretstore.backend(paths, old_store).delete(profile.name)
-            except KeyconfError:
-                pass
-    if chosen.new_key or chosen.new_profile:
-        Profiles(paths).put(profile, make_default=src.profile is not None or chosen.new_profile)
-
-
+        store, warning = secretstore.store_for_writing(paths, chosen.store_choice)
+        if warning and not paths.secrets_file.exists():
+            warnings.append(warning)  # said once, when the file store is first used; `doctor` repeats it
+        if chosen.existed and profile.secret_store != store:
+            secrets.delete(profile.secret_store, profile.name)
+        secrets.set(store, profile.name, chosen.key)
+        profile.secret_store = store
+    profiles.put(profile, make_default=chosen.make_default)
+    return warnings

@@ -1,44 +1,43 @@
-"""`profile list|show|rm|rotate` and `secret`."""
+"""`profile list|show|rm` and `secret`."""
 
 from __future__ import annotations
 
-from keyconf import secretstore
-from keyconf.commands.common import confirm, masked
+from keyconf import engine, secretstore
+from keyconf.commands.common import masked
 from keyconf.errors import KeyconfError, UsageError
-from keyconf.output import Reporter
-from keyconf.paths import Paths
 from keyconf.profiles import Profiles
+from keyconf.session import Session
 from keyconf.state import State
 
 
-def _bound(paths: Paths, name: str) -> list[str]:
-    return sorted(c for c, b in State.load(paths).bindings.items() if b.get("profile") == name)
-
-
-def list_(out: Reporter) -> int:
-    paths = Paths.from_environ()
-    profiles = Profiles(paths)
+def list_(session: Session) -> int:
+    out = session.out
+    profiles = Profiles(session.paths)
+    state = State.load(session.paths)
     if not profiles.items:
         out.say("no profiles yet; `keyconf use CLIENT` creates one")
+        return 0
+    out.say(f"  {'PROFILE':<20} {'BASE URL':<40} {'STORE':<8} CLIENTS")
     for profile in profiles.items.values():
         default = profile.name == profiles.default
-        clients = _bound(paths, profile.name)
+        clients = state.clients_of(profile.name)
         out.result({"profile": profile.name, "base_url": profile.base_url, "default": default,
                     "secret_store": profile.secret_store, "clients": clients})
         out.say(f"{'*' if default else ' '} {profile.name:<20} {profile.base_url:<40} "
                 f"{profile.secret_store:<8} {', '.join(clients) or '-'}")
+    out.say("(* = the default profile; change it with `keyconf profile default NAME`)")
     return 0
 
 
-def show(name: str | None, out: Reporter) -> int:
-    paths = Paths.from_environ()
-    profiles = Profiles(paths)
+def show(session: Session, name: str | None) -> int:
+    out = session.out
+    profiles = Profiles(session.paths)
     profile = profiles.get(name)
     try:
-        key = masked(secretstore.read_key(paths, profile))
+        key = masked(secretstore.read_key(session.paths, profile))
     except KeyconfError as exc:
         key = f"(unavailable: {exc.message})"
-    clients = _bound(paths, profile.name)
+    clients = State.load(session.paths).clients_of(profile.name)
     out.result({"profile": profile.name, "base_url": profile.base_url, "key": key,
                 "secret_store": profile.secret_store,
                 "default": profile.name == profiles.default, "clients": clients})
@@ -49,28 +48,52 @@ def show(name: str | None, out: Reporter) -> int:
     return 0
 
 
-def remove(name: str, force: bool, yes: bool, out: Reporter) -> int:
-    paths = Paths.from_environ()
-    profiles = Profiles(paths)
-    profile = profiles.get(name)
-    clients = _bound(paths, profile.name)
-    if clients and not force:
-        raise UsageError(f"profile {name!r} is still used by {', '.join(clients)}",
-                         hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force")
-    if not confirm(out, f"Delete profile {profile.name} and its stored key?", yes):
-        out.say("nothing was changed", err=True)
-        return 0
-    secretstore.backend(paths, profile.secret_store).delete(profile.name)
-    profiles.remove(profile.name)
+def remove(session: Session, name: str, force: bool, yes: bool) -> int:
+    """Delete a profile and its key, in one journaled change (so `undo` brings both back)."""
+    from keyconf.commands import change as pipeline
+
+    out = session.out
+    with engine.locked(session.paths):
+        profile = Profiles(session.paths).get(name)
+        clients = State.load(session.paths).clients_of(profile.name)
+        if clients and not force:
+            raise UsageError(f"profile {name!r} is still used by {', '.join(clients)}",
+                             hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force")
+        if not session.confirm(f"Delete profile {profile.name} and its stored key?", yes):
+            out.say("nothing was changed", err=True)
+            return 0
+
+        def drop(book, secrets) -> None:
+            book.remove(profile.name)
+            secrets.delete(profile.secret_store, profile.name)
+
+        change = pipeline.plan(session, "profile rm", [], profile_changes=drop)
+        pipeline.commit(session, change)
     out.result({"profile": profile.name, "status": "removed", "clients": clients})
-    out.say(f"removed profile {profile.name} and its key")
+    out.say(f"removed profile {profile.name} and its key (`keyconf undo` brings them back)")
     return 0
 
 
-def secret(name: str | None, out: Reporter) -> int:
+def default(session: Session, name: str) -> int:
+    """Choose the profile that commands use when no --profile is given."""
+    from keyconf.commands import change as pipeline
+
+    with engine.locked(session.paths):
+        Profiles(session.paths).get(name)
+
+        def choose(book, secrets) -> None:
+            book.default = name
+
+        change = pipeline.plan(session, "profile default", [], profile_changes=choose)
+        pipeline.commit(session, change)
+    session.out.result({"profile": name, "status": "default"})
+    session.out.say(f"{name} is now the default profile")
+    return 0
+
+
+def secret(session: Session, name: str | None) -> int:
     """The one command that prints a key: for apiKeyHelper and Codex's auth command."""
-    paths = Paths.from_environ()
-    profile = Profiles(paths).get(name)
-    key = secretstore.read_key(paths, profile)
-    out.raw(key + "\n")
+    profile = Profiles(session.paths).get(name)
+    key = secretstore.read_key(session.paths, profile)
+    session.out.raw(key + "\n")
     return 0

@@ -1,0 +1,341 @@
+"""The one change pipeline. Every command that changes anything (`use`, `remove`, `profile rotate`,
+`import`, `apply`) only builds requests; this module plans every edit, checks the key before anything is
+written, commits once through the engine and reports.
+
+    change = plan(session, requests, profiles=[chosen])   # pure: reads files, writes nothing
+    findings = check(session, change, flags)              # the relay, before writing (use/import/apply)
+    commit(session, change)                               # one journaled transaction; undo takes it all back
+    return report(session, change, findings)
+
+A change holds the clients' edits, the shared shell-environment files, keyconf's state, profiles.toml and
+the stored keys (secrets.json, or keyring entries written last), so `undo` gives all of them back.
+"""
+
+from __future__ import annotations
+
+from keyconf import adapters, engine
+from keyconf.adapters.base import Context
+from keyconf.commands.common import final_code, masked, show_diffs, verify_report
+from keyconf.errors import Exit, KeyconfError, UsageError
+from keyconf.model import Binding, ClientPlan, Options, Request
+from keyconf.session import Session
+from keyconf.state import State
+
+# A hard failure means the key or URL is wrong: nothing is written. A quota, rate-limit or model problem
+# means the key itself is right: it is written, and the problem reported.
+HARD_FAILURES = (Exit.KEY_REJECTED, Exit.UNREACHABLE, Exit.WRONG_URL)
+
+
+class Flags:
+    def __init__(self, dry_run: bool = False, no_verify: bool = False, yes: bool = False, deep: bool = False,
+                 no_open: bool = False, force: bool = False, timeout: float | None = None):
+        self.dry_run = dry_run
+        self.no_verify = no_verify
+        self.yes = yes
+        self.deep = deep
+        self.no_open = no_open
+        self.force = force  # write despite a failed check
+        self.timeout = timeout
+
+
+class Change:
+    """Everything one command will change, planned; `edits` is what the engine carries out."""
+
+    def __init__(self, command: str, ctx: Context):
+        self.command = command
+        self.ctx = ctx
+        self.plans: list[ClientPlan] = []
+        self.failed: dict[str, KeyconfError] = {}
+        self.edits: list = []
+        self.chosen: dict = {}  # profile name -> Chosen
+        self.warnings: list[str] = []
+        self.entry = None
+
+    @property
+    def state(self) -> State:
+        return self.ctx.state
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(e.changes for e in self.edits)
+
+    def chosen_for(self, plan: ClientPlan):
+        binding = plan.binding
+        name = binding.profile if binding else None
+        return self.chosen.get(name) if name else None
+
+
+# ---- options ------------------------------------------------------------------------------------
+
+def options_for(adapter, opts: Options, old: Binding | None) -> Options:
+    """The options a client is configured with: the given ones checked against what the adapter declares,
+    the defaults it declares, and the model it had before when none is given (so a re-run keeps it)."""
+    via = opts.via if opts.via in adapter.vias else None
+    if opts.via not in (None, "config") and via is None:
+        raise UsageError(f"{adapter.id} cannot be configured --via {opts.via}",
+                         hint=f"{adapter.id} supports: {', '.join(adapter.vias)}", client=adapter.id)
+    values = {k: v for k, v in opts.given().items() if k in adapter.options}
+    values["via"] = via or adapter.vias[0]
+    if opts.no_plaintext and "no_plaintext" not in adapter.options:
+        raise UsageError(f"{adapter.title} cannot read its key from keyconf at run time, so --no-plaintext "
+                         "is not possible for it", hint="drop --no-plaintext for this client", client=adapter.id)
+    if values.get("no_plaintext") and values["via"] == "env":
+        raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
+                         hint="use --no-plaintext with --via config", client=adapter.id)
+    if old is not None:
+        for sticky in ("model", "models", "shells"):
+            if sticky in adapter.options and not values.get(sticky) and getattr(old.options, sticky):
+                values[sticky] = getattr(old.options, sticky)
+    return Options(**values)
+
+
+def replay(binding: Binding) -> Options:
+    """The options a client was set up with (what rotate, import and apply repeat)."""
+    return binding.options
+
+
+# ---- planning -----------------------------------------------------------------------------------
+
+def plan(session: Session, command: str, requests: list[Request], profiles=(), *, state: State | None = None,
+         profile_changes=None) -> Change:
+    """Plan a change: every request's edits, the shell files, keyconf's state, profiles and keys.
+
+    `profiles` are the `Chosen` profiles the requests use (the first one is the default for requests that
+    name none). Clients already bound to a profile whose key or URL changes are re-planned with it, so a
+    profile's key is one key everywhere. Writes nothing.
+    """
+    from keyconf import secretstore, shellenv
+    from keyconf.commands.profile_input import plan_profile
+    from keyconf.profiles import Profiles
+
+    paths = session.paths
+    state = state or State.load(paths)
+    chosen = {c.profile.name: c for c in profiles}
+    ctx = Context(paths, state, {name: c.key for name, c in chosen.items()})
+    change = Change(command, ctx)
+    change.chosen = chosen
+    first = next(iter(chosen), None)
+
+    requests = _with_bound_clients(state, requests, chosen)
+    for request in requests:
+        adapter = adapters.get(request.client)
+        old = state.bindings.get(request.client)
+        try:
+            if request.action == "remove":
+                if old is None:
+                    client_plan = ClientPlan(adapter.id)
+                    client_plan.status = "not configured"
+                    client_plan.notes.append(f"keyconf has not configured {adapter.title}; nothing to remove")
+                else:
+                    client_plan = adapter.plan_remove(ctx, old)
+                    client_plan.binding = None
+                change.plans.append(client_plan)
+                continue
+            c = chosen[request.profile or first]
+            opts = options_for(adapter, request.options, old)
+            client_plan = adapter.plan_use(ctx, c.profile, c.key, opts)
+            if opts.via == "env":
+                client_plan.binding.env = shellenv.env_spec(state.bindings, adapter.id,
+                                                            adapter.env_vars(c.profile, opts), opts.shells, paths)
+                client_plan.notes.append(shellenv.restart_note(client_plan.binding.env.shells))
+            client_plan.target = adapter.intended_target(c.profile, c.key, opts)
+            change.plans.append(client_plan)
+        except KeyconfError as exc:
+            change.failed[adapter.id] = exc
+
+    # keyconf's own records change with the clients, in the same transaction
+    was_env = {c for c, b in state.bindings.items() if b.via == "env"}
+    had_env = bool(state.shell_files or state.registry or was_env)
+    for client_plan in change.plans:
+        if client_plan.status == "not configured":
+            continue
+        if client_plan.binding is None:
+            state.bindings.pop(client_plan.client, None)
+        else:
+            state.bindings[client_plan.client] = client_plan.binding
+    edits = [e for p in change.plans for e in p.edits]
+    if had_env or any(b.via == "env" for b in state.bindings.values()):
+        shell_edits = _shell_edits(ctx, change)
+        edits += shell_edits
+        for client_plan in change.plans:
+            if client_plan.client in was_env or (client_plan.binding and client_plan.binding.via == "env"):
+                client_plan.shared = shell_edits
+    profile_book = Profiles(paths)
+    secrets = secretstore.SecretWrites(paths)
+    for c in chosen.values():
+        if any(p.binding and p.binding.profile == c.profile.name for p in change.plans) or not requests:
+            change.warnings += plan_profile(paths, c, profile_book, secrets)
+    if profile_changes:
+        profile_changes(profile_book, secrets)
+    secret_edits = secrets.edits()
+    edits += [state.edit(), profile_book.edit()]
+    edits += [e for e in secret_edits if e.kind != "keyring"]
+    edits += [e for e in secret_edits if e.kind == "keyring"]  # last: the keyring is not transactional
+    change.edits = edits
+    return change
+
+
+def _with_bound_clients(state: State, requests: list[Request], chosen: dict) -> list[Request]:
+    """A profile's key and URL are one: clients bound to a profile that changes are re-planned with it."""
+    named = {r.client for r in requests}
+    extra = []
+    for c in chosen.values():
+        if not c.existed or not (c.new_key or c.url_changed):
+            continue
+        for client in state.clients_of(c.profile.name):
+            if client not in named:
+                binding = state.bindings[client]
+                extra.append(Request(client, "use", replay(binding), profile=c.profile.name))
+                named.add(client)
+    return list(requests) + extra
+
+
+def _shell_edits(ctx: Context, change: Change) -> list:
+    from keyconf import shellenv
+
+    paths, state = ctx.paths, ctx.state
+
+    def key_of(profile: str) -> str:
+        key = ctx.profile_key(profile)
+        if key is None:
+            raise KeyconfError(f"no key is stored for profile {profile!r}, which a shell variable uses",
+                               hint=f"keyconf profile rotate {profile}", code=Exit.SECRET_STORE)
+        return key
+
+    edits, state.shell_files = shellenv.plan(paths, state.bindings, state.shell_files, key_of)
+    if paths.platform == "windows":
+        from keyconf import winenv
+
+        edits += winenv.plan(shellenv.variables(state.bindings, key_of), state)
+    return edits
+
+
+# ---- checking, committing, reporting --------------------------------------------------------------
+
+def check(session: Session, change: Change, flags: Flags) -> dict:
+    """Verify what the planned clients will use, before anything is written: one request per distinct
+    (URL, key, protocol, model)."""
+    if flags.no_verify:
+        return {}
+    from keyconf.commands.common import check_targets
+
+    targets = {p.client: p.target for p in change.plans if p.target is not None}
+    if not targets and not change.plans and not change.failed:
+        # no client to configure (a rotate of an unused profile): still check the key itself
+        from keyconf.model import Target
+
+        targets = {f"profile {c.profile.name}": Target(c.profile.base_url, c.key, "chat")
+                   for c in change.chosen.values()}
+    return check_targets(session, targets, flags.deep, flags.timeout)
+
+
+def hard_failure(findings: dict) -> int | None:
+    codes = [f.code for f in findings.values() if not f.ok and f.code in HARD_FAILURES]
+    return codes[0] if codes else None
+
+
+def confirm_replacements(session: Session, change: Change, yes: bool) -> bool:
+    """Settings made outside keyconf that the change replaces are shown, and a terminal is asked."""
+    replaced = [r for p in change.plans for r in p.replaces]
+    if not replaced:
+        return True
+    session.out.say("This replaces settings made outside keyconf (`keyconf remove` gives them back):", err=True)
+    for line in replaced:
+        session.out.say(f"  {line}", err=True)
+    return session.confirm("Go on?", yes)
+
+
+def commit(session: Session, change: Change) -> None:
+    """Carry out the change as one journaled transaction, then the after-commit steps (Cherry's link)."""
+    change.entry = engine.apply(session.paths, change.edits, command=change.command,
+                                extra={"clients": [p.client for p in change.plans]})
+    if change.entry:
+        session.out.extra["change_id"] = change.entry.id
+
+
+def after_commit(session: Session, change: Change, flags: Flags) -> None:
+    for client_plan in change.plans:
+        if client_plan.link:
+            try:
+                adapters.get(client_plan.client).after_commit(change.ctx, client_plan, flags.no_open)
+            except KeyconfError as exc:
+                client_plan.status = "link ready"
+                client_plan.warnings.append(f"{exc.message}; {exc.hint}" if exc.hint else exc.message)
+
+
+def show(session: Session, change: Change) -> None:
+    """--dry-run: the diff of every planned edit, keys masked."""
+    show_diffs(session.out, session.paths, change.edits)
+
+
+def report(session: Session, change: Change, findings: dict, *, planned: bool = False,
+           written: bool = True) -> int:
+    """One line per client (and its files, notes, warnings, verification); the exit code of the whole."""
+    out, paths = session.out, session.paths
+    for warning in change.warnings:
+        out.warn(warning)
+    codes, successes = [], 0
+    for client_plan in change.plans:
+        finding = findings.get(client_plan.client)
+        changed = client_plan.changed if written or planned else []
+        c = change.chosen_for(client_plan)
+        removing = client_plan.binding is None
+        if planned:
+            status = "planned"
+        elif not written:
+            status = "not written"
+        elif client_plan.status:
+            status = client_plan.status
+        elif removing:
+            status = "removed" if changed else "unchanged"
+        else:
+            status = "configured" if changed else "unchanged"
+        item = {"client": client_plan.client, "status": status, "changed": changed}
+        if c is not None:
+            item.update({"profile": c.profile.name, "base_url": c.profile.base_url, "key": masked(c.key)})
+        item.update({"verify": finding.to_json() if finding else None, "notes": client_plan.notes,
+                     "warnings": client_plan.warnings})
+        out.result(item)
+        label = {"configured": "configured", "unchanged": "already set, nothing changed",
+                 "planned": "would be changed (dry run)", "removed": "keyconf's settings taken out",
+                 "not written": "not written"}.get(status, status)
+        if removing and status == "unchanged":
+            label = "nothing to remove"
+        detail = f" (profile {c.profile.name}, {c.profile.base_url}, {masked(c.key)})" if c is not None else ""
+        out.say(f"{client_plan.client}: {label}{detail}", style="green" if status in ("configured", "removed")
+                else None)
+        for edit in client_plan.edits + client_plan.shared:
+            if edit.changes and not edit.internal and (written or planned):
+                verb = "delete" if edit.after is None else ("restore" if removing else "write")
+                out.say(f"  {'would ' + verb if planned else _past(verb)} {paths.display(edit.target)}")
+        for note in client_plan.notes:
+            out.say(f"  note: {note}")
+        for warning in client_plan.warnings:
+            out.warn(f"{client_plan.client}: {warning}")
+        if finding:
+            verify_report(out, client_plan.client, finding)
+            codes.append(finding.code)
+            successes += finding.ok
+        else:
+            successes += 1
+    for client, exc in change.failed.items():
+        out.error(exc, client)
+        out.result({"client": client, "status": "failed", "changed": [], "verify": None})
+        codes.append(int(exc.code))
+    for name, finding in findings.items():
+        if name.startswith("profile "):  # the key of a profile no client uses yet
+            out.result({"profile": name.split(" ", 1)[1], "status": status_of_profile(written, planned),
+                        "verify": finding.to_json()})
+            out.say(f"{name}: key {'stored' if written and not planned else 'checked'}")
+            verify_report(out, name, finding)
+            codes.append(finding.code)
+            successes += finding.ok
+    return final_code(codes, successes)
+
+
+def status_of_profile(written: bool, planned: bool) -> str:
+    return "planned" if planned else ("rotated" if written else "not written")
+
+
+def _past(verb: str) -> str:
+    return {"write": "wrote", "delete": "deleted", "restore": "restored"}[verb]

@@ -1,0 +1,53 @@
+"""One Session per run, built once in `cli`: where files are (Paths, from the environment), where output
+goes (the Reporter), where input comes from and whether a person is there to answer.
+
+Commands take the session instead of reading `os.environ` or `sys.stdin` themselves, so a test builds a
+Session for any OS, any environment and any input without swapping process-wide globals.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from keyconf.output import Reporter
+from keyconf.paths import Paths
+
+
+class Session:
+    def __init__(self, paths: Paths, out: Reporter, stdin: TextIO | None = None,
+                 interactive: bool | None = None):
+        self.paths = paths
+        self.out = out
+        self.stdin = stdin if stdin is not None else sys.stdin
+        if interactive is None:
+            interactive = _isatty(self.stdin)
+        self.interactive = interactive  # a person at a terminal can be asked
+
+    @classmethod
+    def from_environ(cls, out: Reporter) -> "Session":
+        return cls(Paths.from_environ(), out)
+
+    @property
+    def env(self):
+        return self.paths.env
+
+    @property
+    def can_ask(self) -> bool:
+        """Questions go to a person only: not to scripts, and never into --json output."""
+        return self.interactive and not self.out.json_mode
+
+    def confirm(self, question: str, yes: bool) -> bool:
+        """Ask on a terminal unless --yes; scripts are not asked, since every change can be undone."""
+        if yes or not self.can_ask:
+            return True
+        import click
+
+        return click.confirm(question, default=False, err=True)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False

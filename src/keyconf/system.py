@@ -1,0 +1,67 @@
+"""The few questions keyconf asks the operating system: is a program on PATH, is an app running, open a
+link with the desktop's handler, and which command runs keyconf itself. Kept light (no shutil, no
+subprocess at import) because `status` uses `which`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Mapping
+
+
+def which(name: str, path: str | None) -> str | None:
+    """shutil.which without importing shutil (and with it bz2/lzma) on the status path."""
+    exts = os.environ.get("PATHEXT", ".EXE").split(os.pathsep) if os.name == "nt" else [""]
+    for folder in (path or "").split(os.pathsep):
+        for ext in exts:
+            candidate = os.path.join(folder, name + ext)
+            if folder and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+    return None
+
+
+def running(env: Mapping[str, str], names: tuple[str, ...]) -> bool:
+    """Is a process with one of these exact names running? (pgrep where there is one; False elsewhere.)"""
+    pgrep = which("pgrep", env.get("PATH") or os.defpath)
+    if os.name == "nt" or not names or not pgrep:
+        return False
+    import subprocess
+
+    return any(subprocess.run([pgrep, "-x", name], capture_output=True).returncode == 0 for name in names)
+
+
+def opener(env: Mapping[str, str], platform: str) -> str | None:
+    """The program that hands a link to the desktop's handler, if there is one."""
+    if platform == "windows" and os.name == "nt":
+        return "startfile"
+    return which("open" if platform == "macos" else "xdg-open", env.get("PATH"))
+
+
+def open_link(env: Mapping[str, str], platform: str, link: str) -> None:
+    """Hand a link to the OS handler. The OS passes it on to the app as an argument: that is how deep links
+    work, so an import link's key is briefly on that app's command line."""
+    from keyconf.errors import UnsafeEdit
+
+    program = opener(env, platform)
+    if program == "startfile":
+        os.startfile(link)  # noqa: S606
+        return
+    if not program:
+        raise UnsafeEdit("no program to open links (xdg-open / open) was found on this machine",
+                         hint="print the link with --reveal and open it where the app runs")
+    import subprocess
+
+    subprocess.run([program, link], check=False, timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def keyconf_argv(env: Mapping[str, str]) -> list[str]:
+    """An absolute command that runs this keyconf (for apiKeyHelper and Codex's auth command)."""
+    script = Path(sys.executable).parent / ("keyconf.exe" if os.name == "nt" else "keyconf")
+    if script.exists():
+        return [str(script)]
+    found = which("keyconf", env.get("PATH"))
+    if found:
+        return [os.path.abspath(found)]
+    return [sys.executable, "-m", "keyconf"]
