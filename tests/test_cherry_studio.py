@@ -130,3 +130,13 @@ def test_doctor_flags_desktop_entry_without_percent_u(kc, home, relay, fake_hand
     result = kc("doctor", "--json")
     messages = [r["message"] for r in result.json()["results"]]
     assert any("no %u" in m for m in messages)
+
+
+from adapter_contract import AdapterContract  # noqa: E402
+
+
+class TestCherryStudioContract(AdapterContract):
+    client = "cherry-studio"
+    use_args = ("--no-open",)
+    cannot_break = "Cherry Studio is configured through its import link: keyconf reads none of its files"
+    cannot_plant = "keyconf cannot read Cherry Studio's store"

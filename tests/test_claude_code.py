@@ -241,3 +241,25 @@ def test_undo_list_and_by_id(kc, home, relay):
     assert kc("undo", listing[0]["id"]).code == 0
     assert kc("undo", "--list", "--json").json()["results"][1]["status"] == "undone"
     assert kc("undo", "no-such-id").code == 2
+
+
+from adapter_contract import AdapterContract  # noqa: E402
+
+
+class TestClaudeCodeContract(AdapterContract):
+    client = "claude-code"
+    use_args = ("--model", "claude-sonnet-4-5")
+
+    def arrange(self, home):
+        settings(home).parent.mkdir()
+        settings(home).write_bytes((FIXTURES / "claude_settings_rich.json").read_bytes())
+        (home / ".claude.json").write_bytes(b'{"numStartups": 3, "userID": "u"}\n')
+
+    def break_file(self, home):
+        settings(home).write_bytes(b'{\n  "theme": "dark",\n}\n')
+        return settings(home)
+
+    def plant(self, home, token):
+        data = json.loads(settings(home).read_text())
+        data["env"]["ANTHROPIC_API_KEY"] = token
+        settings(home).write_text(json.dumps(data, indent=2))

@@ -276,3 +276,23 @@ def test_toml_dates_and_times_are_kept(kc, home, relay):
     assert use(kc, relay.url, "--model", "gpt-5-codex").code == 0
     assert kc("remove", "codex").code == 0
     assert (codex_home(home) / "config.toml").read_bytes() == original
+
+
+from adapter_contract import AdapterContract  # noqa: E402
+
+
+class TestCodexContract(AdapterContract):
+    client = "codex"
+    use_args = ("--model", "gpt-5-codex")
+
+    def arrange(self, home):
+        codex_home(home).mkdir()
+        (codex_home(home) / "config.toml").write_bytes((FIXTURES / "rich.toml").read_bytes())
+
+    def break_file(self, home):
+        path = codex_home(home) / "config.toml"
+        path.write_bytes(b'model = "o3"\n[broken\n')
+        return path
+
+    def plant(self, home, token):
+        (codex_home(home) / "auth.json").write_text(json.dumps({"OPENAI_API_KEY": token}))

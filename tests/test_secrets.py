@@ -98,9 +98,12 @@ def test_real_keyring_daemon_round_trip(kc, home, relay, monkeypatch):
     rotated = kc("profile", "rotate", name, "--key-stdin", input=new_key + "\n")
     assert rotated.code == 0, rotated.output
     assert keyring.get_password("keyconf", name) == new_key
-    assert kc("remove", "claude-code").code == 0
-    assert kc("profile", "rm", name).code == 0
+    # undo gives the keyring its previous key back, and deletes a key the undone change added
+    assert kc("undo").code == 0
+    assert keyring.get_password("keyconf", name) == KEY
+    assert kc("undo").code == 0
     assert keyring.get_password("keyconf", name) is None
+    assert kc("profile", "list", "--json").json()["results"] == []
 
 
 def test_a_keyring_that_hangs_times_out_with_exit_4(kc, home, relay, monkeypatch):

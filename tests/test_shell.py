@@ -274,3 +274,21 @@ def test_codex_via_env_writes_env_key(kc, home, relay):
     assert kc("verify", "codex").code == 0
     assert kc("remove", "codex").code == 0
     assert not (home / ".codex" / "config.toml").exists() and not (home / ".bashrc").exists()
+
+
+from adapter_contract import AdapterContract  # noqa: E402
+
+
+class TestShellContract(AdapterContract):
+    client = "shell"
+    use_args = ("--shell", "bash", "--shell", "zsh", "--shell", "fish")
+    cannot_plant = "a foreign key in an rc file is the user's own line, which keyconf leaves alone"
+
+    def arrange(self, home):
+        for name, content in RC_FILES.items():
+            (home / name).write_bytes(content)
+        (home / ".config" / "fish" / "conf.d").mkdir(parents=True)
+
+    def break_file(self, home):
+        (home / ".bashrc").write_bytes(b"# >>> keyconf >>>\nexport X=1\n")  # a block with no end marker
+        return home / ".bashrc"

@@ -56,7 +56,8 @@ def assignment(family: str, name: str, value: str) -> str:
 def render_env(family: str, variables: dict[str, str], clients: list[str]) -> str:
     header = texts.render("env_header.txt", clients=", ".join(clients) or "-")
     nl = "\r\n" if family == "powershell" and os.name == "nt" else "\n"
-    lines = header.splitlines() + [assignment(family, n, v) for n, v in variables.items()]
+    # sorted: bindings come back from state.json in key order, and a re-run must render the same bytes
+    lines = header.splitlines() + [assignment(family, n, v) for n, v in sorted(variables.items())]
     return nl.join(lines) + nl
 
 
