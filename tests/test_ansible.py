@@ -194,7 +194,6 @@ def test_installs_keyconf_with_pipx_when_it_is_missing(ansible):
     assert len(ansible.stub_log()) == 2
 
 
-@pytest.mark.xfail(reason="keyconf apply not wired yet", strict=False)
 def test_real_keyconf_apply_first_run_changes_second_does_not(ansible, relay):
     keyconf = Path(sys.executable).with_name("keyconf")
     (ansible.bin / "keyconf").symlink_to(keyconf)

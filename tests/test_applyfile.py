@@ -87,7 +87,7 @@ def test_options_for_fills_in_the_profile_default_model():
 
 
 def test_options_for_gives_use_options_keywords():
-    from keyconf.adapters.base import UseOptions
+    from keyconf.model import Options as UseOptions
 
     f = parse(GOOD, "team.toml")
     for client in f.clients:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -192,7 +193,13 @@ class TestCursorContract(AdapterContract):
 
     # Known defects, fixed with the SQLite work (sqliterows): reading a WAL database leaves -wal/-shm files
     # behind, and the rows diff shows a foreign key row unmasked.
-    _pending = pytest.mark.xfail(strict=True, reason="sqliterows: read leaves -wal/-shm; row diff unmasked")
+    def _pending(check):
+        # a new function each: marking the contract's own function would mark it for every client
+        @functools.wraps(check)
+        def pending(self, *args, **kwargs):
+            return check(self, *args, **kwargs)
+
+        return pytest.mark.xfail(strict=True, reason="sqliterows: read leaves -wal/-shm; row diff unmasked")(pending)
     test_second_use_changes_nothing_and_journals_nothing = _pending(
         AdapterContract.test_second_use_changes_nothing_and_journals_nothing)
     test_dry_run_writes_nothing = _pending(AdapterContract.test_dry_run_writes_nothing)

@@ -158,6 +158,40 @@ def verify(session, clients, use_all, deep):
     return inspect.verify(session, list(clients), use_all, deep)
 
 
+@cli.command("apply")
+@click.argument("file", metavar="FILE")
+@click.option("--prune", is_flag=True, help="Also take keyconf's settings out of clients the file doesn't name.")
+@click.option("--secret-store", type=click.Choice(["auto", "keyring", "file"]),
+              help="Where new keys are kept (default: KEYCONF_SECRET_STORE or auto).")
+@verify_options
+@write_options
+@json_option
+@run("apply")
+def apply_(session, file, prune, secret_store, no_verify, force, deep, timeout, dry_run, yes):
+    """Set up profiles and clients from an apply file (FILE, or - for stdin), in one transaction.
+
+    Running it again with the same file changes nothing. Keys come from the file's key sources
+    (env, prompt, stdin, command, stored); never from the file itself.
+    """
+    from keyconf.commands import applycmd
+    from keyconf.commands.change import Flags
+
+    flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
+    return applycmd.apply(session, file, flags, prune, secret_store)
+
+
+@cli.command()
+@click.option("--key-source", type=click.Choice(["prompt", "env"]), default="prompt", show_default=True,
+              help="How the file asks for each key: a hidden prompt, or KEYCONF_KEY_<PROFILE>.")
+@json_option
+@run("export")
+def export(session, key_source):
+    """Print this machine's profiles and bindings as an apply file (no key in it)."""
+    from keyconf.commands import applycmd
+
+    return applycmd.export(session, key_source)
+
+
 @cli.command()
 @json_option
 @run("doctor")

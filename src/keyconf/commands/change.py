@@ -67,7 +67,7 @@ class Change:
 
 # ---- options ------------------------------------------------------------------------------------
 
-def options_for(adapter, opts: Options, old: Binding | None) -> Options:
+def options_for(adapter, opts: Options, old: Binding | None, sticky: bool = True) -> Options:
     """The options a client is configured with: the given ones checked against what the adapter declares,
     the defaults it declares, and the model it had before when none is given (so a re-run keeps it)."""
     via = opts.via if opts.via in adapter.vias else None
@@ -82,10 +82,10 @@ def options_for(adapter, opts: Options, old: Binding | None) -> Options:
     if values.get("no_plaintext") and values["via"] == "env":
         raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
                          hint="use --no-plaintext with --via config", client=adapter.id)
-    if old is not None:
-        for sticky in ("model", "models", "shells"):
-            if sticky in adapter.options and not values.get(sticky) and getattr(old.options, sticky):
-                values[sticky] = getattr(old.options, sticky)
+    if old is not None and sticky:
+        for name in ("model", "models", "shells"):
+            if name in adapter.options and not values.get(name) and getattr(old.options, name):
+                values[name] = getattr(old.options, name)
     return Options(**values)
 
 
@@ -97,7 +97,7 @@ def replay(binding: Binding) -> Options:
 # ---- planning -----------------------------------------------------------------------------------
 
 def plan(session: Session, command: str, requests: list[Request], profiles=(), *, state: State | None = None,
-         profile_changes=None) -> Change:
+         profile_changes=None, sticky: bool = True) -> Change:
     """Plan a change: every request's edits, the shell files, keyconf's state, profiles and keys.
 
     `profiles` are the `Chosen` profiles the requests use (the first one is the default for requests that
@@ -132,7 +132,7 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
                 change.plans.append(client_plan)
                 continue
             c = chosen[request.profile or first]
-            opts = options_for(adapter, request.options, old)
+            opts = options_for(adapter, request.options, old, sticky)
             client_plan = adapter.plan_use(ctx, c.profile, c.key, opts)
             if opts.via == "env":
                 client_plan.binding.env = shellenv.env_spec(state.bindings, adapter.id,
@@ -163,7 +163,7 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     profile_book = Profiles(paths)
     secrets = secretstore.SecretWrites(paths)
     for c in chosen.values():
-        if any(p.binding and p.binding.profile == c.profile.name for p in change.plans) or not requests:
+        if any(p.binding and p.binding.profile == c.profile.name for p in change.plans) or not requests or c.keep:
             change.warnings += plan_profile(paths, c, profile_book, secrets)
     if profile_changes:
         profile_changes(profile_book, secrets)
@@ -315,9 +315,9 @@ def report(session: Session, change: Change, findings: dict, *, planned: bool = 
         if finding:
             verify_report(out, client_plan.client, finding)
             codes.append(finding.code)
-            successes += finding.ok
+            successes += finding.ok and written
         else:
-            successes += 1
+            successes += written or planned
     for client, exc in change.failed.items():
         out.error(exc, client)
         out.result({"client": client, "status": "failed", "changed": [], "verify": None})

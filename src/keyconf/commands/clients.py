@@ -19,30 +19,43 @@ def use(session: Session, names: list[str], use_all: bool, src: KeySource, opts:
     return run_use(session, "use", requests, src, flags)
 
 
-def run_use(session: Session, command: str, requests: list[Request], src: KeySource, flags: Flags,
-            chosen: Chosen | None = None) -> int:
-    """Choose the profile, check it against the relay, then plan and commit under the lock.
+def run_use(session: Session, command: str, requests: list[Request], src: KeySource | None, flags: Flags,
+            chosen: Chosen | None = None, *, choose=None, sticky: bool = True, all_or_nothing: bool = False) -> int:
+    """Choose the profile(s), check them against the relay, then plan and commit under the lock.
 
     A key the relay rejects, a relay that can't be reached or a wrong URL writes nothing (unless --force);
-    a person at a terminal is asked again for the part that failed."""
+    a person at a terminal is asked again for the part that failed (when the key came from a prompt).
+    `choose()` gives the Chosen profiles (default: the one profile of `src`)."""
+    def pick():
+        if choose is not None:
+            return choose()
+        return [chosen or choose_profile(session.paths, src)]
+
+    profiles = pick()
     for attempt in range(1, MAX_TRIES + 1):
-        chosen = chosen or choose_profile(session.paths, src)
-        change = pipeline.plan(session, command, requests, [chosen])
+        change = pipeline.plan(session, command, requests, profiles, sticky=sticky)
         if flags.dry_run:
             pipeline.show(session, change)
             return pipeline.report(session, change, {}, planned=True)
+        if all_or_nothing and change.failed:
+            session.out.say("nothing was written: every client is set up in one transaction", err=True)
+            return pipeline.report(session, change, {}, written=False)
         findings = pipeline.check(session, change, flags)
         failed = pipeline.hard_failure(findings)
         if failed is None or flags.force:
             break
-        if attempt < MAX_TRIES and session.can_ask and _ask_again(session, src, failed, findings):
+        if attempt < MAX_TRIES and src is not None and session.can_ask and _ask_again(session, src, failed,
+                                                                                     findings):
             chosen = None
+            profiles = pick()
             continue
         session.out.say("nothing was written" + ("" if session.out.json_mode else
                         "; fix the problem above, or pass --force to write anyway"), err=True)
         return pipeline.report(session, change, findings, written=False)
     with engine.locked(session.paths):
-        change = pipeline.plan(session, command, requests, [chosen])
+        change = pipeline.plan(session, command, requests, profiles, sticky=sticky)
+        if all_or_nothing and change.failed:
+            return pipeline.report(session, change, {}, written=False)
         if not pipeline.confirm_replacements(session, change, flags.yes):
             session.out.say("nothing was changed", err=True)
             return Exit.OK

@@ -39,8 +39,35 @@ def verify_report(out: Reporter, client: str, finding) -> None:
 
 def check_targets(session, targets: dict, deep: bool = False, timeout: float | None = None) -> dict:
     """Verify each client's target; one request per distinct (URL, key, protocol, model)."""
-    cache: dict = {}
-    return {client: check_cached(cache, target, deep) for client, target in targets.items()}
+    from keyconf import verify
+
+    if deep:
+        cache: dict = {}
+        return {client: check_cached(cache, target, deep) for client, target in targets.items()}
+    pairs: dict = {}
+    found = {}
+    for client, target in targets.items():
+        remember(target.key)
+        pair = (target.root, target.key)
+        if pair not in pairs:
+            pairs[pair] = verify.check(target.root, target.key)  # one request per (URL, key)
+        found[client] = _with_model(pairs[pair], target.model)
+    return found
+
+
+def _with_model(finding, model: str | None):
+    """The key's check narrowed to the model the client will ask for."""
+    from keyconf import verify
+    from keyconf.errors import Exit
+
+    if not finding.ok or not model or not finding.models or model in finding.models:
+        return finding
+    import difflib
+
+    close = difflib.get_close_matches(model, finding.models, n=5, cutoff=0.3)
+    return verify.Finding(False, Exit.NO_ACCESS, f"model {model!r} is not available to this key",
+                          "available group: choose one of " + ", ".join(close or finding.models[:5]),
+                          models=finding.models, checked=finding.checked)
 
 
 def check_cached(cache: dict, target, deep: bool = False):

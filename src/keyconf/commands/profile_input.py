@@ -45,6 +45,7 @@ class Chosen:
         self.url_changed = url_changed  # an existing profile gets another Base URL
         self.store_choice = store_choice  # --secret-store, for a key that must be stored
         self.make_default = make_default
+        self.keep = False  # stored even if no client of the change uses it
 
 
 def choose_profile(paths: Paths, src: KeySource) -> Chosen:

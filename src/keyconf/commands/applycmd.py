@@ -1,0 +1,110 @@
+"""`keyconf apply FILE` (a new laptop, or a fleet, from one file) and `keyconf export` (this machine as
+such a file). An apply file is a list of requests for the change pipeline: every client in one
+transaction, keys asked once, a second run changes nothing."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from keyconf import secretstore
+from keyconf.commands.change import Flags
+from keyconf.commands.profile_input import Chosen
+from keyconf.errors import KeyconfError, UsageError
+from keyconf.model import Options, Request
+from keyconf.profiles import Profile, Profiles
+from keyconf.session import Session
+from keyconf.state import State
+
+
+def _read(session: Session, file: str) -> tuple[str, str]:
+    if file == "-":
+        return session.stdin.read(), "<stdin>"
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            return handle.read(), file
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{file} is not UTF-8 text") from None
+
+
+def _key_io(session: Session, from_stdin: bool):
+    from keyconf.keysources import KeyIO
+
+    paths = session.paths
+    existing = Profiles(paths).items
+
+    def read_stored(name: str) -> str | None:
+        if name not in existing:
+            return None
+        try:
+            return secretstore.read_key(paths, existing[name])
+        except KeyconfError:
+            return None
+
+    def prompt(label: str) -> str:
+        import click
+
+        return click.prompt(label, hide_input=True, err=True)
+
+    return KeyIO(session.env, stdin=None if from_stdin else session.stdin,
+                 prompt=prompt if session.can_ask else None, read_stored=read_stored)
+
+
+def _chosen(session: Session, spec, key: str, store_choice: str | None) -> Chosen:
+    existing = Profiles(session.paths).items.get(spec.name)
+    old_key = None
+    if existing is not None:
+        try:
+            old_key = secretstore.read_key(session.paths, existing)
+        except KeyconfError:
+            old_key = None
+    profile = Profile(spec.name, spec.base_url, existing.secret_store if existing else "file",
+                      existing.created if existing else time.strftime("%Y-%m-%d"))
+    chosen = Chosen(profile, key, new_key=old_key != key, existed=existing is not None,
+                    url_changed=existing is not None and existing.base_url != spec.base_url,
+                    store_choice=store_choice)
+    chosen.keep = True  # a profile of the file is stored even when no client uses it (the parser warned)
+    return chosen
+
+
+def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: str | None) -> int:
+    from keyconf import applyfile, keysources
+    from keyconf.commands.clients import run_use
+
+    text, name = _read(session, file)
+    parsed = applyfile.parse(text, name)
+    for warning in parsed.warnings:
+        session.out.warn(warning)
+    keys = keysources.resolve_keys(parsed.profiles.values(), _key_io(session, file == "-"))
+    requests = [Request(client, "use", Options(**parsed.options_for(client)), profile=spec.profile)
+                for client, spec in parsed.clients.items()]
+    bound = State.load(session.paths).bindings
+    others = [c for c in bound if c not in parsed.clients]
+    if prune:
+        requests += [Request(c, "remove") for c in others]
+    elif others:
+        session.out.say(f"left alone (not in {name}): {', '.join(others)}; --prune takes keyconf's settings "
+                        "out of them", err=True)
+    used = {spec.profile for spec in parsed.clients.values()}
+    order = sorted(parsed.profiles.values(), key=lambda p: p.name not in used)  # the file's default first
+
+    def choose():
+        return [_chosen(session, spec, keys[spec.name], secret_store) for spec in order]
+
+    return run_use(session, "apply", requests, None, flags, choose=choose, sticky=False, all_or_nothing=True)
+
+
+def export(session: Session, key_source: str) -> int:
+    from keyconf.applyfile import render_export
+
+    profiles = Profiles(session.paths)
+    bindings = {client: {"profile": b.profile, **b.options.to_record(full=True)}
+                for client, b in State.load(session.paths).bindings.items()}
+    ordered = sorted(profiles.items.values(), key=lambda p: p.name != profiles.default)
+    text = render_export(ordered, bindings, key_source)
+    session.out.extra["apply_file"] = text
+    if not session.out.json_mode:
+        sys.stdout.write(text)
+    return 0
