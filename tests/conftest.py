@@ -40,6 +40,15 @@ def home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _forget_keys():
+    """Keys remembered for redaction are process-wide: one test's keys must not mask another's text."""
+    yield
+    from keyconf import masking
+
+    masking._known.clear()
+
+
 @pytest.fixture
 def relay():
     r = fakerelay.start(keys=[KEY])

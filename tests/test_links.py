@@ -167,12 +167,13 @@ def test_link_then_import_gives_the_same_configuration(app, name, host, path, ke
 
 
 def test_cherry_link_is_the_adapters_link_and_reads_back():
-    from keyconf.adapters.cherry_studio import build_link, payload
+    from keyconf.adapters.cherry_studio import ADAPTER
+    from keyconf.model import Options
     from keyconf.profiles import Profile
 
     for protocol in (None, "anthropic"):
         link, masked = links.cherry_link("work", SERVER, f"sk-{TOKEN}", protocol)
-        assert link == build_link(payload(Profile("work", SERVER), f"sk-{TOKEN}", protocol))
+        assert (link, masked) == ADAPTER.link(Profile("work", SERVER), f"sk-{TOKEN}", Options(protocol=protocol))
         request = links.parse(link)
         assert (request.base_url, request.key, request.clients, request.protocol) == (
             SERVER, f"sk-{TOKEN}", ["cherry-studio"], protocol)

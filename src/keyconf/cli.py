@@ -158,6 +158,32 @@ def verify(session, clients, use_all, deep):
     return inspect.verify(session, list(clients), use_all, deep)
 
 
+@cli.command("import")
+@click.argument("link", required=False, metavar="[LINK|-]")
+@click.option("--to", "to", multiple=True, metavar="CLIENT",
+              help="Client(s) to configure (default: the link's own client; else you are asked).")
+@click.option("--profile", metavar="NAME", help="Profile name (default: the link's name, else the relay's host).")
+@click.option("--model", metavar="MODEL", help="Model to set (default: the link's).")
+@click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
+@verify_options
+@write_options
+@json_option
+@run("import")
+def import_(session, link, to, profile, model, no_open, no_verify, force, deep, timeout, dry_run, yes):
+    """Apply a one-click import link from a relay dashboard (cc-switch, Cherry Studio, AionUI, DeepChat,
+    AMA, OpenCat, Lobe Chat, AI as Workspace, NextChat).
+
+    Without LINK (or with -) the link is read from standard input, or asked for with a hidden prompt: the
+    link holds your key, so it is never echoed and shown only masked.
+    """
+    from keyconf.commands import importcmd
+    from keyconf.commands.change import Flags
+
+    flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
+                  timeout=timeout)
+    return importcmd.import_(session, link, tuple(to), profile, model, flags)
+
+
 @cli.command("apply")
 @click.argument("file", metavar="FILE")
 @click.option("--prune", is_flag=True, help="Also take keyconf's settings out of clients the file doesn't name.")
@@ -258,18 +284,21 @@ def env_(session, client, shell, profile, reveal):
 @click.option("--profile", metavar="NAME", help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
+@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry"]),
+              help="Link kind (default: cherry for cherry-studio, ccswitch for the others).")
 @click.option("--open", "open_", is_flag=True, help="Open the link with the system's handler.")
 @click.option("--reveal", is_flag=True, help="Print the full link; it contains the key.")
 @json_option
 @run("link")
-def link(session, client, profile, model, protocol, open_, reveal):
-    """Print (or open) CLIENT's one-click import link: Cherry Studio's, or a cc-switch link.
+def link(session, client, profile, model, protocol, fmt, open_, reveal):
+    """Print (or open) CLIENT's one-click import link: a cc-switch or Cherry Studio link.
 
-    Without --reveal the key in the printed link is masked.
+    The same bytes a New API dashboard's button makes for the profile. Without --reveal the key in the
+    printed link is masked; `keyconf import` reads such a link back.
     """
     from keyconf.commands import envcmd
 
-    return envcmd.link(session, client, profile, model, protocol, open_, reveal)
+    return envcmd.link(session, client, profile, model, protocol, open_, reveal, fmt)
 
 
 @cli.command()

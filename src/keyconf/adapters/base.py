@@ -122,15 +122,3 @@ def strip_v1(base: str) -> str:
     base = base.rstrip("/")
     return base[:-3] if base.endswith("/v1") else base
 
-
-def ccswitch_link(app: str, profile, key: str, endpoint: str, model: str | None) -> tuple[str, str]:
-    """A cc-switch import link (`ccswitch://v1/import?resource=provider&app=...`) and its masked form."""
-    from urllib.parse import urlencode
-
-    from keyconf.masking import mask
-
-    fields = {"resource": "provider", "app": app, "name": profile.name, "endpoint": endpoint, "apiKey": key}
-    if model:
-        fields["model"] = model
-    link = "ccswitch://v1/import?" + urlencode(fields)
-    return link, "ccswitch://v1/import?" + urlencode({**fields, "apiKey": mask(key)}, safe="…")

@@ -8,46 +8,13 @@ characters are refused in every field.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 from pathlib import Path
-from urllib.parse import quote
 
 from keyconf.adapters.base import Adapter, Context
-from keyconf.errors import UsageError
-from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.system import open_link, which
 
 SCHEME = "cherrystudio"
-MANGLED = set("'()")
-
-
-def provider_id(profile_name: str) -> str:
-    # Never New API's built-in `new-api` id: Cherry would append the key to that provider's key list.
-    return f"keyconf-{profile_name}"
-
-
-def payload(profile, key: str, protocol: str | None) -> dict:
-    data = {"id": provider_id(profile.name), "baseUrl": profile.base_url, "apiKey": key,
-            "name": f"{profile.name} · keyconf", "type": "anthropic" if protocol == "anthropic" else "openai"}
-    for field, value in data.items():
-        bad = sorted(MANGLED & set(value))
-        if bad:
-            what = "the key" if field == "apiKey" else f"the {field} {value!r}"
-            raise UsageError(f"{what} contains {' '.join(bad)}, which Cherry Studio's import mangles",
-                             hint="rename the profile (or use another key) without ' ( )", client="cherry-studio")
-    return data
-
-
-def build_link(data: dict) -> str:
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return f"{SCHEME}://providers/api-keys?v=1&data={quote(base64.b64encode(raw).decode('ascii'), safe='')}"
-
-
-def masked_link(data: dict) -> str:
-    return f"{SCHEME}://providers/api-keys?v=1&data=<{data['id']}, {data['baseUrl']}, {mask(data['apiKey'])}>"
 
 
 def handler(ctx: Context) -> str | None:
@@ -102,18 +69,21 @@ class CherryStudio(Adapter):
         return any(any(folder.glob("cherry*.desktop")) for folder in folders if folder.is_dir())
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
+        from keyconf import links
+
         plan = ClientPlan(self.id)
-        data = payload(profile, key, opts.protocol)
-        plan.binding = Binding(self.id, profile.name, opts, {"provider_id": data["id"]})
-        plan.link = (build_link(data), masked_link(data))  # handed over once the binding is recorded
-        if ctx.memo(self.id).get("provider_id") == data["id"]:
-            plan.notes.append(f"Cherry Studio adds this key to provider {data['id']!r}'s key list: delete the "
+        provider = links.cherry_provider_id(profile.name)
+        plan.binding = Binding(self.id, profile.name, opts, {"provider_id": provider})
+        plan.link = self.link(profile, key, opts)  # handed over once the binding is recorded
+        if ctx.memo(self.id).get("provider_id") == provider:
+            plan.notes.append(f"Cherry Studio adds this key to provider {provider!r}'s key list: delete the "
                               "old key there if it should no longer be used")
         return plan
 
     def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
-        data = payload(profile, key, opts.protocol)
-        return build_link(data), masked_link(data)
+        from keyconf import links
+
+        return links.cherry_link(profile.name, profile.base_url, key, opts.protocol)
 
     def after_commit(self, ctx: Context, plan: ClientPlan, no_open: bool) -> None:
         """Open the import link with the OS handler, or say how to get it (the full link holds the key)."""

@@ -152,9 +152,10 @@ class ClaudeCode(Adapter):
         return plan
 
     def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
-        from keyconf.adapters.base import ccswitch_link
+        from keyconf import links
 
-        return ccswitch_link("claude", profile, key, profile.base_url, opts.model)
+        return links.ccswitch_link("claude", profile.name, profile.base_url, key,
+                                   {"model": opts.model, **(opts.models or {})})
 
     def env_vars(self, profile, opts: Options) -> dict:
         variables = {BASE_URL: {"value": profile.base_url}, auth_var(opts): {"key_of": profile.name}}

@@ -144,9 +144,10 @@ class Codex(Adapter):
         return super().installed(ctx) or codex_home(ctx).is_dir()
 
     def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
-        from keyconf.adapters.base import ccswitch_link
+        from keyconf import links
 
-        return ccswitch_link("codex", profile, key, openai_base(profile.base_url), opts.model)
+        return links.ccswitch_link("codex", profile.name, profile.base_url, key,
+                                   {"model": opts.model, **(opts.models or {})})
 
     def env_vars(self, profile, opts: Options) -> dict:
         return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}

@@ -1,0 +1,110 @@
+"""`keyconf import`: what a dashboard's one-click import button does, for every client, headless.
+
+A link holds the key: it is read from stdin or a hidden prompt (an argument works, since that is how an OS
+hands a link to its handler, but it lands in shell history), never echoed, and shown masked. The link is
+parsed into one request (`keyconf.links`), which becomes a profile and client requests for the change
+pipeline: checked against the relay first, written in one transaction, undone by `keyconf undo`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from keyconf import adapters, secretstore
+from keyconf.commands.change import Flags
+from keyconf.commands.profile_input import Chosen
+from keyconf.errors import Exit, KeyconfError, UsageError
+from keyconf.model import Options, Request
+from keyconf.profiles import Profile, Profiles, check_name
+from keyconf.session import Session
+
+
+def _read_link(session: Session, given: str | None) -> str:
+    if given not in (None, "-"):
+        if session.interactive and not session.out.json_mode:
+            session.out.say("note: a link typed as an argument holds your key and is now in your shell history; "
+                            "next time run `keyconf import` and paste it at the prompt", err=True)
+        return given
+    if given is None and session.can_ask:
+        import click
+
+        return click.prompt("Paste the link (input hidden)", hide_input=True, err=True)
+    line = session.stdin.readline()
+    if not line.strip():
+        raise UsageError("no link given", hint="paste it at the prompt (`keyconf import`), or pipe it: "
+                                               "`pbpaste | keyconf import -`")
+    return line.strip()
+
+
+def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
+    if to:
+        return [adapters.get(name).id for name in dict.fromkeys(to)]
+    if request.clients:
+        return list(request.clients)
+    from keyconf.commands.choose import choose_clients
+
+    return choose_clients(session, why=f"this {request.source} link does not say which client it is for")
+
+
+def _chosen(session: Session, request, name: str, yes: bool) -> Chosen | None:
+    """The link's profile: a new one, the same one again, or an existing one updated (asked first; None:
+    the person said no)."""
+    existing = Profiles(session.paths).items.get(name)
+    old_key = None
+    if existing is not None:
+        try:
+            old_key = secretstore.read_key(session.paths, existing)
+        except KeyconfError:
+            old_key = None
+        if (existing.base_url, old_key) != (request.base_url, request.key):
+            what = "Base URL and key" if existing.base_url != request.base_url and old_key != request.key else \
+                ("Base URL" if existing.base_url != request.base_url else "key")
+            if not session.confirm(f"Profile {name} exists with another {what}; update it (and every client "
+                                   "that uses it)?", yes):
+                return None
+    profile = Profile(name, request.base_url, existing.secret_store if existing else "file",
+                      existing.created if existing else time.strftime("%Y-%m-%d"))
+    return Chosen(profile, request.key, new_key=old_key != request.key, existed=existing is not None,
+                  url_changed=existing is not None and existing.base_url != request.base_url)
+
+
+def options_from(request, client: str, model: str | None) -> Options:
+    """The link's models (and Cherry's provider type) as the options of `use`."""
+    values: dict = {}
+    chosen_model = model or request.models.get("model")
+    if chosen_model:
+        values["model"] = chosen_model
+    tiers = {t: request.models[t] for t in ("haiku", "sonnet", "opus") if request.models.get(t)}
+    if tiers and client == "claude-code":
+        values["models"] = tiers
+    if request.protocol and client == "cherry-studio":
+        values["protocol"] = request.protocol
+    return Options(**values)
+
+
+def import_(session: Session, link: str | None, to: tuple[str, ...], profile_name: str | None,
+            model: str | None, flags: Flags) -> int:
+    from keyconf import links
+    from keyconf.commands.clients import run_use
+
+    out = session.out
+    request = links.parse(_read_link(session, link))
+    out.extra["link"] = request.masked()
+    out.say(f"link: {request.masked()}", err=True)
+    for line in request.ignored:
+        out.say(f"  carried but not applied: {line}", err=True)
+    name = check_name(profile_name) if profile_name is not None else links.profile_name_for(request)
+    clients = _targets(session, request, to)
+    chosen = _chosen(session, request, name, flags.yes)
+    if chosen is None:
+        out.say("nothing was changed; pass --profile NAME to import it as another profile", err=True)
+        return Exit.OK
+    requests = [Request(c, "use", options_from(request, c, model)) for c in clients]
+    if link not in (None, "-") and session.can_ask and not flags.yes and not flags.dry_run:
+        # the OS started keyconf with a link (a dashboard button): show what would change, then ask
+        preview = Flags(dry_run=True)
+        run_use(session, "import", requests, None, preview, chosen=chosen)
+        if not session.confirm(f"Import into {', '.join(clients)} as profile {name}?", False):
+            out.say("nothing was changed", err=True)
+            return Exit.OK
+    return run_use(session, "import", requests, None, flags, chosen=chosen)
