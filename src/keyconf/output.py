@@ -7,7 +7,7 @@ import os
 import sys
 
 from keyconf.errors import KeyconfError
-from keyconf.masking import redact
+from keyconf.masking import redact, redact_data
 
 
 def _color_ok(stream) -> bool:
@@ -42,7 +42,7 @@ class Reporter:
         self.say(f"warning: {text}", err=True, style="yellow")
 
     def raw(self, text: str) -> None:
-        """Text printed as is (only `keyconf secret` and `env --reveal` use this, on purpose)."""
+        """Text printed as is: the one unmasked path (`keyconf secret`, `env --reveal`, `link --reveal`)."""
         sys.stdout.write(text)
         sys.stdout.flush()
 
@@ -66,5 +66,7 @@ class Reporter:
         if self.json_mode:
             doc = {"keyconf": 1, "command": self.command, "ok": code == 0, "exit_code": int(code),
                    "results": self.results, "errors": self.errors, **self.extra}
-            print(redact(json.dumps(doc, ensure_ascii=False, indent=2)), flush=True)
+            # Mask the strings, then serialise: json.dumps escapes `"` and `\\`, and an escaped key no longer
+            # looks like the key (a mask that ends in `"` inserted after serialising would break the JSON too).
+            print(json.dumps(redact_data(doc), ensure_ascii=False, indent=2), flush=True)
         return int(code)
