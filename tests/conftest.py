@@ -46,7 +46,7 @@ def _forget_keys():
     yield
     from keyconf import masking
 
-    masking._known.clear()
+    masking.forget_all()
 
 
 @pytest.fixture

@@ -192,18 +192,17 @@ class TestCursorContract(AdapterContract):
     use_args = ("--model", "gpt-4o-mini")
 
     # Known defects, fixed with the SQLite work (sqliterows): reading a WAL database leaves -wal/-shm files
-    # behind, and the rows diff shows a foreign key row unmasked.
+    # behind.
     def _pending(check):
         # a new function each: marking the contract's own function would mark it for every client
         @functools.wraps(check)
         def pending(self, *args, **kwargs):
             return check(self, *args, **kwargs)
 
-        return pytest.mark.xfail(strict=True, reason="sqliterows: read leaves -wal/-shm; row diff unmasked")(pending)
+        return pytest.mark.xfail(strict=True, reason="sqliterows: reading leaves -wal/-shm files")(pending)
     test_second_use_changes_nothing_and_journals_nothing = _pending(
         AdapterContract.test_second_use_changes_nothing_and_journals_nothing)
     test_dry_run_writes_nothing = _pending(AdapterContract.test_dry_run_writes_nothing)
-    test_no_key_in_any_output = _pending(AdapterContract.test_no_key_in_any_output)
     test_planning_writes_nothing = _pending(AdapterContract.test_planning_writes_nothing)
 
     def arrange(self, home):

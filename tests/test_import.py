@@ -105,7 +105,7 @@ def test_a_rejected_key_in_a_link_writes_nothing(kc, home, relay):
 
 
 @pytest.mark.parametrize("link, words", [
-    ("foo://bar", "supported"),
+    ("foo://bar", "keyconf reads ccswitch://"),
     ("ccswitch://v1/import?resource=provider&app=vim&name=x&endpoint=https://r.example&apiKey=sk-abcdefgh", "app"),
     ("ccswitch://v2/import?resource=provider&app=claude&name=x&endpoint=https://r.example&apiKey=sk-abcdefgh",
      "v2"),

@@ -20,7 +20,7 @@ def forget_remembered_keys():
     """parse() remembers every key it accepts for later redaction; don't let thousands pile up."""
     known = set(masking._known)
     yield
-    masking._known.clear()
+    masking.forget_all()
     masking._known.update(known)
 
 

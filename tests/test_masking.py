@@ -36,8 +36,7 @@ def fresh_masking():
 
 
 def forget():
-    masking._known.clear()
-    masking._groups.clear()
+    masking.forget_all()
 
 
 def base64_runs(key: str) -> dict[str, str]:
@@ -113,18 +112,14 @@ def test_masking_knows_every_shell_quoting_of_shellenv():
 
 def test_import_links_are_redacted():
     """Cherry Studio's link (base64 JSON, percent-encoded) and cc-switch's (urlencoded apiKey)."""
-    from types import SimpleNamespace
-
-    from keyconf.adapters.base import ccswitch_link
-    from keyconf.adapters.cherry_studio import build_link, payload
+    from keyconf.links import ccswitch_link, cherry_link
 
     key = HOSTILE.replace("'", "~")  # Cherry refuses ' ( )
     masking.remember(key)
-    profile = SimpleNamespace(name="work", base_url="https://relay.example.com")
     for protocol in ("openai", "anthropic"):
-        link = build_link(payload(profile, key, protocol))
+        link, _ = cherry_link("work", "https://relay.example.com", key, protocol)
         assert leaked(link, key) and not leaked(masking.redact(link), key)
-    link, shown = ccswitch_link("claude", profile, key, profile.base_url, "m")
+    link, shown = ccswitch_link("claude", "work", "https://relay.example.com", key, {"model": "m"})
     assert leaked(link, key) and not leaked(masking.redact(link), key)
     assert not leaked(shown, key)
 

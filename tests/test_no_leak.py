@@ -38,8 +38,7 @@ def relay():
 
 def forget_keys():
     """A new process knows no key: what a command prints is masked only if the command remembers it."""
-    masking._known.clear()
-    masking._groups.clear()
+    masking.forget_all()
 
 
 def run(kc, *args, input=None, codes=(0,)):

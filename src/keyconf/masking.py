@@ -61,6 +61,12 @@ def remember(secret: str | None) -> None:
                 entry[2].append(whole)  # one end can be the end of several encodings of the key
 
 
+def forget_all() -> None:
+    """Forget every remembered key (a new process starts empty; tests start each command like one)."""
+    _known.clear()
+    _groups.clear()
+
+
 def forms(secret: str) -> list[str]:
     """Every string `redact` hides for this key (for tests and for checks that scan files)."""
     return sorted({form for _, form, _, _ in _sources(secret) if len(form) >= 4}, key=len, reverse=True)
