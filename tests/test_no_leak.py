@@ -120,8 +120,9 @@ GROUPS = {
     + ok(["doctor"], ["doctor", "--json"], codes=(0, 8)),  # 8: it finds the planted variables
     "env and link": ok(*[["env", c, "--shell", s, *j] for c in ("shell", "claude-code", "codex")
                          for s in ("bash", "fish", "powershell") for j in JSON],
-                       ["env", "shell", "--reveal", "--json"], ["link", "claude-code"], ["link", "codex", "--json"],
-                       ["link", "claude-code", "--reveal", "--json"], ["link", "codex", "--model", "m"])
+                       ["link", "claude-code"], ["link", "codex", "--json"], ["link", "codex", "--model", "m"])
+    # --reveal with --json is refused (JSON output is always masked)
+    + ok(["env", "shell", "--reveal", "--json"], ["link", "claude-code", "--reveal", "--json"], codes=(2,))
     + ok(["link", "cherry-studio"], ["link", "cherry-studio", "--json"], codes=(2,)),  # refused: the '
     "dry runs": ok(["undo", "--dry-run"], ["undo", "--dry-run", "--json"],
                    *[[verb, c, "--dry-run", *j] for verb in ("use", "remove") for c in CLIENTS for j in JSON],
@@ -198,8 +199,9 @@ def test_cherry_studio_link_and_use(kc, home, relay):
     assert run(kc, *use, input=CHERRY_KEY + "\n").code == 0
     assert run(kc, *use, "--json", input=CHERRY_KEY + "\n").code == 0
     for args in (["link", "cherry-studio"], ["link", "cherry-studio", "--json"], ["status", "cherry-studio"],
-                 ["link", "cherry-studio", "--reveal", "--json"], ["verify", "cherry-studio", "--json"]):
+                 ["verify", "cherry-studio", "--json"]):
         run(kc, *args)
+    run(kc, "link", "cherry-studio", "--reveal", "--json", codes=(2,))
     full = kc("link", "cherry-studio", "--reveal").stdout
     assert leaked(full, CHERRY_KEY)  # the search does find the key inside the link
 

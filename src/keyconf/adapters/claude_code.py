@@ -14,7 +14,7 @@ from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, home_or
 from keyconf.edits import FileEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
-from keyconf.masking import mask
+from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
@@ -174,7 +174,11 @@ class ClaudeCode(Adapter):
         except Exception as exc:  # noqa: BLE001 - status reports, never fails
             return {}, getattr(exc, "message", str(exc))
         env = doc.get(("env",), {})
-        return {"env": env if isinstance(env, dict) else {}, "apiKeyHelper": doc.get(("apiKeyHelper",))}, None
+        env = env if isinstance(env, dict) else {}
+        for var in (TOKEN, API_KEY):
+            if isinstance(env.get(var), str):
+                remember(env[var])  # a key found in the file is masked in everything printed after
+        return {"env": env, "apiKeyHelper": doc.get(("apiKeyHelper",))}, None
 
     def status(self, ctx: Context) -> ClientStatus:
         binding = ctx.binding(self.id)

@@ -18,7 +18,7 @@ from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, set_owned
-from keyconf.masking import mask
+from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.urls import openai_base
 
@@ -323,6 +323,9 @@ class Codex(Adapter):
         return pid, provider if isinstance(provider, dict) else {}
 
     def _key(self, ctx: Context, provider: dict, auth: dict) -> tuple[str | None, str]:
+        for found in (provider.get("experimental_bearer_token"), auth.get("OPENAI_API_KEY")):
+            if isinstance(found, str):
+                remember(found)  # a key found in the files is masked in everything printed after
         if provider.get("experimental_bearer_token"):
             return provider["experimental_bearer_token"], "experimental_bearer_token"
         if isinstance(provider.get("auth"), dict):

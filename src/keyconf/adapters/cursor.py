@@ -14,7 +14,7 @@ from pathlib import Path
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
-from keyconf.masking import mask
+from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.system import running
 from keyconf.urls import is_private, openai_base
@@ -67,7 +67,10 @@ class Cursor(Adapter):
         from keyconf import sqliterows
 
         db = self._db(ctx)
-        return sqliterows.read_rows(db, ROWS, ctx.paths.display(db))
+        rows = sqliterows.read_rows(db, ROWS, ctx.paths.display(db))
+        key = rows.get(KEY_ROW)
+        remember(key.decode("utf-8", "replace") if isinstance(key, bytes) else key)  # masked from here on
+        return rows
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         from keyconf import sqliterows

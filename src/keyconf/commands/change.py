@@ -264,7 +264,12 @@ def after_commit(session: Session, change: Change, flags: Flags) -> None:
 
 
 def show(session: Session, change: Change) -> None:
-    """--dry-run: the diff of every planned edit, keys masked."""
+    """--dry-run: the diff of every planned edit, keys masked (every profile's key is looked up first, so
+    a key in a file being restored or removed is masked like the one being written)."""
+    from keyconf.profiles import Profiles
+
+    for name in Profiles(session.paths).items:
+        change.ctx.profile_key(name)  # reading a key remembers it for redaction
     show_diffs(session.out, session.paths, change.edits)
 
 

@@ -56,6 +56,9 @@ def link(session: Session, client: str, profile_name: str | None, model: str | N
     from keyconf.system import open_link
 
     out = session.out
+    if reveal and out.json_mode:
+        raise UsageError("--reveal prints the working link by itself; --json output is always masked",
+                         hint="drop --json to get the link, or drop --reveal for the masked one")
     adapter = adapters.get(client)
     binding, profile = _binding_and_profile(session, client, profile_name)
     opts = binding.options if binding else Options()
@@ -82,6 +85,9 @@ def link(session: Session, client: str, profile_name: str | None, model: str | N
 def env(session: Session, client: str, shell: str | None, profile_name: str | None, reveal: bool) -> int:
     """Exactly the variables the client's binding configures (auth variable, model, URL shape)."""
     out = session.out
+    if reveal and out.json_mode:
+        raise UsageError("--reveal prints the snippet by itself, for eval; --json output is always masked",
+                         hint="drop --json to get the snippet, or drop --reveal for the masked one")
     adapter = adapters.get(client)
     binding, profile = _binding_and_profile(session, client, profile_name)
     if binding is not None and binding.env is not None and not profile_name:
