@@ -238,7 +238,7 @@ def test_four_clients_behind_a_slow_relay_cost_one_round_trip():
         elapsed = time.perf_counter() - start
         assert all(f.ok for f in findings.values()) and sorted(seen) == sorted(findings)
         assert [r.path for r in relay.requests] == ["/v1/models"]  # one request for four clients
-        assert elapsed <= 1.6 * single + 0.15, (elapsed, single)  # slack for a loaded CI machine
+        assert elapsed <= 1.6 * single + 0.25, (elapsed, single)  # slack for a loaded CI machine
 
         relay.requests.clear()
         start = time.perf_counter()
@@ -247,7 +247,7 @@ def test_four_clients_behind_a_slow_relay_cost_one_round_trip():
         assert all(f.ok for f in deep.values()), deep
         paths = sorted(r.path for r in relay.requests)
         assert paths == ["/v1/chat/completions", "/v1/messages", "/v1/models", "/v1/responses"]
-        assert elapsed <= 2 * 1.6 * single + 0.15, (elapsed, single)  # the list, then the calls at once
+        assert elapsed <= 2 * 1.6 * single + 0.25, (elapsed, single)  # the list, then the calls at once
     finally:
         relay.stop()
 
@@ -256,9 +256,16 @@ def test_each_result_is_reported_as_soon_as_it_is_known():
     fast, slow = relayfaults.start([KEY]), relayfaults.start([KEY], latency=1.0)
     try:
         start, when = time.perf_counter(), {}
+        threads = set()
+
+        def report(target, finding):
+            when.setdefault(target.client, time.perf_counter() - start)
+            threads.add(threading.current_thread())
+
         check_many([CheckTarget(slow.url, KEY, client="shell"), CheckTarget(fast.url, KEY, client="cursor")],
-                   on_result=lambda t, f: when.setdefault(t.client, time.perf_counter() - start))
+                   on_result=report)
         assert when["cursor"] < 0.6 < when["shell"]
+        assert threads == {threading.current_thread()}  # printing happens in the caller's thread
     finally:
         fast.stop()
         slow.stop()
@@ -273,6 +280,23 @@ def test_distinct_keys_and_roots_each_get_their_request(faulty):
     findings = check_many(targets)
     assert all(f.ok for f in findings.values())
     assert sorted(r.path for r in faulty.requests) == ["/v1/models", "/v1/models", "/v1beta/models"]
+
+
+def test_a_cache_kept_across_calls_sends_nothing_twice(faulty):
+    cache: dict = {}
+    before = check_many([CheckTarget(faulty.url, KEY, client="pair")], cache=cache)  # check before writing
+    after = check_many(_four(faulty.url), deep=True, cache=cache)  # report after writing
+    assert before["pair"].ok and all(f.ok for f in after.values())
+    assert [r.path for r in faulty.requests].count("/v1/models") == 1
+    check_many(_four(faulty.url), deep=True, cache=cache)
+    assert len(faulty.requests) == 4  # the list and three calls, once each
+
+
+@pytest.mark.parametrize("code,hard,part", [(5, True, "key"), (6, True, "url"), (7, True, "url"),
+                                            (9, False, None), (10, False, None), (0, False, None)])
+def test_hard_failures_and_what_to_ask_again(code, hard, part):
+    finding = verify.Finding(code == 0, code, "r")
+    assert (finding.hard, finding.ask_again) == (hard, part)
 
 
 def test_timeout_option_and_env(monkeypatch):

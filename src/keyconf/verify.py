@@ -5,7 +5,8 @@ IP restriction, expiry, rate limit). httpx is imported only here, only when veri
 `check_many` checks several clients at once: one `GET /v1/models` (or `/v1beta/models` for Gemini) per
 distinct (root, key), then the model each client will really ask for is looked up in that list, and
 with `deep` one minimal request per distinct (root, key, protocol, model) in the client's own protocol.
-All requests run concurrently on one httpx.AsyncClient, so four clients cost about one round trip.
+Requests run in threads sharing one httpx.Client, so four clients cost about one round trip. (Threads,
+not asyncio: asyncio and anyio would cost more to import than the whole check saves.)
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ class Finding:
         data = asdict(self)
         data["models"] = data["models"][:50]
         return data
+
+    @property
+    def hard(self) -> bool:
+        """A failure that must stop a write: the key or the URL is wrong, or the relay can't be reached.
+        Quota, rate limit and model problems (9, 10) are not: the key is right, so it is written."""
+        return self.code in HARD_FAILURES
+
+    @property
+    def ask_again(self) -> str | None:
+        """Which part to ask for again on a terminal: "key" (5), "url" (6, 7), or None."""
+        return {Exit.KEY_REJECTED: "key", Exit.WRONG_URL: "url", Exit.UNREACHABLE: "url"}.get(self.code)
+
+
+HARD_FAILURES = frozenset({Exit.KEY_REJECTED, Exit.UNREACHABLE, Exit.WRONG_URL})
 
 
 class CheckTarget:
@@ -270,46 +285,39 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
-async def _speaks_plain_http(host: str, port: int, seconds: float) -> bool:
+def _speaks_plain_http(host: str, port: int, seconds: float) -> bool:
     """Does host:port answer a plain HTTP request? (No key is sent.)"""
-    import asyncio
+    import socket
 
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), seconds)
-    except (OSError, asyncio.TimeoutError):
+        with socket.create_connection((host, port), timeout=seconds) as sock:
+            sock.sendall(b"HEAD / HTTP/1.0\r\nHost: " + host.encode("ascii", "replace") + b"\r\n\r\n")
+            return sock.recv(5) == b"HTTP/"
+    except OSError:
         return False
-    try:
-        writer.write(b"HEAD / HTTP/1.0\r\nHost: " + host.encode("ascii", "replace") + b"\r\n\r\n")
-        await writer.drain()
-        return (await asyncio.wait_for(reader.read(5), seconds)) == b"HTTP/"
-    except (OSError, asyncio.TimeoutError):
-        return False
-    finally:
-        writer.close()
 
 
-async def _speaks_tls(host: str, port: int, seconds: float) -> bool:
+def _speaks_tls(host: str, port: int, seconds: float) -> bool:
     """Does host:port complete a TLS handshake (any certificate)? (No key is sent.)"""
-    import asyncio
+    import socket
     import ssl
 
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=context, server_hostname=host or None), seconds)
-    except (OSError, ssl.SSLError, asyncio.TimeoutError):
+        with socket.create_connection((host, port), timeout=seconds) as sock, \
+                context.wrap_socket(sock, server_hostname=host or None):
+            return True
+    except OSError:  # ssl.SSLError and socket.timeout are OSErrors
         return False
-    writer.close()
-    return True
 
 
 _TLS_WORDS = ("ssl", "tls", "certificate", "handshake", "wrong version number", "record layer", "packet length")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and its causes: httpx's async backend hides "connection refused" two levels down."""
+    """The exception and its causes (the OS error behind httpx's own)."""
     seen = [exc]
     while len(seen) < 10:
         nxt = seen[-1].__cause__ or seen[-1].__context__
@@ -319,9 +327,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-async def _network_finding(exc: BaseException, url: str, root: str, seconds: float) -> Finding:
-    import asyncio
-
+def _network_finding(exc: BaseException, url: str, root: str, seconds: float) -> Finding:
     import httpx
 
     chain = _chain(exc)
@@ -345,13 +351,13 @@ async def _network_finding(exc: BaseException, url: str, root: str, seconds: flo
         return Finding(False, Exit.UNREACHABLE,
                        f"could not connect to {where} within {min(CONNECT_TIMEOUT, seconds):g} s",
                        "check the URL's host and port, the network, VPN or firewall")
-    if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError)):
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return Finding(False, Exit.UNREACHABLE, f"no answer from {url} within {seconds:g} s",
                        "the relay is slow or stuck: try again, raise --timeout (or KEYCONF_TIMEOUT), or check "
                        "the network, VPN or proxy (HTTPS_PROXY / NO_PROXY)")
     probe = min(CONNECT_TIMEOUT, seconds)
     if url.startswith("https://") and isinstance(exc, httpx.ConnectError) and any(w in lowered for w in _TLS_WORDS):
-        if await _speaks_plain_http(host, port, probe):
+        if _speaks_plain_http(host, port, probe):
             return Finding(False, Exit.WRONG_URL, f"{where} speaks plain http, not https",
                            f"correct Base URL: this port speaks plain http: try {_other_scheme(root, 'http')}")
         if "certificate" in lowered:
@@ -371,7 +377,7 @@ async def _network_finding(exc: BaseException, url: str, root: str, seconds: flo
     # Plain http to a TLS port: the server drops the connection (or resets it) without an answer.
     if url.startswith("http://") and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError,
                                                        httpx.ConnectError, httpx.WriteError)) \
-            and await _speaks_tls(host, port, probe):
+            and _speaks_tls(host, port, probe):
         return Finding(False, Exit.WRONG_URL, f"{where} speaks https, not plain http",
                        f"correct Base URL: this port speaks https: try {_other_scheme(root, 'https')}")
     return Finding(False, Exit.UNREACHABLE, f"cannot connect to {url}: {text}",
@@ -393,29 +399,58 @@ def _origin(url) -> tuple:
 
 
 class _Run:
-    def __init__(self, client, seconds: float):
+    def __init__(self, client, seconds: float, cache: dict | None = None):
+        import threading
+
         self.client = client
         self.seconds = seconds
         self.memo: dict = {}
+        self.lock = threading.Lock()
+        self.cache = cache if cache is not None else {}  # answers kept across check_many calls
 
     def once(self, ident, make):
-        """The task for `ident`, started on first use: a request shared by every client that needs it."""
-        import asyncio
+        """A Future for `ident`, started on first use: a request shared by every client that needs it."""
+        from concurrent.futures import Future
 
-        task = self.memo.get(ident)
-        if task is None:
-            task = self.memo[ident] = asyncio.ensure_future(make())
-        return task
+        with self.lock:
+            future = self.memo.get(ident)
+            if future is not None:
+                return future
+            future = self.memo[ident] = Future()
+            if ident in self.cache:
+                future.set_result(self.cache[ident])
+                return future
 
-    async def send(self, method: str, url: str, headers: dict, body=None):
+        def kept():
+            self.cache[ident] = make()
+            return self.cache[ident]
+
+        return self.spawn(kept, future)
+
+    def spawn(self, work, future=None):
+        """Run `work` in a daemon thread; its result (or exception) lands in the returned Future. Daemon:
+        on Ctrl-C nothing waits for a slow relay."""
+        import threading
+        from concurrent.futures import Future
+
+        future = future or Future()
+
+        def run():
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="keyconf-verify", daemon=True).start()
+        return future
+
+    def send(self, method: str, url: str, headers: dict, body=None):
         """One request; same-origin redirects are followed with the key, others raise _Redirected."""
-        import asyncio
-
         import httpx
 
         request = self.client.build_request(method, url, headers=headers, json=body)
         for _ in range(6):
-            response = await asyncio.wait_for(self.client.send(request), self.seconds)
+            response = self.client.send(request)
             nxt = getattr(response, "next_request", None)
             if not response.has_redirect_location or nxt is None:
                 return response
@@ -439,21 +474,19 @@ def _redirect_finding(exc: _Redirected, root: str) -> Finding:
                    "and clients lose it there too)")
 
 
-async def _request(run: _Run, method: str, url: str, root: str, headers: dict, body=None):
+def _request(run: _Run, method: str, url: str, root: str, headers: dict, body=None):
     """(response, None) or (None, Finding) for a failure to get any answer."""
-    import asyncio
-
     import httpx
 
     try:
-        return await run.send(method, url, headers, body), None
+        return run.send(method, url, headers, body), None
     except _Redirected as exc:
         return None, _redirect_finding(exc, root)
     except httpx.TooManyRedirects:
         return None, Finding(False, Exit.WRONG_URL, f"{url} redirects in a loop",
                              "correct Base URL: use the final address of the API root")
-    except (httpx.HTTPError, asyncio.TimeoutError, OSError) as exc:
-        return None, await _network_finding(exc, url, root, run.seconds)
+    except (httpx.HTTPError, OSError) as exc:
+        return None, _network_finding(exc, url, root, run.seconds)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -470,9 +503,9 @@ def _auth_headers(kind: str, key: str) -> dict:
     return {"x-goog-api-key": key} if kind == "gemini" else {"authorization": f"Bearer {key}"}
 
 
-async def _list_models(run: _Run, root: str, key: str, kind: str) -> _Listing:
+def _list_models(run: _Run, root: str, key: str, kind: str) -> _Listing:
     url = root + ("/v1beta/models" if kind == "gemini" else "/v1/models")
-    response, failure = await _request(run, "GET", url, root, _auth_headers(kind, key))
+    response, failure = _request(run, "GET", url, root, _auth_headers(kind, key))
     if failure:
         failure.checked.append(f"GET {url} -> no answer")
         return _Listing(failure, [], failure.checked)
@@ -480,7 +513,7 @@ async def _list_models(run: _Run, root: str, key: str, kind: str) -> _Listing:
     if response.status_code != 200 or _looks_html(response):
         finding = diagnose(root, response.status_code, response.content, _looks_html(response), url)
         if response.status_code == 401:
-            finding = await run.once(("usage", root, key), lambda: _explain_rejection(run, root, key, finding))
+            finding = run.once(("usage", root, key), lambda: _explain_rejection(run, root, key, finding)).result()
         finding = replace(finding, checked=checked + finding.checked)
         return _Listing(finding, [], checked)
     models = _model_ids(response)
@@ -505,12 +538,12 @@ def _model_ids(response) -> list[str] | None:
     return None
 
 
-async def _explain_rejection(run: _Run, root: str, key: str, finding: Finding) -> Finding:
+def _explain_rejection(run: _Run, root: str, key: str, finding: Finding) -> Finding:
     """Behind New API's one generic 401, /api/usage/token/ tells disabled, expired and used up apart."""
     import time
 
     url = root + "/api/usage/token/"
-    response, failure = await _request(run, "GET", url, root, {"authorization": f"Bearer {key}"})
+    response, failure = _request(run, "GET", url, root, {"authorization": f"Bearer {key}"})
     if failure or _looks_html(response):
         return finding
     checked = [f"GET {url} -> {response.status_code}"]
@@ -568,9 +601,9 @@ def _deep_request(root: str, key: str, protocol: str, model: str) -> tuple[str, 
     return root + "/v1/chat/completions", {"model": model, "messages": ping}, {"authorization": f"Bearer {key}"}
 
 
-async def _deep(run: _Run, root: str, key: str, protocol: str, model: str) -> Finding:
+def _deep(run: _Run, root: str, key: str, protocol: str, model: str) -> Finding:
     url, body, headers = _deep_request(root, key, protocol, model)
-    response, failure = await _request(run, "POST", url, root, headers, body)
+    response, failure = _request(run, "POST", url, root, headers, body)
     if failure:
         failure.checked.append(f"POST {url} ({model}) -> no answer")
         return failure
@@ -682,9 +715,7 @@ def _odd_key(key: str) -> Finding | None:
     return None
 
 
-async def _check_one(run: _Run, target, deep: bool, with_key_info: bool) -> Finding:
-    import asyncio
-
+def _check_one(run: _Run, target, deep: bool, with_key_info: bool) -> Finding:
     root, key = target.root.rstrip("/"), target.key
     if not key:
         return Finding(False, Exit.KEY_REJECTED, "no key is configured", "complete key: run keyconf use again")
@@ -695,8 +726,8 @@ async def _check_one(run: _Run, target, deep: bool, with_key_info: bool) -> Find
     kind = "gemini" if protocol == "gemini" else "openai"
     listing_task = run.once(("list", root, key, kind), lambda: _list_models(run, root, key, kind))
     info_task = run.once(("info", root, key), lambda: _key_info(run, root, key)) if with_key_info else None
-    listing = await listing_task
-    info = await info_task if info_task else None
+    listing = listing_task.result()
+    info = info_task.result() if info_task else None
     key_info = info.to_json() if info else None
     if listing.finding:
         return replace(listing.finding, checked=list(listing.finding.checked), notes=list(listing.finding.notes),
@@ -718,8 +749,9 @@ async def _check_one(run: _Run, target, deep: bool, with_key_info: bool) -> Find
         finding.notes.append(f"no model is set for {_title(target)}, so no real request was sent "
                              "(set one with --model to test it)")
         return finding
-    results = await asyncio.gather(*(run.once(("deep", root, key, protocol, m),
-                                              lambda m=m: _deep(run, root, key, protocol, m)) for m in deep_models))
+    futures = [run.once(("deep", root, key, protocol, m), lambda m=m: _deep(run, root, key, protocol, m))
+               for m in deep_models]
+    results = [f.result() for f in futures]
     for result in results:
         checked += result.checked
     failed = next((r for r in results if not r.ok), None)
@@ -735,7 +767,7 @@ def _ident(target):
 
 
 def check_many(targets, *, deep: bool = False, timeout: float | None = None, on_result=None,
-               with_key_info: bool = False) -> dict:
+               with_key_info: bool = False, cache: dict | None = None) -> dict:
     """Check every target concurrently; returns {target.client (or the target itself): Finding}.
 
     A target has .root, .key, .protocol (anthropic | responses | chat | gemini), .model, and optionally
@@ -743,25 +775,19 @@ def check_many(targets, *, deep: bool = False, timeout: float | None = None, on_
     which picks the default model when none is set). One request per distinct (root, key, list endpoint);
     with `deep`, one more per distinct (root, key, protocol, model). `on_result(target, finding)` runs
     in the calling thread as each target's answer is known. `timeout`: seconds per request (--timeout),
-    else KEYCONF_TIMEOUT, else 15; connecting gets min(5, timeout).
+    else KEYCONF_TIMEOUT, else 15; connecting gets min(5, timeout). `with_key_info`: also fetch the
+    key's remaining quota and expiry (Finding.key_info). `cache`: a dict kept by the caller across calls
+    (check before writing, report after) so no request is sent twice in one command.
     """
-    import asyncio
-
     from keyconf.masking import remember
 
     targets = list(targets)
     seconds = resolve_timeout(timeout)
     for target in targets:
         remember(target.key)
-    if not targets:
-        return {}
-    return asyncio.run(_check_all(targets, deep, seconds, on_result, with_key_info))
-
-
-async def _check_all(targets, deep: bool, seconds: float, on_result, with_key_info: bool) -> dict:
-    import asyncio
-
     results: dict = {}
+    if not targets:
+        return results
     client, problem = _open_client(seconds)
     if problem:
         for target in targets:
@@ -769,27 +795,40 @@ async def _check_all(targets, deep: bool, seconds: float, on_result, with_key_in
             if on_result:
                 on_result(target, results[_ident(target)])
         return results
-    async with client:
-        run = _Run(client, seconds)
+    import queue
 
-        async def tagged(target):
-            return target, await _check_one(run, target, deep, with_key_info)
-
-        for done in asyncio.as_completed([tagged(t) for t in targets]):
-            target, finding = await done
-            results[_ident(target)] = finding
+    done: queue.Queue = queue.Queue()
+    with client:
+        run = _Run(client, seconds, cache)
+        for target in targets:
+            run.spawn(lambda t=target: _check_one(run, t, deep, with_key_info)).add_done_callback(
+                lambda future, t=target: done.put((t, future)))
+        for _ in targets:
+            target, future = _next(done)
+            results[_ident(target)] = future.result()  # a bug in a check is raised here, not swallowed
             if on_result:
-                on_result(target, finding)
+                on_result(target, results[_ident(target)])
     return results
 
 
+def _next(done):
+    """The next finished check; waits in short slices so Ctrl-C is noticed on every OS."""
+    import queue
+
+    while True:
+        try:
+            return done.get(timeout=0.25)
+        except queue.Empty:
+            continue
+
+
 def _open_client(seconds: float):
-    """The one AsyncClient, or a Finding when the proxy settings make one impossible (socks without
+    """The one httpx.Client, or a Finding when the proxy settings make one impossible (socks without
     socksio, a malformed HTTPS_PROXY)."""
     import httpx
 
     try:
-        client = httpx.AsyncClient(timeout=httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds)),
+        client = httpx.Client(timeout=httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT, seconds)),
                                    follow_redirects=False, headers={"user-agent": USER_AGENT})
     except (ImportError, ValueError, httpx.InvalidURL) as exc:
         names = [n for n in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -841,12 +880,10 @@ class KeyInfo:
                 "version": self.version, "summary": self.summary()}
 
 
-async def _key_info(run: _Run, root: str, key: str) -> KeyInfo | None:
-    import asyncio
-
-    (usage, _), (status, _) = await asyncio.gather(
-        _request(run, "GET", root + "/api/usage/token/", root, {"authorization": f"Bearer {key}"}),
-        _request(run, "GET", root + "/api/status", root, {}))
+def _key_info(run: _Run, root: str, key: str) -> KeyInfo | None:
+    status_future = run.spawn(lambda: _request(run, "GET", root + "/api/status", root, {}))
+    usage, _ = _request(run, "GET", root + "/api/usage/token/", root, {"authorization": f"Bearer {key}"})
+    status, _ = status_future.result()
     data = _json_data(usage)
     if not isinstance(data, dict):
         return None
@@ -878,15 +915,9 @@ def _json_data(response):
 
 def key_info(root: str, key: str, *, timeout: float | None = None) -> KeyInfo | None:
     """Remaining quota and expiry for `status --verify` / `verify`; None when the relay does not say."""
-    import asyncio
-
     seconds = resolve_timeout(timeout)
-
-    async def main():
-        client, problem = _open_client(seconds)
-        if problem:
-            return None
-        async with client:
-            return await _key_info(_Run(client, seconds), root.rstrip("/"), key)
-
-    return asyncio.run(main())
+    client, problem = _open_client(seconds)
+    if problem:
+        return None
+    with client:
+        return _key_info(_Run(client, seconds), root.rstrip("/"), key)
