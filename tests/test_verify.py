@@ -389,6 +389,18 @@ def test_failing_proxy_is_named_masked_and_no_proxy_is_honoured(faulty, monkeypa
     assert one(faulty).ok
 
 
+def test_https_proxy_is_used_for_an_https_relay_and_named(monkeypatch):
+    relay = relayfaults.start([KEY], tls=True)
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://bob:pw@127.0.0.1:{relayfaults.dead_port()}")
+        finding = one(relay.url)
+        assert finding.code == 6 and "HTTPS_PROXY" in finding.reason and "http://***@127.0.0.1:" in finding.reason
+        assert "bob" not in finding.reason + finding.hint
+        assert not relay.requests
+    finally:
+        relay.stop()
+
+
 def test_nothing_listening_and_unresolvable(faulty):
     finding = one(f"http://127.0.0.1:{relayfaults.dead_port()}")
     assert finding.code == 6 and "cannot connect" in finding.reason and "refused" in finding.reason
