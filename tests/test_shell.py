@@ -50,7 +50,8 @@ def test_powershell_quoting_as_text():
     assert shellenv.assignment("powershell", "OPENAI_API_KEY", "k'") == "$env:OPENAI_API_KEY = 'k'''"
 
 
-keys = st.text(st.sampled_from(list("'\"$`\\;#%!&|") + ["é", "数", "a", "B", "7", "-"]), min_size=8, max_size=30)
+# Keys are printable ASCII (keyinput refuses anything else); non-ASCII values are covered above.
+keys = st.text(st.sampled_from(list("'\"$`\\;#%!&|") + ["a", "B", "7", "-"]), min_size=8, max_size=30)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
