@@ -25,7 +25,9 @@ class Seen:
 @dataclass
 class Relay:
     keys: set = field(default_factory=set)
-    models: list = field(default_factory=lambda: ["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini"])
+    # the models the tests name, plus the real clients' own defaults (what they ask for with no model set)
+    models: list = field(default_factory=lambda: ["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini",
+                                                  "claude-opus-4-8", "gpt-6.1-sol"])
     requests: list = field(default_factory=list)
     failure: tuple | None = None  # (status, message, code)
     html: bool = False

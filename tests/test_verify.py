@@ -30,7 +30,8 @@ def _finding(result):
 
 @pytest.fixture
 def faulty():
-    relay = relayfaults.start([KEY], gemini=True)
+    # the models the tests name, without the clients' own defaults (the default-model checks need that)
+    relay = relayfaults.start([KEY], gemini=True, models=["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini"])
     yield relay
     relay.stop()
 
@@ -532,6 +533,7 @@ def test_verify_command_and_deep(kc, relay):
 
 
 def test_deep_without_a_model_checks_claude_codes_default_not_the_first_listed(kc, relay):
+    relay.models.remove(verify.DEFAULT_MODELS["claude-code"])
     assert use(kc, relay.url, KEY, "--no-verify").code == 0
     deep = kc("verify", "claude-code", "--deep", "--json")
     assert deep.code == 10 and verify.DEFAULT_MODELS["claude-code"] in deep.stdout

@@ -97,7 +97,7 @@ def cli():
 
 @cli.command()
 @click.argument("clients", nargs=-1, metavar="CLIENT...")
-@click.option("--all", "use_all", is_flag=True, help="Every supported client.")
+@click.option("--all", "use_all", is_flag=True, help="Every client installed here (the others are named).")
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
 @click.option("--via", type=click.Choice(["config", "env"]),
@@ -149,13 +149,19 @@ def status(session, clients):
 @click.argument("clients", nargs=-1, metavar="[CLIENT]...")
 @click.option("--all", "use_all", is_flag=True, help="Every supported client.")
 @click.option("--deep", is_flag=True, help="Also send one minimal real request in each client's protocol.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
+              help="Seconds to wait for the relay (default: KEYCONF_TIMEOUT or 15).")
 @json_option
 @run("verify")
-def verify(session, clients, use_all, deep):
-    """Check the Base URL and key each client is set to use (default: every configured client)."""
+def verify(session, clients, use_all, deep, timeout):
+    """Check the Base URL and key each client is set to use (default: every configured client).
+
+    All clients at once; each checks the model it will really ask for, and shows the key's remaining
+    quota and expiry when the relay tells.
+    """
     from keyconf.commands import inspect
 
-    return inspect.verify(session, list(clients), use_all, deep)
+    return inspect.verify(session, list(clients), use_all, deep, timeout)
 
 
 @cli.command("import")

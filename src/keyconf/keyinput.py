@@ -180,9 +180,20 @@ def read_key_with_notes(*, key_stdin: bool, key_env: str | None,
             "no key given and no terminal to ask for one",
             hint="pipe it with --key-stdin, name a variable with --key-env VAR, or set KEYCONF_API_KEY",
         )
+    return clean_key_with_notes(prompt_hidden("API key (input hidden)", what="key"))
+
+
+def prompt_hidden(label: str, what: str) -> str:
+    """A hidden prompt that says why when the answer is empty (click would just ask again, silently)."""
     import click
 
-    return clean_key_with_notes(click.prompt("API key (input hidden)", hide_input=True, err=True))
+    for _ in range(3):
+        answer = click.prompt(label, hide_input=True, default="", show_default=False, err=True)
+        if answer.strip():
+            return answer
+        click.echo(f"the {what} is empty: copy it from the relay's dashboard (its copy button) and paste it here",
+                   err=True)
+    raise UsageError(f"no {what} was entered")
 
 
 def read_key(*, key_stdin: bool, key_env: str | None, prompt: bool = True) -> str | None:

@@ -162,15 +162,15 @@ class Request:
 class Target:
     """What a client is (or will be) set to use, for verification."""
 
-    __slots__ = ("client", "root", "key", "protocol", "model", "models")
+    __slots__ = ("client", "root", "key", "protocol", "model", "tiers")
 
     def __init__(self, root: str, key: str | None, protocol: str, model: str | None = None,
-                 models: tuple = (), client: str | None = None):
+                 tiers: dict | None = None, client: str | None = None):
         self.root = root
         self.key = key
         self.protocol = protocol  # anthropic | responses | chat | gemini
-        self.model = model
-        self.models = tuple(models)  # further models the client asks for (Claude Code's tiers)
+        self.model = model  # None: the client's own default model (verification knows it)
+        self.tiers = dict(tiers or {})  # Claude Code: {"opus"|"sonnet"|"haiku": model}
         self.client = client
 
 

@@ -164,8 +164,7 @@ class ClaudeCode(Adapter):
         return variables
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
-        tiers = tuple(m for m in (opts.models or {}).values() if m)
-        return Target(profile.base_url, key, self.protocol, opts.model, tiers, client=self.id)
+        return Target(profile.base_url, key, self.protocol, opts.model, opts.models, client=self.id)
 
     def _read_settings(self, ctx: Context) -> tuple[dict, str | None]:
         path = settings_file(ctx)
@@ -226,7 +225,7 @@ class ClaudeCode(Adapter):
         key = env.get(TOKEN) or env.get(API_KEY)
         if not key and settings.get("apiKeyHelper"):
             key = ctx.profile_key(ctx.state.profile_of(self.id))
-        tiers = tuple(env[v] for v in TIER_MODELS.values() if isinstance(env.get(v), str) and env[v])
+        tiers = {t: env[v] for t, v in TIER_MODELS.items() if isinstance(env.get(v), str) and env[v]}
         return Target(env[BASE_URL].rstrip("/"), key, self.protocol, env.get(MODEL), tiers, client=self.id)
 
 

@@ -214,18 +214,17 @@ def _shell_edits(ctx: Context, change: Change) -> list:
 
 def check(session: Session, change: Change, flags: Flags) -> dict:
     """Verify what the planned clients will use, before anything is written: one request per distinct
-    (URL, key, protocol, model)."""
+    (URL, key), concurrently; each client's model checked against the key's list."""
     if flags.no_verify:
         return {}
     from keyconf.commands.common import check_targets
+    from keyconf.model import Target
 
-    targets = {p.client: p.target for p in change.plans if p.target is not None}
+    targets = [p.target for p in change.plans if p.target is not None]
     if not targets and not change.plans and not change.failed:
         # no client to configure (a rotate of an unused profile): still check the key itself
-        from keyconf.model import Target
-
-        targets = {f"profile {c.profile.name}": Target(c.profile.base_url, c.key, "chat")
-                   for c in change.chosen.values()}
+        targets = [Target(c.profile.base_url, c.key, "chat", client=f"profile {c.profile.name}")
+                   for c in change.chosen.values()]
     return check_targets(session, targets, flags.deep, flags.timeout)
 
 
@@ -277,6 +276,9 @@ def report(session: Session, change: Change, findings: dict, *, planned: bool = 
            written: bool = True) -> int:
     """One line per client (and its files, notes, warnings, verification); the exit code of the whole."""
     out, paths = session.out, session.paths
+    for c in change.chosen.values():
+        for note in c.notes:
+            out.say(f"note: {note}", err=True)
     for warning in change.warnings:
         out.warn(warning)
     codes, successes = [], 0

@@ -14,7 +14,17 @@ MAX_TRIES = 3  # a terminal is asked again for the part that failed (the key, or
 
 
 def use(session: Session, names: list[str], use_all: bool, src: KeySource, opts: Options, flags: Flags) -> int:
-    chosen_adapters = adapters.resolve(names, use_all)
+    from keyconf.commands.choose import choose_clients, installed_clients
+
+    if use_all:
+        # every installed client; the others are named once, not failed
+        names = installed_clients(session)
+        skipped = [c for c in adapters.CLIENT_IDS if c not in names]
+        if skipped:
+            session.out.say(f"skipped (not installed here): {', '.join(skipped)}", err=True)
+    elif not names:
+        names = choose_clients(session, "no client was named")
+    chosen_adapters = adapters.resolve(names)
     requests = [Request(a.id, "use", opts) for a in chosen_adapters]
     return run_use(session, "use", requests, src, flags)
 

@@ -35,50 +35,31 @@ def verify_report(out: Reporter, client: str, finding) -> None:
         out.say(f"  verify: FAILED, {finding.reason}", style="red")
         if finding.hint:
             out.say(f"  hint: {finding.hint}")
+    for note in getattr(finding, "notes", None) or ():
+        out.say(f"  note: {note}")
+    info = getattr(finding, "key_info", None)
+    if info and info.get("summary"):
+        out.say(f"  key: {info['summary']}")
 
 
-def check_targets(session, targets: dict, deep: bool = False, timeout: float | None = None) -> dict:
-    """Verify each client's target; one request per distinct (URL, key, protocol, model)."""
+def check_targets(session, targets: list, deep: bool = False, timeout: float | None = None,
+                  cache: dict | None = None, on_result=None, with_key_info: bool = False) -> dict:
+    """Verify targets concurrently, one request per distinct (URL, key) (per model too with `deep`); a
+    spinner with the client names on a terminal meanwhile. Returns {client: Finding}."""
     from keyconf import verify
+    from keyconf.progress import Spinner
 
-    if deep:
-        cache: dict = {}
-        return {client: check_cached(cache, target, deep) for client, target in targets.items()}
-    pairs: dict = {}
-    found = {}
-    for client, target in targets.items():
-        remember(target.key)
-        pair = (target.root, target.key)
-        if pair not in pairs:
-            pairs[pair] = verify.check(target.root, target.key)  # one request per (URL, key)
-        found[client] = _with_model(pairs[pair], target.model)
-    return found
+    targets = list(targets)
+    if not targets:
+        return {}
+    with Spinner([t.client for t in targets], enabled=not session.out.json_mode) as spin:
+        def done(target, finding):
+            if on_result:
+                with spin.paused(done=target.client):
+                    on_result(target, finding)
 
-
-def _with_model(finding, model: str | None):
-    """The key's check narrowed to the model the client will ask for."""
-    from keyconf import verify
-    from keyconf.errors import Exit
-
-    if not finding.ok or not model or not finding.models or model in finding.models:
-        return finding
-    import difflib
-
-    close = difflib.get_close_matches(model, finding.models, n=5, cutoff=0.3)
-    return verify.Finding(False, Exit.NO_ACCESS, f"model {model!r} is not available to this key",
-                          "available group: choose one of " + ", ".join(close or finding.models[:5]),
-                          models=finding.models, checked=finding.checked)
-
-
-def check_cached(cache: dict, target, deep: bool = False):
-    from keyconf import verify
-
-    remember(target.key)
-    ident = (target.root, target.key, target.model, target.protocol, deep)
-    if ident not in cache:
-        cache[ident] = verify.check(target.root, target.key, model=target.model, protocol=target.protocol,
-                                    deep=deep)
-    return cache[ident]
+        return verify.check_many(targets, deep=deep, timeout=timeout, cache=cache, on_result=done,
+                                 with_key_info=with_key_info)
 
 
 def masked(key: str | None) -> str | None:

@@ -6,7 +6,7 @@ import os
 
 from keyconf import adapters
 from keyconf.adapters.base import Context
-from keyconf.commands.common import check_cached, final_code, masked, verify_report
+from keyconf.commands.common import check_targets, final_code, masked, verify_report
 from keyconf.commands.readback import status_of, target_of
 from keyconf.errors import Exit, KeyconfError
 from keyconf.session import Session
@@ -50,10 +50,11 @@ def status(session: Session, names) -> int:
     return 0
 
 
-def verify(session: Session, names, use_all: bool, deep: bool) -> int:
+def verify(session: Session, names, use_all: bool, deep: bool, timeout: float | None = None) -> int:
+    """Every client at once: one request per distinct (URL, key); each line printed as soon as known."""
     out = session.out
     ctx = _context(session)
-    codes, successes, cache = [], 0, {}
+    codes, successes, targets = [], 0, []
     for adapter in _pick(ctx, names, use_all, default_bound=True):
         try:
             target = target_of(adapter, ctx)
@@ -68,13 +69,19 @@ def verify(session: Session, names, use_all: bool, deep: bool) -> int:
                 out.error(exc, adapter.id)
                 codes.append(int(exc.code))
             continue
-        finding = check_cached(cache, target, deep)
-        out.result({"client": adapter.id, "status": "ok" if finding.ok else "failed", "base_url": target.root,
+        target.client = adapter.id
+        targets.append(target)
+
+    def report(target, finding) -> None:
+        nonlocal successes
+        out.result({"client": target.client, "status": "ok" if finding.ok else "failed", "base_url": target.root,
                     "key": masked(target.key), "verify": finding.to_json()})
-        out.say(f"{adapter.id}: {target.root} {masked(target.key)}")
-        verify_report(out, adapter.id, finding)
+        out.say(f"{target.client}: {target.root} {masked(target.key)}")
+        verify_report(out, target.client, finding)
         codes.append(finding.code)
         successes += finding.ok
+
+    check_targets(session, targets, deep, timeout, on_result=report, with_key_info=True)
     if not codes:
         out.say("no configured client to verify; run `keyconf use CLIENT` first")
     return final_code(codes, successes)
@@ -110,20 +117,24 @@ def doctor(session: Session) -> int:
         finding("info", "proxy settings in effect: " + ", ".join(sorted(proxy)) +
                 (f"; NO_PROXY={os.environ.get('NO_PROXY') or os.environ.get('no_proxy')}"
                  if os.environ.get("NO_PROXY") or os.environ.get("no_proxy") else "; NO_PROXY is not set"))
-    cache: dict = {}
+    targets = []
     for adapter in adapters.resolve([c for c in adapters.CLIENT_IDS if c in ctx.state.bindings]):
         try:
             target = target_of(adapter, ctx)
         except KeyconfError as exc:
             finding("problem", exc.message, adapter.id)
             continue
-        if target is None:
-            continue
-        result = check_cached(cache, target)
+        if target is not None:
+            target.client = adapter.id
+            targets.append(target)
+
+    def relay(target, result) -> None:
         if result.ok:
-            finding("ok", f"relay {target.root} accepts the key ({result.reason})", adapter.id)
+            finding("ok", f"relay {target.root} accepts the key ({result.reason})", target.client)
         else:
-            finding("problem", f"{result.reason}. {result.hint}", adapter.id)
+            finding("problem", f"{result.reason}. {result.hint}", target.client)
+
+    check_targets(session, targets, on_result=relay)
     if not problems:
         out.say("no problems found")
     return 0 if not problems else Exit.PARTIAL

@@ -7,10 +7,10 @@ import time
 
 from keyconf import secretstore
 from keyconf.errors import KeyconfError
-from keyconf.keyinput import read_base_url, read_key
+from keyconf.keyinput import read_base_url, read_key_with_notes
 from keyconf.paths import Paths
 from keyconf.profiles import Profile, Profiles, check_name
-from keyconf.urls import normalise_root
+from keyconf.urls import normalise_root_with_notes
 
 
 class KeySource:
@@ -46,6 +46,7 @@ class Chosen:
         self.store_choice = store_choice  # --secret-store, for a key that must be stored
         self.make_default = make_default
         self.keep = False  # stored even if no client of the change uses it
+        self.notes: list[str] = []  # what was cleaned from the input (a `Bearer ` prefix, a page path)
 
 
 def choose_profile(paths: Paths, src: KeySource) -> Chosen:
@@ -54,16 +55,23 @@ def choose_profile(paths: Paths, src: KeySource) -> Chosen:
     name = check_name(src.profile) if src.profile is not None else None
     existing = profiles.items.get(name or profiles.default or "")
     url_raw = read_base_url(src.base_url, prompt=False)
-    key = src.key or read_key(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
+    notes: list[str] = []
+    key = src.key
+    if key is None:
+        key, notes = read_key_with_notes(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
     if existing and url_raw is None and key is None:
         return Chosen(existing, secretstore.read_key(paths, existing), new_key=False, existed=True,
                       store_choice=src.secret_store)
     if url_raw is None:
         url_raw = existing.base_url if existing else read_base_url(None, prompt=True)
-    root = normalise_root(url_raw)
+    root, url_notes = normalise_root_with_notes(url_raw)
+    notes += url_notes
     if key is None:
-        key = secretstore.read_key(paths, existing) if existing else read_key(
-            key_stdin=False, key_env=None, prompt=True)
+        if existing:
+            key = secretstore.read_key(paths, existing)
+        else:
+            key, key_notes = read_key_with_notes(key_stdin=False, key_env=None, prompt=True)
+            notes += key_notes
     new_key = existing is None
     if existing is not None:
         try:
@@ -76,8 +84,10 @@ def choose_profile(paths: Paths, src: KeySource) -> Chosen:
         secret_store=existing.secret_store if existing else "file",
         created=existing.created if existing else time.strftime("%Y-%m-%d"),
     )
-    return Chosen(profile, key, new_key=new_key, existed=existing is not None,
-                  url_changed=existing is not None and existing.base_url != root, store_choice=src.secret_store)
+    chosen = Chosen(profile, key, new_key=new_key, existed=existing is not None,
+                    url_changed=existing is not None and existing.base_url != root, store_choice=src.secret_store)
+    chosen.notes = notes
+    return chosen
 
 
 def plan_profile(paths: Paths, chosen: Chosen, profiles: Profiles, secrets: "secretstore.SecretWrites") -> list[str]:
