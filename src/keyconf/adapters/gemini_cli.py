@@ -157,7 +157,8 @@ class GeminiCli(Adapter):
                     plan.warnings.append(f"{name} is exported in this shell and beats {ctx.paths.display(env_path)} "
                                          f"(Gemini CLI reads the file only for variables not set): unset it, or use "
                                          f"--via env")
-        plan.notes.append("Gemini CLI runs (and reads ~/.gemini/.env) only in folders it trusts: " + TRUST_HINT)
+        if not old:  # said once, when Gemini CLI is first set up
+            plan.notes.append("Gemini CLI runs (and reads ~/.gemini/.env) only in folders it trusts: " + TRUST_HINT)
         if not opts.model:
             plan.warnings.append("no model set: Gemini CLI will ask the relay for its own default and routing "
                                  "models (gemini-3.x names); pass --model with one your key's group offers")
