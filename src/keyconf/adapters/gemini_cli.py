@@ -293,7 +293,10 @@ class GeminiCli(Adapter):
         _, _, problems = self._read(ctx)
         trust_off = self._folder_trust_disabled(ctx)
         if ctx.state.bindings[self.id].get("via") != "env":
-            shadow = self._shadowing_env(ctx, Path(cwd or os.getcwd()))
+            try:
+                shadow = self._shadowing_env(ctx, Path(cwd or os.getcwd()))
+            except OSError:  # the current folder is gone
+                shadow = None
             if shadow:
                 found.append(("warning", f"{ctx.paths.display(shadow)} hides {ctx.paths.display(self.env_file(ctx))}"
                                          " when Gemini CLI runs here: it reads only the first .env it finds going up "
