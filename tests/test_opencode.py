@@ -177,7 +177,7 @@ def test_jsonc_comments_and_trailing_commas_survive(kc, home, relay):
     assert use(kc, relay.url, "--model", "gpt-5").code == 0
     text = config_path(home).read_text()
     for kept in ("// opencode settings, edited by hand", "/* my providers */", "// local models",
-                 '"keybinds": {"leader": "ctrl+x"}, // trailing comma next'):
+                 '"keybinds": {"leader": "ctrl+x"},', "// trailing comma next"):
         assert kept in text
     assert kc("use", "opencode").code == 0 and config_path(home).read_text() == text
     assert kc("remove", "opencode").code == 0
