@@ -1,8 +1,10 @@
 """A loopback New API-style relay for tests: real HTTP on 127.0.0.1, recording every request.
 
 Serves GET /v1/models, POST /v1/messages (Anthropic, streaming or not), POST /v1/responses (streamed
-Responses events), POST /v1/chat/completions, GET /api/status and GET /api/usage/token/, with the relay's
-real error envelopes. `relay.fail(status, message)` or `relay.html = True` make it misbehave.
+Responses events), POST /v1/chat/completions (streamed with `stream: true`), the Gemini protocol under
+/v1beta (model list, :generateContent, :streamGenerateContent?alt=sse, :countTokens; key in
+`x-goog-api-key` or `?key=`), GET /api/status and GET /api/usage/token/, with the relay's real error
+envelopes. `relay.fail(status, message)` or `relay.html = True` make it misbehave.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -26,8 +29,9 @@ class Seen:
 class Relay:
     keys: set = field(default_factory=set)
     # the models the tests name, plus the real clients' own defaults (what they ask for with no model set)
-    models: list = field(default_factory=lambda: ["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini",
-                                                  "claude-opus-4-8", "gpt-6.1-sol"])
+    models: list = field(default_factory=lambda: ["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini", "gpt-5",
+                                                  "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite",
+                                                  "claude-opus-4-8", "gpt-6.1-sol", "gemini-3-pro-preview"])
     requests: list = field(default_factory=list)
     failure: tuple | None = None  # (status, message, code)
     html: bool = False
@@ -60,6 +64,64 @@ def _sse(handler, events: list[tuple[str, dict]]) -> None:
         handler.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
         handler.wfile.flush()
     handler.close_connection = True
+
+
+def _sse_data(handler, chunks: list) -> None:
+    """Server-sent events without event names (`data: {...}` lines), as OpenAI chat and Gemini stream."""
+    handler.send_response(200)
+    handler.send_header("content-type", "text/event-stream")
+    handler.send_header("cache-control", "no-cache")
+    handler.end_headers()
+    for chunk in chunks:
+        data = chunk if isinstance(chunk, str) else json.dumps(chunk)
+        handler.wfile.write(f"data: {data}\n\n".encode())
+        handler.wfile.flush()
+    handler.close_connection = True
+
+
+def _chat_chunks(model: str, include_usage: bool) -> list:
+    created = int(time.time())
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": model}
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+        {**base, "choices": [{"index": 0, "delta": {"content": "pong"}, "finish_reason": None}]},
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1,
+                                                         "total_tokens": 4}})
+    return chunks + ["[DONE]"]
+
+
+def _fill(schema) -> object:
+    """A value that satisfies a (simple) JSON schema: what a model asked for a JSON answer would give."""
+    if not isinstance(schema, dict):
+        return "pong"
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = (kind[0] if isinstance(kind, list) else kind or "").lower()
+    if kind == "object" or "properties" in schema:
+        return {name: _fill(sub) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return []
+    if kind in ("number", "integer"):
+        return schema.get("minimum", 1)  # the router asks for a 1-100 score (range only in the description)
+    if kind == "boolean":
+        return False
+    return "pong"
+
+
+def _gemini_answer(model: str, request: dict) -> dict:
+    """One generateContent answer. Asked for JSON (the CLI's model router), it answers JSON of the schema."""
+    config = request.get("generationConfig") or {}
+    text = "pong"
+    if config.get("responseMimeType") == "application/json":
+        text = json.dumps(_fill(config.get("responseJsonSchema") or config.get("responseSchema") or {}))
+    return {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP",
+                            "index": 0}],
+            "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 1, "totalTokenCount": 4},
+            "modelVersion": model, "responseId": "fake"}
 
 
 def _anthropic_events(model: str) -> list:
@@ -131,6 +193,35 @@ def _make_handler(relay: Relay):
                 return auth[7:].strip()
             return self.headers.get("x-api-key")
 
+        def _gemini_key(self) -> str | None:
+            # New API's Gemini routes take the key as Google's SDKs send it: a header or `?key=`.
+            query = parse_qs(urlsplit(self.path).query)
+            return self.headers.get("x-goog-api-key") or (query.get("key") or [None])[0]
+
+        def _gemini(self, method: str, path: str, body: bytes) -> None:
+            if relay.failure:
+                return self._error(*relay.failure)
+            if self._gemini_key() not in relay.keys:
+                return self._error(401, "无效的令牌 (request id: fake)")
+            if method == "GET" and path == "/v1beta/models":
+                return self._json(200, {"models": [
+                    {"name": f"models/{m}", "displayName": m, "version": "001",
+                     "supportedGenerationMethods": ["generateContent", "countTokens"]} for m in relay.models]})
+            name, _, action = path[len("/v1beta/models/"):].partition(":")
+            if method != "POST" or not path.startswith("/v1beta/models/") or not action:
+                return self._error(404, "Invalid URL (" + method + " " + path + ")")
+            # The CLI picks its own default and router models (new names every release): serve any gemini-*.
+            if name not in relay.models and not name.startswith("gemini-"):
+                return self._error(503, f"当前分组 default 下对于模型 {name} 无可用渠道", "model_not_found")
+            data = json.loads(body or b"{}")
+            if action == "countTokens":
+                return self._json(200, {"totalTokens": 3})
+            if action == "generateContent":
+                return self._json(200, _gemini_answer(name, data))
+            if action == "streamGenerateContent":
+                return _sse_data(self, [_gemini_answer(name, data)])
+            return self._error(404, "Invalid URL (" + method + " " + path + ")")
+
         def _handle(self, method: str) -> None:
             body = self._body() if method == "POST" else b""
             relay.requests.append(Seen(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
@@ -149,6 +240,8 @@ def _make_handler(relay: Relay):
                 if relay.usage is None:
                     return self._error(404, "not found")
                 return self._json(200, {"code": True, "data": relay.usage})
+            if path.startswith("/v1beta/"):
+                return self._gemini(method, path, body)
             if not path.startswith("/v1/"):
                 return self._error(404, "Invalid URL (" + method + " " + path + ")")
             if relay.failure:
@@ -176,6 +269,9 @@ def _make_handler(relay: Relay):
                 events = _responses_events(model)
                 return self._json(200, events[-1][1]["response"])
             if path == "/v1/chat/completions":
+                if data.get("stream"):
+                    usage = bool((data.get("stream_options") or {}).get("include_usage"))
+                    return _sse_data(self, _chat_chunks(model, usage))
                 return self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "model": model,
                                         "choices": [{"index": 0, "finish_reason": "stop",
                                                      "message": {"role": "assistant", "content": "pong"}}],

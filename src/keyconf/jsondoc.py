@@ -204,9 +204,10 @@ class JsonDoc:
         members, close, lead, sep, closing, unit = self._layout(start)
         indent = lead.rsplit("\n", 1)[1] if "\n" in lead else None
         value = raw
-        for key in reversed(rest[1:]):
-            value = self._render({key: value}, indent or "", unit if indent is not None else None, sep)
-            # (deeper levels are rare; they get the same layout, one unit further in)
+        for depth, key in reversed(list(enumerate(rest[1:]))):
+            # each deeper level gets the same layout, one unit further in
+            inner = (indent or "") + (unit * depth if indent is not None else "")
+            value = self._render({key: value}, inner, unit if indent is not None else None, sep)
         member = json.dumps(rest[0], ensure_ascii=False) + sep + value
         if members:
             at = members[-1].vend

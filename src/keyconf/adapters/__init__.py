@@ -16,6 +16,8 @@ _MODULES = {
     "cursor": "keyconf.adapters.cursor",
     "cherry-studio": "keyconf.adapters.cherry_studio",
     "shell": "keyconf.adapters.shell",
+    "gemini-cli": "keyconf.adapters.gemini_cli",
+    "opencode": "keyconf.adapters.opencode",
 }
 
 CLIENT_IDS = tuple(_MODULES)

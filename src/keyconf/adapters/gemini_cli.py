@@ -1,0 +1,333 @@
+"""Gemini CLI: `~/.gemini/.env` (one keyconf block) and `security.auth.selectedType` in `~/.gemini/settings.json`.
+
+Gemini CLI reads GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL (the relay's root; it appends `/v1beta/models/...`) and
+GEMINI_MODEL from the environment, and from `$GEMINI_CLI_HOME/.gemini/.env` (default home: the user's) for the
+variables the environment does not set: an exported variable always beats the file. Without
+`selectedType = "gemini-api-key"` a base URL alone makes it pick an auth method that headless runs reject.
+
+The `.env` is parsed by dotenv 17 (no escapes; last assignment wins), so keyconf appends one marked block and
+re-parses the result to prove every other variable reads as before and ours read as meant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from keyconf import fsutil
+from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.edits import FileEdit
+from keyconf.errors import UnsafeEdit, UsageError
+from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.masking import mask
+
+KEY = "GEMINI_API_KEY"
+BASE_URL = "GOOGLE_GEMINI_BASE_URL"
+MODEL = "GEMINI_MODEL"
+NAMES = (KEY, BASE_URL, MODEL)
+AUTH_TYPE = ("security", "auth", "selectedType")
+API_KEY_AUTH = "gemini-api-key"
+BEGIN = "# >>> keyconf >>>"  # the same markers as the shell blocks (shellenv.RcText finds them)
+END = "# <<< keyconf <<<"
+TRUST_HINT = ("run `gemini` there once and trust the folder, or list it in ~/.gemini/trustedFolders.json; "
+              "for scripts use `gemini --skip-trust` or GEMINI_CLI_TRUST_WORKSPACE=true")
+
+
+# ---- the .env format, as Gemini CLI's dotenv (17.1) reads it --------------------------------------------
+
+# dotenv's own LINE pattern, with JS's ASCII `\w` spelled out. Quoted values may span lines; no escapes
+# exist except `\n`/`\r` inside double quotes; a later assignment of a name replaces an earlier one.
+_LINE = re.compile(r"(?:^|^)\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|"
+                   r"\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)", re.M)
+_QUOTED = re.compile(r"^(['\"`])([\s\S]*)\1$", re.M)
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """The variables a `.env` text gives Gemini CLI (a line-for-line port of dotenv's `parse`)."""
+    found: dict[str, str] = {}
+    for match in _LINE.finditer(re.sub(r"\r\n?", "\n", text)):
+        value = (match.group(2) or "").strip()
+        quote = value[:1]
+        value = _QUOTED.sub(r"\2", value)
+        if quote == '"':
+            value = value.replace("\\n", "\n").replace("\\r", "\r")
+        found[match.group(1)] = value
+    return found
+
+
+def assignment(name: str, value: str) -> str:
+    """`NAME='value'`, or another quote when the value holds a `'`: whichever Gemini CLI reads back exactly.
+
+    dotenv has no escapes, so a value with `'`, `"` and a backtick (plus a `#`, or a `\\n`) has no spelling."""
+    for quote in ("'", '"', "`"):
+        line = f"{name}={quote}{value}{quote}"
+        if parse_dotenv(line).get(name) == value:
+            return line
+    what = "the key" if name == KEY else f"{name} ({value!r})"
+    raise UsageError(f"{what} holds ', \" and ` together, and Gemini CLI's .env has no escapes: no quoting would "
+                     "make it read the same value back", client="gemini-cli",
+                     hint="use `--via env` (shell quoting takes any value), or create a key without those characters")
+
+
+def render_block(variables: dict[str, str], nl: str) -> str:
+    lines = [BEGIN, "# Added by keyconf for Gemini CLI. `keyconf remove gemini-cli` takes this block out."]
+    lines += [assignment(name, value) for name, value in variables.items()]
+    return nl.join(lines + [END]) + nl
+
+
+class GeminiCli(Adapter):
+    id = "gemini-cli"
+    title = "Gemini CLI"
+    protocol = "gemini"
+    vias = ("config", "env")
+    binary = "gemini"
+
+    # where -----------------------------------------------------------------------------------------
+    def folder(self, ctx: Context) -> Path:
+        # GEMINI_CLI_HOME replaces the home folder; the files stay in its `.gemini` (checked with 0.61).
+        home = (ctx.env.get("GEMINI_CLI_HOME") or "").strip()
+        return (Path(home) if home else ctx.paths.home) / ".gemini"
+
+    def env_file(self, ctx: Context) -> Path:
+        return self.folder(ctx) / ".env"
+
+    def settings_file(self, ctx: Context) -> Path:
+        return self.folder(ctx) / "settings.json"
+
+    def installed(self, ctx: Context) -> bool:
+        return super().installed(ctx) or self.folder(ctx).is_dir()
+
+    def env_vars(self, profile, model: str | None = None) -> dict:
+        variables = {KEY: {"key_of": profile.name}, BASE_URL: {"value": profile.base_url}}
+        if model:
+            variables[MODEL] = {"value": model}
+        return variables
+
+    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
+        from keyconf.adapters.base import ccswitch_link
+
+        return ccswitch_link("gemini", profile, key, profile.base_url, opts.model)
+
+    # planning --------------------------------------------------------------------------------------
+    def _env_text(self, ctx: Context, path: Path):
+        from keyconf.shellenv import RcText
+
+        return RcText(fsutil.read_bytes(path), ctx.paths.display(path))
+
+    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+        if opts.no_plaintext:
+            raise UsageError("Gemini CLI cannot run a command for its key, so --no-plaintext is not possible",
+                             hint="drop --no-plaintext; the key goes to a 0600 file", client=self.id)
+        plan = ClientPlan(self.id)
+        old = ctx.state.bindings.get(self.id, {})
+        files = {}
+
+        settings = self.settings_file(ctx)
+        before = fsutil.read_bytes(settings)
+        doc = JsonDoc(before, ctx.paths.display(settings))
+        owned_before = old.get("files", {}).get(str(settings))
+        current = doc.raw(AUTH_TYPE)
+        if current not in (None, json.dumps(API_KEY_AUTH)) and not owned_before:
+            plan.replaces.append(f"security.auth.selectedType = {current} in {doc.name}")
+        files[str(settings)] = set_owned(doc, {AUTH_TYPE: json.dumps(API_KEY_AUTH)}, owned_before)
+        plan.edits.append(FileEdit(settings, before, doc.content(), client=self.id))
+
+        env_path = self.env_file(ctx)
+        record = old.get("files", {}).get(str(env_path))
+        if opts.via == "env":
+            if record:  # a block from an earlier `--via config` goes: the shell provides the variables now
+                self._drop_block(ctx, env_path, record, plan)
+            from keyconf import shellenv
+
+            plan.binding = {**shellenv.binding(ctx.state.bindings, self.id, profile.name,
+                                               self.env_vars(profile, opts.model), opts.shells, ctx.paths),
+                            "model": opts.model, "files": files}
+            plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
+            plan.notes.append(f"Gemini CLI also needs security.auth.selectedType in {doc.name}; keyconf set it")
+        else:
+            wanted = {KEY: key, BASE_URL: profile.base_url}
+            if opts.model:
+                wanted[MODEL] = opts.model
+            files[str(env_path)] = self._put_block(ctx, env_path, wanted, record, plan)
+            plan.binding = {"profile": profile.name, "via": "config", "model": opts.model, "files": files}
+            for name in wanted:
+                if ctx.env.get(name) is not None and ctx.env.get(name) != wanted[name]:
+                    plan.warnings.append(f"{name} is exported in this shell and beats {ctx.paths.display(env_path)} "
+                                         f"(Gemini CLI reads the file only for variables not set): unset it, or use "
+                                         f"--via env")
+        if not old:  # said once, when Gemini CLI is first set up
+            plan.notes.append("Gemini CLI runs (and reads ~/.gemini/.env) only in folders it trusts: " + TRUST_HINT)
+        if not opts.model:
+            plan.warnings.append("no model set: Gemini CLI will ask the relay for its own default and routing "
+                                 "models (gemini-3.x names); pass --model with one your key's group offers")
+        return plan
+
+    def _put_block(self, ctx: Context, path: Path, wanted: dict, record: dict | None, plan: ClientPlan) -> dict:
+        before = fsutil.read_bytes(path)
+        env = self._env_text(ctx, path)
+        record = record or {"sep": env.separator(), "created": not env.existed}
+        users = self._without_block(env)
+        for name in (KEY, BASE_URL):
+            theirs = parse_dotenv(users).get(name)
+            if theirs is not None and theirs != wanted[name]:
+                shown = mask(theirs) if name == KEY else theirs
+                plan.replaces.append(f"{name} = {shown} in {env.name} (keyconf's block after it wins)")
+        env.set_block(render_block(wanted, env.nl), record["sep"])
+        self._guard(env, {**parse_dotenv(users), **wanted})
+        plan.edits.append(FileEdit(path, before, env.content(record["created"]), private=True, client=self.id))
+        return record
+
+    def _drop_block(self, ctx: Context, path: Path, record: dict, plan: ClientPlan) -> None:
+        before = fsutil.read_bytes(path)
+        if before is None:
+            return
+        env = self._env_text(ctx, path)
+        env.remove_block(record.get("sep", ""))
+        self._guard(env, parse_dotenv(env.text))
+        plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), private=True,
+                                   client=self.id))
+
+    @staticmethod
+    def _without_block(env) -> str:
+        span = env._span()
+        return env.text if span is None else env.text[:span[0]] + env.text[span[1]:]
+
+    def _guard(self, env, intended: dict) -> None:
+        """Re-read the new text as Gemini CLI will; refuse if any variable differs from what was meant (a user's
+        unclosed quote would swallow our lines; a user's line after our block would beat ours)."""
+        result = parse_dotenv(env.text)
+        if result != intended:
+            wrong = sorted(n for n in set(result) | set(intended) if result.get(n) != intended.get(n))
+            raise UnsafeEdit(f"{env.name}: with keyconf's block, Gemini CLI would read {', '.join(wrong)} "
+                             "differently than meant; nothing was written",
+                             hint="look for an unclosed quote, or a line after keyconf's block setting the same "
+                                  "variable, and fix it by hand", client=self.id)
+
+    def plan_remove(self, ctx: Context) -> ClientPlan:
+        plan = ClientPlan(self.id)
+        for name, record in ctx.state.bindings[self.id].get("files", {}).items():
+            path = Path(name)
+            if path.name == ".env":
+                self._drop_block(ctx, path, record, plan)
+                continue
+            before = fsutil.read_bytes(path)
+            if before is None:
+                continue
+            doc = JsonDoc(before, ctx.paths.display(path))
+            restore_owned(doc, record)
+            plan.edits.append(FileEdit(path, before, doc.content(), client=self.id))
+        plan.binding = None
+        return plan
+
+    # reading back ----------------------------------------------------------------------------------
+    def _read(self, ctx: Context) -> tuple[dict, str | None, list[str]]:
+        """The .env's variables, the selected auth type, and problems reading either file."""
+        problems = []
+        try:
+            text = (fsutil.read_bytes(self.env_file(ctx)) or b"").decode("utf-8-sig")
+            values = parse_dotenv(text)
+        except (UnicodeDecodeError, UnsafeEdit) as exc:
+            values = {}
+            problems.append(f"{ctx.paths.display(self.env_file(ctx))}: {exc}")
+        try:
+            doc = JsonDoc(fsutil.read_bytes(self.settings_file(ctx)), ctx.paths.display(self.settings_file(ctx)))
+            auth = doc.get(AUTH_TYPE) if doc.is_object(AUTH_TYPE[:2]) else None
+        except UnsafeEdit as exc:
+            auth = None
+            problems.append(exc.message)
+        return values, auth, problems
+
+    def status(self, ctx: Context) -> ClientStatus:
+        binding = ctx.state.bindings.get(self.id, {})
+        values, auth, problems = self._read(ctx)
+        if binding.get("via") == "env":
+            from keyconf.adapters.shell import env_status
+
+            st = env_status(self, ctx, NAMES)
+        else:
+            st = ClientStatus(self.id, self.installed(ctx), bool(values.get(BASE_URL) and values.get(KEY)),
+                              profile=binding.get("profile"), via=binding.get("via"),
+                              base_url=values.get(BASE_URL) or None,
+                              where=[ctx.paths.display(self.env_file(ctx))])
+            if values.get(KEY):
+                st.key = mask(values[KEY])
+            for name in NAMES:
+                exported = ctx.env.get(name)
+                if exported is not None and name in values and exported != values[name]:
+                    shown = mask(exported) if name == KEY else exported
+                    st.conflicts.append(f"{name} is exported in this shell ({shown}) and beats the one in "
+                                        f"{ctx.paths.display(self.env_file(ctx))}")
+            if values.get(MODEL):
+                st.notes.append(f"model: {values[MODEL]}")
+            if st.configured and binding and not binding.get("profile"):
+                st.notes.append("set outside keyconf")
+        st.conflicts += problems
+        if st.configured and auth != API_KEY_AUTH:
+            st.conflicts.append(f"{ctx.paths.display(self.settings_file(ctx))} selects auth {auth!r}, not "
+                                f"{API_KEY_AUTH!r}: Gemini CLI ignores the key; run `keyconf use gemini-cli` again")
+        if st.configured:
+            st.where.append(ctx.paths.display(self.settings_file(ctx)))
+        return st
+
+    def target(self, ctx: Context) -> Target | None:
+        binding = ctx.state.bindings.get(self.id, {})
+        if binding.get("via") == "env":
+            variables = binding.get("vars", {})
+            return Target(variables[BASE_URL]["value"], ctx.profile_key(binding.get("profile")), self.protocol,
+                          variables.get(MODEL, {}).get("value"))
+        values, _, _ = self._read(ctx)
+        if not values.get(BASE_URL):
+            return None
+        return Target(values[BASE_URL].rstrip("/"), values.get(KEY), self.protocol, values.get(MODEL) or None)
+
+    def doctor(self, ctx: Context, cwd: str | None = None) -> list[tuple[str, str]]:
+        if self.id not in ctx.state.bindings:
+            return []
+        found = []
+        if ctx.env.get("GOOGLE_API_KEY"):
+            found.append(("info", "GOOGLE_API_KEY is exported: Gemini CLI prints \"Both GOOGLE_API_KEY and "
+                                  "GEMINI_API_KEY are set. Using GOOGLE_API_KEY.\" but sends GEMINI_API_KEY with an "
+                                  "API-key login; unset it to silence that"))
+        _, _, problems = self._read(ctx)
+        trust_off = self._folder_trust_disabled(ctx)
+        if ctx.state.bindings[self.id].get("via") != "env":
+            try:
+                shadow = self._shadowing_env(ctx, Path(cwd or os.getcwd()))
+            except OSError:  # the current folder is gone
+                shadow = None
+            if shadow:
+                found.append(("warning", f"{ctx.paths.display(shadow)} hides {ctx.paths.display(self.env_file(ctx))}"
+                                         " when Gemini CLI runs here: it reads only the first .env it finds going up "
+                                         "from its folder; add the variables there, or use --via env"))
+            if not trust_off and ctx.env.get("GEMINI_CLI_TRUST_WORKSPACE") != "true":
+                found.append(("info", "Gemini CLI ignores ~/.gemini/.env in a folder it does not trust (headless "
+                                      "runs stop with 'not running in a trusted directory'): " + TRUST_HINT))
+        if not found and not problems:
+            found.append(("ok", "Gemini CLI files are in place"))
+        return found
+
+    def _folder_trust_disabled(self, ctx: Context) -> bool:
+        try:
+            doc = JsonDoc(fsutil.read_bytes(self.settings_file(ctx)), str(self.settings_file(ctx)))
+            return doc.is_object(("security", "folderTrust")) and doc.get(("security", "folderTrust", "enabled")) \
+                is False
+        except UnsafeEdit:
+            return False
+
+    def _shadowing_env(self, ctx: Context, start: Path) -> Path | None:
+        """The `.env` Gemini CLI would read instead of ours when started in `start` (it takes the first
+        `.gemini/.env` or `.env` walking up, and falls back to ours only at the top)."""
+        ours = self.env_file(ctx)
+        folder = start
+        while True:
+            for candidate in (folder / ".gemini" / ".env", folder / ".env"):
+                if candidate.is_file():
+                    return None if candidate == ours else candidate
+            if folder.parent == folder:
+                return None
+            folder = folder.parent
+
+
+ADAPTER = GeminiCli()

@@ -1,0 +1,220 @@
+"""opencode: a provider block in its JSONC config, and the key in its `auth.json`.
+
+Owns, in `opencode.json` (`opencode.jsonc` when that is the file the user has; `OPENCODE_CONFIG` names another),
+`provider.keyconf.{npm,name,options.baseURL}`, the `--model` under `provider.keyconf.models` and the top-level
+`model = "keyconf/<model>"`; in `$XDG_DATA_HOME/opencode/auth.json` only `keyconf.{type,key}`. One stable
+provider id, as for Codex, so sessions keep their provider. opencode 1.18 sends `Authorization: Bearer` to
+`{baseURL}/chat/completions` (streamed) through `@ai-sdk/openai-compatible`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from keyconf import fsutil
+from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.edits import FileEdit
+from keyconf.errors import UnsafeEdit, UsageError
+from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.masking import mask
+
+PROVIDER_ID = "keyconf"
+PROVIDER = ("provider", PROVIDER_ID)
+PACKAGE = "@ai-sdk/openai-compatible"
+# Checked with opencode 1.18.33: the config resolves only {env:VAR} and {file:path}, nothing runs a command,
+# so a key kept out of opencode's files would still sit in a file or in keyconf's shell env file.
+NO_PLAINTEXT = ("opencode cannot run a command to get its key (its config resolves only {env:VAR} and "
+                "{file:path}), so the key would still be stored in a file; --no-plaintext is not possible")
+
+
+def _q(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _jsonc(content: bytes | None, name: str) -> JsonDoc:
+    """opencode's config is JSONC (comments, trailing commas). Until jsondoc's JSONC mode is merged, strict JSON
+    is read and anything else refused (exit 3), which is safe. TODO(lead): drop the fallback after the merge."""
+    if "jsonc" in JsonDoc.__init__.__code__.co_varnames:
+        return JsonDoc(content, name, jsonc=True)
+    return JsonDoc(content, name)
+
+
+class Opencode(Adapter):
+    id = "opencode"
+    title = "opencode"
+    protocol = "chat"
+    binary = "opencode"
+
+    # where -----------------------------------------------------------------------------------------
+    def _xdg(self, ctx: Context, var: str, default: str) -> Path:
+        # opencode uses these XDG folders on every OS (xdg-basedir), macOS and Windows included.
+        value = (ctx.env.get(var) or "").strip()
+        return Path(value) if value else ctx.paths.home / default
+
+    def config_file(self, ctx: Context) -> Path:
+        explicit = (ctx.env.get("OPENCODE_CONFIG") or "").strip()
+        if explicit:
+            return Path(explicit)
+        folder = self._xdg(ctx, "XDG_CONFIG_HOME", ".config") / "opencode"
+        # opencode merges config.json, opencode.json, then opencode.jsonc (later wins): edit the one that wins.
+        jsonc = folder / "opencode.jsonc"
+        return jsonc if jsonc.is_file() else folder / "opencode.json"
+
+    def auth_file(self, ctx: Context) -> Path:
+        return self._xdg(ctx, "XDG_DATA_HOME", ".local/share") / "opencode" / "auth.json"
+
+    def installed(self, ctx: Context) -> bool:
+        return super().installed(ctx) or self.config_file(ctx).parent.is_dir()
+
+    # planning --------------------------------------------------------------------------------------
+    def _check_shape(self, doc: JsonDoc, owned_before: dict | None) -> None:
+        if doc.raw(("provider",)) is not None and not doc.is_object(("provider",)):
+            raise UnsafeEdit(f"{doc.name}: `provider` is not an object; keyconf will not replace it", client=self.id)
+        if doc.raw(PROVIDER) is not None and not owned_before:
+            raise UnsafeEdit(f"{doc.name} already has a provider `{PROVIDER_ID}` that keyconf did not write",
+                             hint="rename or remove that provider, then run keyconf again", client=self.id)
+
+    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
+        if opts.no_plaintext:
+            raise UsageError(NO_PLAINTEXT, hint="drop --no-plaintext; the key goes to opencode's 0600 auth.json",
+                             client=self.id)
+        from keyconf.urls import openai_base
+
+        plan = ClientPlan(self.id)
+        old = ctx.state.bindings.get(self.id, {}).get("files", {})
+        config, auth_path = self.config_file(ctx), self.auth_file(ctx)
+        for name in old:  # a config file used before (opencode.jsonc appeared since): take our block out there
+            if name not in (str(config), str(auth_path)):
+                self._restore(ctx, Path(name), old[name], plan)
+
+        before = fsutil.read_bytes(config)
+        doc = _jsonc(before, ctx.paths.display(config))
+        owned_before = old.get(str(config))
+        self._check_shape(doc, owned_before)
+        desired = {PROVIDER + ("npm",): _q(PACKAGE), PROVIDER + ("name",): _q(f"keyconf: {profile.name}"),
+                   PROVIDER + ("options", "baseURL"): _q(openai_base(profile.base_url))}
+        if opts.model:
+            desired[PROVIDER + ("models", opts.model)] = "{}"
+            desired[("model",)] = _q(f"{PROVIDER_ID}/{opts.model}")
+            prior = doc.raw(("model",))
+            if prior not in (None, desired[("model",)]) and '["model"]' not in (owned_before or {}).get("keys", {}):
+                plan.replaces.append(f"model = {prior} in {doc.name}")
+        else:
+            current = doc.get(("model",))
+            plan.warnings.append(f"no model set: opencode keeps {'model ' + repr(current) if current else 'its own default model'}"
+                                 " and lists no relay model; pass --model with one your key's group offers")
+        files = {str(config): set_owned(doc, desired, owned_before)}
+        plan.edits.append(FileEdit(config, before, doc.content(), client=self.id))
+
+        auth_before = fsutil.read_bytes(auth_path)
+        auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
+        files[str(auth_path)] = set_owned(auth, {(PROVIDER_ID, "type"): _q("api"), (PROVIDER_ID, "key"): _q(key)},
+                                          old.get(str(auth_path)))
+        plan.edits.append(FileEdit(auth_path, auth_before, auth.content(), private=True, client=self.id))
+        plan.binding = {"profile": profile.name, "via": "config", "model": opts.model, "files": files}
+        if ctx.env.get("OPENCODE_AUTH_CONTENT"):
+            plan.warnings.append("OPENCODE_AUTH_CONTENT is set in this shell: opencode then ignores auth.json and "
+                                 "sends no key to the relay; unset it")
+        return plan
+
+    def _restore(self, ctx: Context, path: Path, owned: dict, plan: ClientPlan) -> None:
+        before = fsutil.read_bytes(path)
+        if before is None:
+            return
+        doc = _jsonc(before, ctx.paths.display(path)) if path.name != "auth.json" else \
+            JsonDoc(before, ctx.paths.display(path))
+        restore_owned(doc, owned)
+        plan.edits.append(FileEdit(path, before, doc.content(), private=path.name == "auth.json", client=self.id))
+
+    def plan_remove(self, ctx: Context) -> ClientPlan:
+        plan = ClientPlan(self.id)
+        for name, owned in ctx.state.bindings[self.id].get("files", {}).items():
+            self._restore(ctx, Path(name), owned, plan)
+        plan.binding = None
+        return plan
+
+    # reading back ----------------------------------------------------------------------------------
+    def _read(self, ctx: Context) -> tuple[dict, dict, list[str]]:
+        """keyconf's provider block, the top-level model and the auth entry, and problems reading them."""
+        problems = []
+        found = {"provider": {}, "model": None}
+        try:
+            doc = _jsonc(fsutil.read_bytes(self.config_file(ctx)), ctx.paths.display(self.config_file(ctx)))
+            provider = doc.get(PROVIDER) if doc.is_object(("provider",)) else None
+            found = {"provider": provider if isinstance(provider, dict) else {}, "model": doc.get(("model",))}
+        except UnsafeEdit as exc:
+            problems.append(exc.message)
+        try:
+            data = json.loads(fsutil.read_bytes(self.auth_file(ctx)) or b"{}")
+            entry = data.get(PROVIDER_ID) if isinstance(data, dict) else None
+        except ValueError:
+            entry = None
+            problems.append(f"{ctx.paths.display(self.auth_file(ctx))} is not valid JSON")
+        return found, entry if isinstance(entry, dict) else {}, problems
+
+    @staticmethod
+    def _base_url(provider: dict) -> str | None:
+        options = provider.get("options")
+        url = options.get("baseURL") if isinstance(options, dict) else None
+        return url if isinstance(url, str) and url else None
+
+    def _key(self, provider: dict, entry: dict) -> tuple[str | None, str]:
+        options = provider.get("options") if isinstance(provider.get("options"), dict) else {}
+        literal = options.get("apiKey")
+        if isinstance(literal, str) and literal.startswith(("{env:", "{file:")):
+            return None, literal
+        if isinstance(literal, str) and literal:
+            return literal, "options.apiKey"
+        return (entry.get("key") or None), "auth.json"
+
+    def status(self, ctx: Context) -> ClientStatus:
+        binding = ctx.state.bindings.get(self.id, {})
+        config, entry, problems = self._read(ctx)
+        provider = config["provider"]
+        st = ClientStatus(self.id, self.installed(ctx), bool(self._base_url(provider)), profile=binding.get("profile"),
+                          via=binding.get("via"), base_url=self._base_url(provider),
+                          where=[ctx.paths.display(self.config_file(ctx))])
+        st.conflicts += problems
+        if st.configured:
+            key, source = self._key(provider, entry)
+            st.key = mask(key) if key else f"via {source}"
+            if source == "auth.json":
+                st.where.append(ctx.paths.display(self.auth_file(ctx)))
+            model = config["model"]
+            st.notes.append(f"model: {model or '(opencode default)'}")
+            if not (isinstance(model, str) and model.startswith(PROVIDER_ID + "/")):
+                st.notes.append(f"opencode's default model is not one of provider `{PROVIDER_ID}`")
+            if ctx.env.get("OPENCODE_AUTH_CONTENT"):
+                st.conflicts.append("OPENCODE_AUTH_CONTENT is set: opencode ignores auth.json and sends no relay key")
+        if ctx.env.get("OPENCODE_CONFIG_CONTENT"):
+            st.conflicts.append("OPENCODE_CONFIG_CONTENT is set: opencode merges it over the config file")
+        return st
+
+    def target(self, ctx: Context) -> Target | None:
+        config, entry, _ = self._read(ctx)
+        base = self._base_url(config["provider"])
+        if not base:
+            return None
+        key, _ = self._key(config["provider"], entry)
+        if key is None:
+            key = ctx.profile_key(ctx.state.bindings.get(self.id, {}).get("profile"))
+        root = base.rstrip("/")
+        root = root[:-3] if root.endswith("/v1") else root
+        model = config["model"]
+        model = model[len(PROVIDER_ID) + 1:] if isinstance(model, str) and model.startswith(PROVIDER_ID + "/") \
+            else ctx.state.bindings.get(self.id, {}).get("model")
+        return Target(root, key, self.protocol, model)
+
+    def doctor(self, ctx: Context) -> list[tuple[str, str]]:
+        if self.id not in ctx.state.bindings:
+            return []
+        config, _, _ = self._read(ctx)
+        model = config["model"]
+        if isinstance(model, str) and model.startswith(PROVIDER_ID + "/"):
+            return [("ok", f"opencode uses {model}")]
+        return [("warning", f"opencode's default model is {model or 'its own'}, not one of the relay's: run "
+                            f"`keyconf use opencode --model MODEL`, or pick {PROVIDER_ID}/... in opencode")]
+
+
+ADAPTER = Opencode()
