@@ -306,7 +306,7 @@ def test_status_reports_file_masked_key_and_an_exported_key_that_wins(kc, home, 
     item = kc("status", "gemini-cli", "--json").json()["results"][0]
     assert item["configured"] and item["base_url"] == relay.url and item["key"] == "sk-…YZ42"
     assert item["profile"] == "default" and not item["conflicts"]
-    assert "model: gemini-2.5-pro" in item["notes"]
+    assert item["model"] == "gemini-2.5-pro"
     monkeypatch.setenv("GEMINI_API_KEY", "sk-exported-in-shell-0000")
     item = kc("status", "gemini-cli", "--json").json()["results"][0]
     assert any("GEMINI_API_KEY is exported" in c and "sk-…0000" in c for c in item["conflicts"])
@@ -360,3 +360,23 @@ def test_link_is_a_masked_ccswitch_gemini_link(kc, home, relay):
     result = kc("link", "gemini-cli")
     assert "ccswitch://v1/import?resource=provider&app=gemini" in result.stdout
     assert "apiKey=sk-…YZ42" in result.stdout.replace("%E2%80%A6", "…")
+
+
+from adapter_contract import AdapterContract  # noqa: E402
+
+
+class TestGeminiCliContract(AdapterContract):
+    client = "gemini-cli"
+    use_args = ("--model", "gemini-2.5-pro")
+
+    def arrange(self, home):
+        write(home, SETTINGS_RICH, ENV_RICH)
+
+    def break_file(self, home):
+        path = gemini_dir(home) / "settings.json"
+        path.write_bytes(b'{"ui": {"theme": "GitHub",}}')
+        return path
+
+    def plant(self, home, token):
+        path = gemini_dir(home) / ".env"
+        path.write_bytes(path.read_bytes() + f"GEMINI_API_KEY={token}\n".encode())

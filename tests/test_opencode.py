@@ -245,15 +245,9 @@ def test_no_plaintext_and_via_env_are_refused(kc, home, relay):
 
 
 def test_the_no_plaintext_reason_names_what_opencode_can_read(kc, home, relay):
-    from keyconf.adapters.base import Context, UseOptions
-    from keyconf.errors import UsageError
-    from keyconf.paths import Paths
-    from keyconf.state import State
-
-    paths = Paths.from_environ()
-    with pytest.raises(UsageError) as raised:
-        opencode.ADAPTER.plan_use(Context(paths, State.load(paths)), None, KEY, UseOptions(no_plaintext=True))
-    assert "{env:VAR}" in raised.value.message and "cannot run a command" in raised.value.message
+    result = use(kc, relay.url, "--no-plaintext", "--json")
+    message = result.json()["errors"][0]["message"]
+    assert result.code == 2 and "{env:VAR}" in message and "cannot run a command" in message
 
 
 # ---- status, doctor, output -------------------------------------------------------------------------------
@@ -263,7 +257,7 @@ def test_status_verify_and_doctor(kc, home, relay, monkeypatch):
     assert use(kc, relay.url, "--model", "gpt-5").code == 0
     item = kc("status", "opencode", "--json").json()["results"][0]
     assert item["configured"] and item["base_url"] == relay.url + "/v1" and item["key"] == "sk-…YZ42"
-    assert "model: keyconf/gpt-5" in item["notes"] and not item["conflicts"]
+    assert item["model"] == "keyconf/gpt-5" and not item["conflicts"]
     assert kc("verify", "opencode").code == 0
     assert relay.seen("/v1/models")[-1].headers["authorization"] == f"Bearer {KEY}"
     doctor = kc("doctor", "--json").json()["results"]
@@ -293,3 +287,23 @@ def test_no_command_prints_the_key(kc, home, relay, args):
     result = kc(*args)
     assert result.code in (0, 8), result.output
     assert KEY not in result.output and "sk-or-v1-other-provider-key" not in result.output
+
+
+from adapter_contract import AdapterContract  # noqa: E402
+
+
+class TestOpencodeContract(AdapterContract):
+    client = "opencode"
+    use_args = ("--model", "gpt-5")
+
+    def arrange(self, home):
+        write(home, CONFIG_RICH, AUTH_OTHERS)
+
+    def break_file(self, home):
+        config_path(home).write_bytes(b'{"theme": "opencode", "share": ')
+        return config_path(home)
+
+    def plant(self, home, token):
+        data = json.loads(auth_path(home).read_text())
+        data["keyconf-old"] = {"type": "api", "key": token}
+        auth_path(home).write_text(json.dumps(data))

@@ -83,18 +83,37 @@ FLAG = Option(_flag, False)
 SHELL_LIST = Option(_shells, ())
 CONFIG_ONLY = choice("config")
 
-# The one table of what each client accepts (the flags of `use`), until adapters declare their own options:
-# then this becomes {adapter.id: adapter.options for adapter in the registry}.
-OPTIONS: dict[str, dict[str, Option]] = {
-    "claude-code": {"model": MODEL, "via": choice("config", "env"), "no_plaintext": FLAG,
-                    "anthropic_auth": choice("token", "api-key"), "shells": SHELL_LIST},
-    "codex": {"model": MODEL, "via": choice("config", "env"), "no_plaintext": FLAG, "shells": SHELL_LIST},
-    "cursor": {"model": MODEL, "via": CONFIG_ONLY},
-    "cherry-studio": {"protocol": choice("openai", "anthropic"), "via": CONFIG_ONLY},
-    "gemini-cli": {"model": MODEL, "via": CONFIG_ONLY},
-    "opencode": {"model": MODEL, "via": CONFIG_ONLY},
-    "shell": {"shells": SHELL_LIST},
-}
+def _tiers(value):
+    if not isinstance(value, dict) or not value or set(value) - {"haiku", "sonnet", "opus"}:
+        raise Bad(f"must be a table of tier models like {{ sonnet = \"...\" }} (haiku, sonnet, opus), "
+                  f"not {_shown(value)}")
+    return {tier: _model(model) for tier, model in value.items()}
+
+
+# How each option of `use` is checked in a file; which client takes which is declared by the adapters.
+CHECKS = {"model": MODEL, "models": Option(_tiers), "no_plaintext": FLAG,
+          "anthropic_auth": choice("token", "api-key"), "shells": SHELL_LIST,
+          "protocol": choice("openai", "anthropic")}
+
+
+def _options_table() -> dict[str, dict[str, Option]]:
+    """{client: {option: Option}} from what each adapter declares (`Adapter.options`, `Adapter.vias`): one
+    place decides what a client takes, for `use`, `import` and this file alike."""
+    from keyconf import adapters
+
+    table = {}
+    for client in adapters.CLIENT_IDS:
+        adapter = adapters.get(client)
+        options = {name: CHECKS[name] for name in adapter.options}
+        if adapter.vias[0] == "config":  # a client written through a config file may take `via`
+            options = {"model": options.pop("model")} if "model" in options else {}
+            options.update({"via": choice(*adapter.vias)},
+                           **{n: CHECKS[n] for n in adapter.options if n != "model"})
+        table[client] = options
+    return table
+
+
+OPTIONS: dict[str, dict[str, Option]] = _options_table()
 CLIENTS = tuple(OPTIONS)
 
 

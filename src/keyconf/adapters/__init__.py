@@ -15,9 +15,9 @@ _MODULES = {
     "codex": "keyconf.adapters.codex",
     "cursor": "keyconf.adapters.cursor",
     "cherry-studio": "keyconf.adapters.cherry_studio",
-    "shell": "keyconf.adapters.shell",
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
+    "shell": "keyconf.adapters.shell",
 }
 
 CLIENT_IDS = tuple(_MODULES)
@@ -30,13 +30,6 @@ def get(client_id: str):
     return importlib.import_module(module).ADAPTER
 
 
-def resolve(names, use_all: bool = False) -> list:
-    if use_all:
-        names = CLIENT_IDS
-    if not names:
-        raise UsageError(f"name at least one client ({', '.join(CLIENT_IDS)}) or --all")
-    seen = []
-    for name in names:
-        if name not in seen:
-            seen.append(name)
-    return [get(name) for name in seen]
+def resolve(names) -> list:
+    """The adapters of the named clients, each once, in the order given."""
+    return [get(name) for name in dict.fromkeys(names)]

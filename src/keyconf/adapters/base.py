@@ -68,6 +68,7 @@ class Adapter:
     binary: str | None = None
     process_names: tuple[str, ...] = ()  # a running app that must restart (or quit, for Cursor)
     needs_app = False  # True: can only be configured where the app is installed (Cursor's database)
+    no_plaintext_why = ""  # why --no-plaintext is not possible, for clients that can't take it
 
     # declared knowledge -------------------------------------------------------------------------
     def installed(self, ctx: Context) -> bool:

@@ -17,11 +17,12 @@ import re
 from pathlib import Path
 
 from keyconf import fsutil
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.adapters.base import Adapter, Context
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
+from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
 KEY = "GEMINI_API_KEY"
 BASE_URL = "GOOGLE_GEMINI_BASE_URL"
@@ -82,6 +83,8 @@ class GeminiCli(Adapter):
     title = "Gemini CLI"
     protocol = "gemini"
     vias = ("config", "env")
+    options = ("model", "shells")
+    no_plaintext_why = "Gemini CLI cannot run a command for its key; the key goes to a 0600 file"
     binary = "gemini"
 
     # where -----------------------------------------------------------------------------------------
@@ -99,16 +102,16 @@ class GeminiCli(Adapter):
     def installed(self, ctx: Context) -> bool:
         return super().installed(ctx) or self.folder(ctx).is_dir()
 
-    def env_vars(self, profile, model: str | None = None) -> dict:
+    def env_vars(self, profile, opts: Options) -> dict:
         variables = {KEY: {"key_of": profile.name}, BASE_URL: {"value": profile.base_url}}
-        if model:
-            variables[MODEL] = {"value": model}
+        if opts.model:
+            variables[MODEL] = {"value": opts.model}
         return variables
 
-    def link(self, profile, key: str, opts: UseOptions) -> tuple[str, str]:
-        from keyconf.adapters.base import ccswitch_link
+    def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
+        from keyconf import links
 
-        return ccswitch_link("gemini", profile, key, profile.base_url, opts.model)
+        return links.ccswitch_link("gemini", profile.name, profile.base_url, key, {"model": opts.model})
 
     # planning --------------------------------------------------------------------------------------
     def _env_text(self, ctx: Context, path: Path):
@@ -116,12 +119,9 @@ class GeminiCli(Adapter):
 
         return RcText(fsutil.read_bytes(path), ctx.paths.display(path))
 
-    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
-        if opts.no_plaintext:
-            raise UsageError("Gemini CLI cannot run a command for its key, so --no-plaintext is not possible",
-                             hint="drop --no-plaintext; the key goes to a 0600 file", client=self.id)
+    def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
-        old = ctx.state.bindings.get(self.id, {})
+        old = ctx.memo(self.id)
         files = {}
 
         settings = self.settings_file(ctx)
@@ -139,19 +139,14 @@ class GeminiCli(Adapter):
         if opts.via == "env":
             if record:  # a block from an earlier `--via config` goes: the shell provides the variables now
                 self._drop_block(ctx, env_path, record, plan)
-            from keyconf import shellenv
-
-            plan.binding = {**shellenv.binding(ctx.state.bindings, self.id, profile.name,
-                                               self.env_vars(profile, opts.model), opts.shells, ctx.paths),
-                            "model": opts.model, "files": files}
-            plan.notes.append(shellenv.restart_note(plan.binding["shells"]))
+            plan.binding = Binding(self.id, profile.name, opts, {"files": files})
             plan.notes.append(f"Gemini CLI also needs security.auth.selectedType in {doc.name}; keyconf set it")
         else:
             wanted = {KEY: key, BASE_URL: profile.base_url}
             if opts.model:
                 wanted[MODEL] = opts.model
             files[str(env_path)] = self._put_block(ctx, env_path, wanted, record, plan)
-            plan.binding = {"profile": profile.name, "via": "config", "model": opts.model, "files": files}
+            plan.binding = Binding(self.id, profile.name, opts, {"files": files})
             for name in wanted:
                 if ctx.env.get(name) is not None and ctx.env.get(name) != wanted[name]:
                     plan.warnings.append(f"{name} is exported in this shell and beats {ctx.paths.display(env_path)} "
@@ -205,9 +200,9 @@ class GeminiCli(Adapter):
                              hint="look for an unclosed quote, or a line after keyconf's block setting the same "
                                   "variable, and fix it by hand", client=self.id)
 
-    def plan_remove(self, ctx: Context) -> ClientPlan:
+    def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
-        for name, record in ctx.state.bindings[self.id].get("files", {}).items():
+        for name, record in binding.memo.get("files", {}).items():
             path = Path(name)
             if path.name == ".env":
                 self._drop_block(ctx, path, record, plan)
@@ -240,29 +235,22 @@ class GeminiCli(Adapter):
         return values, auth, problems
 
     def status(self, ctx: Context) -> ClientStatus:
-        binding = ctx.state.bindings.get(self.id, {})
+        binding = ctx.binding(self.id)
         values, auth, problems = self._read(ctx)
-        if binding.get("via") == "env":
-            from keyconf.adapters.shell import env_status
-
-            st = env_status(self, ctx, NAMES)
-        else:
-            st = ClientStatus(self.id, self.installed(ctx), bool(values.get(BASE_URL) and values.get(KEY)),
-                              profile=binding.get("profile"), via=binding.get("via"),
-                              base_url=values.get(BASE_URL) or None,
-                              where=[ctx.paths.display(self.env_file(ctx))])
-            if values.get(KEY):
-                st.key = mask(values[KEY])
-            for name in NAMES:
-                exported = ctx.env.get(name)
-                if exported is not None and name in values and exported != values[name]:
-                    shown = mask(exported) if name == KEY else exported
-                    st.conflicts.append(f"{name} is exported in this shell ({shown}) and beats the one in "
-                                        f"{ctx.paths.display(self.env_file(ctx))}")
-            if values.get(MODEL):
-                st.notes.append(f"model: {values[MODEL]}")
-            if st.configured and binding and not binding.get("profile"):
-                st.notes.append("set outside keyconf")
+        st = ClientStatus(self.id, self.installed(ctx), bool(values.get(BASE_URL) and values.get(KEY)),
+                          profile=binding.profile if binding else None, via=binding.via if binding else None,
+                          base_url=values.get(BASE_URL) or None, where=[ctx.paths.display(self.env_file(ctx))])
+        if values.get(KEY):
+            st.key = mask(values[KEY])
+        for name in NAMES:
+            exported = ctx.env.get(name)
+            if exported is not None and name in values and exported != values[name]:
+                shown = mask(exported) if name == KEY else exported
+                st.conflicts.append(f"{name} is exported in this shell ({shown}) and beats the one in "
+                                    f"{ctx.paths.display(self.env_file(ctx))}")
+        st.model = values.get(MODEL) or None
+        if st.configured and not binding:
+            st.notes.append("set outside keyconf")
         st.conflicts += problems
         if st.configured and auth != API_KEY_AUTH:
             st.conflicts.append(f"{ctx.paths.display(self.settings_file(ctx))} selects auth {auth!r}, not "
@@ -272,18 +260,15 @@ class GeminiCli(Adapter):
         return st
 
     def target(self, ctx: Context) -> Target | None:
-        binding = ctx.state.bindings.get(self.id, {})
-        if binding.get("via") == "env":
-            variables = binding.get("vars", {})
-            return Target(variables[BASE_URL]["value"], ctx.profile_key(binding.get("profile")), self.protocol,
-                          variables.get(MODEL, {}).get("value"))
         values, _, _ = self._read(ctx)
         if not values.get(BASE_URL):
             return None
-        return Target(values[BASE_URL].rstrip("/"), values.get(KEY), self.protocol, values.get(MODEL) or None)
+        return Target(values[BASE_URL].rstrip("/"), values.get(KEY), self.protocol, values.get(MODEL) or None,
+                      client=self.id)
 
     def doctor(self, ctx: Context, cwd: str | None = None) -> list[tuple[str, str]]:
-        if self.id not in ctx.state.bindings:
+        binding = ctx.binding(self.id)
+        if binding is None:
             return []
         found = []
         if ctx.env.get("GOOGLE_API_KEY"):
@@ -292,7 +277,7 @@ class GeminiCli(Adapter):
                                   "API-key login; unset it to silence that"))
         _, _, problems = self._read(ctx)
         trust_off = self._folder_trust_disabled(ctx)
-        if ctx.state.bindings[self.id].get("via") != "env":
+        if binding.via != "env":
             try:
                 shadow = self._shadowing_env(ctx, Path(cwd or os.getcwd()))
             except OSError:  # the current folder is gone

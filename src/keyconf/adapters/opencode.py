@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 
 from keyconf import fsutil
-from keyconf.adapters.base import Adapter, ClientPlan, ClientStatus, Context, Target, UseOptions
+from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.edits import FileEdit
-from keyconf.errors import UnsafeEdit, UsageError
+from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
-from keyconf.masking import mask
+from keyconf.masking import mask, remember
+from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
 PROVIDER_ID = "keyconf"
 PROVIDER = ("provider", PROVIDER_ID)
@@ -25,7 +26,8 @@ PACKAGE = "@ai-sdk/openai-compatible"
 # Checked with opencode 1.18.33: the config resolves only {env:VAR} and {file:path}, nothing runs a command,
 # so a key kept out of opencode's files would still sit in a file or in keyconf's shell env file.
 NO_PLAINTEXT = ("opencode cannot run a command to get its key (its config resolves only {env:VAR} and "
-                "{file:path}), so the key would still be stored in a file; --no-plaintext is not possible")
+                "{file:path}), so the key would still be stored in a file; the key goes to opencode's 0600 "
+                "auth.json")
 
 
 def _q(value) -> str:
@@ -44,6 +46,8 @@ class Opencode(Adapter):
     id = "opencode"
     title = "opencode"
     protocol = "chat"
+    options = ("model",)
+    no_plaintext_why = NO_PLAINTEXT
     binary = "opencode"
 
     # where -----------------------------------------------------------------------------------------
@@ -75,14 +79,16 @@ class Opencode(Adapter):
             raise UnsafeEdit(f"{doc.name} already has a provider `{PROVIDER_ID}` that keyconf did not write",
                              hint="rename or remove that provider, then run keyconf again", client=self.id)
 
-    def plan_use(self, ctx: Context, profile, key: str, opts: UseOptions) -> ClientPlan:
-        if opts.no_plaintext:
-            raise UsageError(NO_PLAINTEXT, hint="drop --no-plaintext; the key goes to opencode's 0600 auth.json",
-                             client=self.id)
+    def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
+        from keyconf import links
+
+        return links.ccswitch_link("opencode", profile.name, profile.base_url, key, {"model": opts.model})
+
+    def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         from keyconf.urls import openai_base
 
         plan = ClientPlan(self.id)
-        old = ctx.state.bindings.get(self.id, {}).get("files", {})
+        old = ctx.memo(self.id).get("files", {})
         config, auth_path = self.config_file(ctx), self.auth_file(ctx)
         for name in old:  # a config file used before (opencode.jsonc appeared since): take our block out there
             if name not in (str(config), str(auth_path)):
@@ -112,7 +118,7 @@ class Opencode(Adapter):
         files[str(auth_path)] = set_owned(auth, {(PROVIDER_ID, "type"): _q("api"), (PROVIDER_ID, "key"): _q(key)},
                                           old.get(str(auth_path)))
         plan.edits.append(FileEdit(auth_path, auth_before, auth.content(), private=True, client=self.id))
-        plan.binding = {"profile": profile.name, "via": "config", "model": opts.model, "files": files}
+        plan.binding = Binding(self.id, profile.name, opts, {"files": files})
         if ctx.env.get("OPENCODE_AUTH_CONTENT"):
             plan.warnings.append("OPENCODE_AUTH_CONTENT is set in this shell: opencode then ignores auth.json and "
                                  "sends no key to the relay; unset it")
@@ -127,9 +133,9 @@ class Opencode(Adapter):
         restore_owned(doc, owned)
         plan.edits.append(FileEdit(path, before, doc.content(), private=path.name == "auth.json", client=self.id))
 
-    def plan_remove(self, ctx: Context) -> ClientPlan:
+    def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
-        for name, owned in ctx.state.bindings[self.id].get("files", {}).items():
+        for name, owned in binding.memo.get("files", {}).items():
             self._restore(ctx, Path(name), owned, plan)
         plan.binding = None
         return plan
@@ -165,16 +171,19 @@ class Opencode(Adapter):
         if isinstance(literal, str) and literal.startswith(("{env:", "{file:")):
             return None, literal
         if isinstance(literal, str) and literal:
+            remember(literal)
             return literal, "options.apiKey"
-        return (entry.get("key") or None), "auth.json"
+        key = entry.get("key") if isinstance(entry.get("key"), str) else None
+        remember(key)  # a key found in the files is masked in everything printed after
+        return (key or None), "auth.json"
 
     def status(self, ctx: Context) -> ClientStatus:
-        binding = ctx.state.bindings.get(self.id, {})
+        binding = ctx.binding(self.id)
         config, entry, problems = self._read(ctx)
         provider = config["provider"]
-        st = ClientStatus(self.id, self.installed(ctx), bool(self._base_url(provider)), profile=binding.get("profile"),
-                          via=binding.get("via"), base_url=self._base_url(provider),
-                          where=[ctx.paths.display(self.config_file(ctx))])
+        st = ClientStatus(self.id, self.installed(ctx), bool(self._base_url(provider)),
+                          profile=binding.profile if binding else None, via=binding.via if binding else None,
+                          base_url=self._base_url(provider), where=[ctx.paths.display(self.config_file(ctx))])
         st.conflicts += problems
         if st.configured:
             key, source = self._key(provider, entry)
@@ -182,7 +191,7 @@ class Opencode(Adapter):
             if source == "auth.json":
                 st.where.append(ctx.paths.display(self.auth_file(ctx)))
             model = config["model"]
-            st.notes.append(f"model: {model or '(opencode default)'}")
+            st.model = model if isinstance(model, str) else None
             if not (isinstance(model, str) and model.startswith(PROVIDER_ID + "/")):
                 st.notes.append(f"opencode's default model is not one of provider `{PROVIDER_ID}`")
             if ctx.env.get("OPENCODE_AUTH_CONTENT"):
@@ -197,14 +206,13 @@ class Opencode(Adapter):
         if not base:
             return None
         key, _ = self._key(config["provider"], entry)
+        binding = ctx.binding(self.id)
         if key is None:
-            key = ctx.profile_key(ctx.state.bindings.get(self.id, {}).get("profile"))
-        root = base.rstrip("/")
-        root = root[:-3] if root.endswith("/v1") else root
+            key = ctx.profile_key(binding.profile if binding else None)
         model = config["model"]
         model = model[len(PROVIDER_ID) + 1:] if isinstance(model, str) and model.startswith(PROVIDER_ID + "/") \
-            else ctx.state.bindings.get(self.id, {}).get("model")
-        return Target(root, key, self.protocol, model)
+            else (binding.options.model if binding else None)
+        return Target(strip_v1(base), key, self.protocol, model, client=self.id)
 
     def doctor(self, ctx: Context) -> list[tuple[str, str]]:
         if self.id not in ctx.state.bindings:

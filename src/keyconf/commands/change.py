@@ -77,8 +77,9 @@ def options_for(adapter, opts: Options, old: Binding | None, sticky: bool = True
     values = {k: v for k, v in opts.given().items() if k in adapter.options}
     values["via"] = via or adapter.vias[0]
     if opts.no_plaintext and "no_plaintext" not in adapter.options:
-        raise UsageError(f"{adapter.title} cannot read its key from keyconf at run time, so --no-plaintext "
-                         "is not possible for it", hint="drop --no-plaintext for this client", client=adapter.id)
+        why = adapter.no_plaintext_why or f"{adapter.title} cannot read its key from keyconf at run time"
+        raise UsageError(f"--no-plaintext is not possible for {adapter.title}: {why}",
+                         hint="drop --no-plaintext for this client", client=adapter.id)
     if values.get("no_plaintext") and values["via"] == "env":
         raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
                          hint="use --no-plaintext with --via config", client=adapter.id)

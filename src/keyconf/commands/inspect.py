@@ -19,8 +19,10 @@ def _context(session: Session) -> Context:
 
 
 def _pick(ctx: Context, names, use_all: bool, default_bound: bool) -> list:
-    if names or use_all:
-        return adapters.resolve(names, use_all)
+    if names:
+        return adapters.resolve(names)
+    if use_all:
+        return adapters.resolve(adapters.CLIENT_IDS)
     if default_bound and ctx.state.bindings:
         return adapters.resolve([c for c in adapters.CLIENT_IDS if c in ctx.state.bindings])
     return adapters.resolve(adapters.CLIENT_IDS)
@@ -41,6 +43,8 @@ def status(session: Session, names) -> int:
                 detail.append(f"via {st.via}")
             out.say(f"  {', '.join(detail)}")
             out.say(f"  base URL {st.base_url}   key {st.key or '(none)'}")
+            if st.model:
+                out.say(f"  model {st.model}")
         if st.where:
             out.say(f"  in {', '.join(st.where)}")
         for note in st.notes:
