@@ -62,8 +62,7 @@ class Cursor(Adapter):
         rows = self._rows(ctx)
         old = ctx.state.bindings.get(self.id, {})
         user_raw = rows[USER_ROW]
-        text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
-        doc = JsonDoc(None if text is None else text.encode("utf-8"), f"Cursor's applicationUser row")
+        doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"), "Cursor's applicationUser row")
         desired = {("openAIBaseUrl",): json.dumps(openai_base(profile.base_url)), ("useOpenAIKey",): "true"}
         model = opts.model
         if model:
@@ -81,7 +80,8 @@ class Cursor(Adapter):
         plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after_rows),
                                               client=self.id))
         plan.binding = {"profile": profile.name, "via": "config", "owned": owned, "rows": priors, "model": model,
-                        "user_row_existed": old.get("user_row_existed", user_raw is not None)}
+                        "user_row_existed": old.get("user_row_existed", user_raw is not None),
+                        "db_mode": old.get("db_mode", sqliterows.file_mode(self._db(ctx)))}  # remove restores it
         if is_private(profile.base_url):
             plan.warnings.append("Cursor sends chat through its own servers, which cannot reach a relay on "
                                  "localhost or a private network: its Verify button may pass but chat will fail")
@@ -107,8 +107,8 @@ class Cursor(Adapter):
         user_raw = rows[USER_ROW]
         after = dict(rows)
         if user_raw is not None:
-            text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
-            doc = JsonDoc(text.encode("utf-8"), "Cursor's applicationUser row")
+            doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"),
+                          "Cursor's applicationUser row")
             restore_owned(doc, binding.get("owned"))
             content = doc.content()
             if not binding.get("user_row_existed", True) and doc.member_count(()) == 0:
@@ -117,7 +117,7 @@ class Cursor(Adapter):
         for prior in binding.get("rows", {}).values():
             after.update(sqliterows.decode(prior.encode()))
         plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after),
-                                              client=self.id))
+                                              client=self.id, mode_before=binding.get("db_mode")))
         plan.notes.append("restart Cursor to see the change")
         return plan
 
