@@ -306,3 +306,36 @@ def test_folder_with_uri_characters_is_read(kc, home, monkeypatch):
     path.write_bytes(real.read_bytes())
     assert use(kc, "https://relay.example.com").code == 0
     assert kc("remove", "cursor").code == 0
+
+
+@pytest.mark.parametrize("row,sql_value,params", [
+    (USER_ROW, "?", ("[1]",)), (USER_ROW, "?", (5,)), (USER_ROW, "CAST(? AS TEXT)", (b"\xe9",)),
+    (USER_ROW, "?", ('{"openAIBaseUrl": {"a": 1}, "useOpenAIKey": true}',)),
+    ("cursorAuth/openAIKey", "?", (7,)), ("cursorAuth/openAIKey", "?", (b"\xff\xfe",)),
+])
+def test_status_and_verify_read_odd_rows_without_crashing(kc, home, row, sql_value, params):
+    path = make_db(home)
+    _put(path, row, sql_value, *params)
+    for command in (("status", "cursor"), ("status", "cursor", "--json"), ("verify", "cursor")):
+        result = kc(*command)
+        assert result.code in (0, 2, 3), result.output  # not configured is a usage error, never exit 1
+
+
+def test_refused_write_leaves_the_mode_as_it_was(kc, home, monkeypatch):
+    import os
+
+    path = make_db(home)
+    os.chmod(path, 0o644)
+    from keyconf import sqliterows
+    from keyconf.adapters import cursor
+
+    monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(cursor.Cursor, "_check_can_edit", lambda self, ctx: None)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert use(kc, "https://relay.example.com").code == 3
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert mode(path) == 0o644

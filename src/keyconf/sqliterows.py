@@ -116,6 +116,35 @@ def json_bytes(value, what: str) -> bytes | None:
                           "report your Cursor version")
 
 
+def json_object(value, what: str) -> dict:
+    """A row's JSON object, for reading back (status, verify); {} for an absent row; UnsafeEdit if odd."""
+    raw = json_bytes(value, what)
+    if raw is None:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UnsafeEdit(f"{what} is not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        raise UnsafeEdit(f"{what} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UnsafeEdit(f"{what} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def text_of(value) -> str | None:
+    """A row's value as text to show or send (a key row may be TEXT, BLOB or stranger); None if empty."""
+    if value is None or value is NULL:
+        return None
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "replace")
+    elif isinstance(value, str):
+        text = _text_bytes(value).decode("utf-8", "replace")
+    else:
+        text = str(value)
+    return text or None
+
+
 def file_mode(path: Path) -> int | None:
     try:
         return stat.S_IMODE(os.stat(path).st_mode)
@@ -247,9 +276,15 @@ class RowsEdit(Edit):
         # Tighten before the key is written (SQLite gives a new -wal/-shm the database's mode); loosen after
         # it is gone.
         tighten = target is not None and target & 0o077 == 0
+        had = file_mode(self.path)
         if tighten:
             _chmod_all(self.path, target)
-        self._write_rows(decode(content or b"{}"))
+        try:
+            self._write_rows(decode(content or b"{}"))
+        except BaseException:
+            if tighten and had is not None:
+                _chmod_all(self.path, had)  # nothing was written: nor is the mode changed
+            raise
         if target is not None and not tighten:
             _chmod_all(self.path, target)
 

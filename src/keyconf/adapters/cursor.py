@@ -62,7 +62,8 @@ class Cursor(Adapter):
         rows = self._rows(ctx)
         old = ctx.state.bindings.get(self.id, {})
         user_raw = rows[USER_ROW]
-        doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"), "Cursor's applicationUser row")
+        doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"),
+                      "Cursor's applicationUser row")
         desired = {("openAIBaseUrl",): json.dumps(openai_base(profile.base_url)), ("useOpenAIKey",): "true"}
         model = opts.model
         if model:
@@ -122,6 +123,8 @@ class Cursor(Adapter):
         return plan
 
     def status(self, ctx: Context) -> ClientStatus:
+        from keyconf import sqliterows
+
         binding = ctx.state.bindings.get(self.id, {})
         db = self._db(ctx)
         st = ClientStatus(self.id, self.installed(ctx), False, profile=binding.get("profile"),
@@ -132,15 +135,16 @@ class Cursor(Adapter):
             return st
         try:
             rows = self._rows(ctx)
-            user = json.loads(rows[USER_ROW] or "{}")
+            user = sqliterows.json_object(rows[USER_ROW], "Cursor's applicationUser row")
         except (UnsafeEdit, ValueError) as exc:
             st.conflicts.append(getattr(exc, "message", str(exc)))
             return st
-        st.base_url = user.get("openAIBaseUrl") or None
+        base = user.get("openAIBaseUrl")
+        st.base_url = base if isinstance(base, str) and base else None  # a hand-edited row may hold anything
         st.configured = bool(st.base_url and user.get("useOpenAIKey"))
-        plain, secret = rows[KEY_ROW], rows[SECRET_ROW]
+        plain, secret = sqliterows.text_of(rows[KEY_ROW]), rows[SECRET_ROW]
         if plain:
-            st.key = mask(plain if isinstance(plain, str) else plain.decode("utf-8", "replace"))
+            st.key = mask(plain)
             st.notes.append("key not yet moved into Cursor's encrypted store (it does so at its next start)")
         elif secret:
             st.key = "(encrypted by Cursor)"
@@ -154,21 +158,22 @@ class Cursor(Adapter):
         return st
 
     def target(self, ctx: Context) -> Target | None:
+        from keyconf import sqliterows
+
         binding = ctx.state.bindings.get(self.id)
         db = self._db(ctx)
         if not db.exists():
             return None
         rows = self._rows(ctx)
         try:
-            user = json.loads(rows[USER_ROW] or "{}")
-        except ValueError:
+            user = sqliterows.json_object(rows[USER_ROW], "Cursor's applicationUser row")
+        except UnsafeEdit:
             return None
-        base = (user.get("openAIBaseUrl") or "").rstrip("/")
-        if not base:
+        base = user.get("openAIBaseUrl")
+        if not isinstance(base, str) or not base.rstrip("/"):
             return None
-        key = rows[KEY_ROW]
-        if isinstance(key, bytes):
-            key = key.decode("utf-8", "replace")
+        base = base.rstrip("/")
+        key = sqliterows.text_of(rows[KEY_ROW])
         if not key and binding:
             key = ctx.profile_key(binding.get("profile"))  # Cursor has encrypted it: use the stored one
         root = base[:-3] if base.endswith("/v1") else base
