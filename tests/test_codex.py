@@ -296,3 +296,39 @@ class TestCodexContract(AdapterContract):
 
     def plant(self, home, token):
         (codex_home(home) / "auth.json").write_text(json.dumps({"OPENAI_API_KEY": token}))
+
+
+ODD_BUT_VALID = (
+    '# a user\'s file with every value form\r\n'
+    'model = """o3"""  # multi-line string as the model\r\n'
+    'ratio = nan\r\n'
+    'started = 1979-05-27 07:32:00Z\r\n'
+    '"key ] with = and #" = \'literal ] # =\'\r\n'
+    'list = [\r\n  1, # one ]\r\n  [2, "]"],\r\n]\r\n'
+    'table = { a = "}", b = [1, 2], c = { d = inf } }\r\n'
+    'text = """\r\nline ] one\r\n[not.a.table]\r\n"""""\r\n'
+    '\r\n'
+    '["quoted ] header".sub]\r\n'
+    'x = 1\r\n'
+    '[[arrays.of.tables]]\r\n'
+    'y = -nan\r\n'
+    '[[arrays.of.tables]]\r\n'
+    "y = 'z'"  # no final newline
+).encode()
+
+
+@pytest.mark.parametrize("how", ["remove", "undo"])
+def test_odd_but_valid_toml_round_trips_and_is_verified(kc, home, relay, how):
+    codex_home(home).mkdir()
+    (codex_home(home) / "config.toml").write_bytes(ODD_BUT_VALID)
+    before = snapshot(home)
+    result = use(kc, relay.url, "--model", "gpt-5-codex")
+    assert result.code == 0, result.output
+    data = read_config(home)
+    assert data["model"] == "gpt-5-codex" and data["model_providers"]["keyconf"]["base_url"] == relay.url + "/v1"
+    assert data["ratio"] != data["ratio"] and data["arrays"]["of"]["tables"][1] == {"y": "z"}
+    once = snapshot(home)
+    assert kc("use", "codex").code == 0 and snapshot(home) == once
+    result = kc("undo") if how == "undo" else kc("remove", "codex")
+    assert result.code == 0, result.output
+    assert snapshot(home) == before

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 import threading
@@ -191,19 +190,6 @@ class TestCursorContract(AdapterContract):
     client = "cursor"
     use_args = ("--model", "gpt-4o-mini")
 
-    # Known defects, fixed with the SQLite work (sqliterows): reading a WAL database leaves -wal/-shm files
-    # behind.
-    def _pending(check):
-        # a new function each: marking the contract's own function would mark it for every client
-        @functools.wraps(check)
-        def pending(self, *args, **kwargs):
-            return check(self, *args, **kwargs)
-
-        return pytest.mark.xfail(strict=True, reason="sqliterows: reading leaves -wal/-shm files")(pending)
-    test_second_use_changes_nothing_and_journals_nothing = _pending(
-        AdapterContract.test_second_use_changes_nothing_and_journals_nothing)
-    test_dry_run_writes_nothing = _pending(AdapterContract.test_dry_run_writes_nothing)
-    test_planning_writes_nothing = _pending(AdapterContract.test_planning_writes_nothing)
 
     def arrange(self, home):
         make_db(home)
@@ -227,3 +213,162 @@ class TestCursorContract(AdapterContract):
         conn.execute("INSERT INTO ItemTable VALUES (?, ?)", ("cursorAuth/openAIKey", token))
         conn.commit()
         conn.close()
+
+
+# ---- permissions and odd databases ---------------------------------------------------------------------
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_database_is_0600_while_it_holds_the_key_and_gets_its_mode_back(kc, home):
+    import os
+
+    path = make_db(home)
+    os.chmod(path, 0o644)
+    shm = path.with_name(path.name + "-shm")
+    shm.write_bytes(b"")  # a side file left from Cursor's last run
+    os.chmod(shm, 0o644)
+    assert use(kc, "https://relay.example.com").code == 0
+    assert mode(path) == 0o600 and (not shm.exists() or mode(shm) == 0o600)
+    assert kc("remove", "cursor").code == 0
+    assert mode(path) == 0o644
+    assert use(kc, "https://relay.example.com").code == 0 and mode(path) == 0o600
+    assert kc("undo").code == 0 and mode(path) == 0o644  # undo of use: the old mode
+    assert use(kc, "https://relay.example.com").code == 0
+    assert kc("remove", "cursor").code == 0 and mode(path) == 0o644
+    assert kc("undo").code == 0 and mode(path) == 0o600  # undo of remove: the key is back, so is 0600
+    entries = sorted((home / ".config" / "keyconf" / "journal").iterdir())
+    records = [json.loads((e / "entry.json").read_text())["edits"] for e in entries]
+    assert any(r["kind"] == "sqlite" and r["mode_before"] == 0o644 for edits in records for r in edits)
+
+
+def raw_dump(path) -> list:
+    """Every row with its storage class and exact bytes (text that is not UTF-8 included)."""
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(conn.execute("SELECT key, typeof(value), CAST(value AS BLOB) FROM ItemTable"))
+    finally:
+        conn.close()
+
+
+def _put(path, key, sql_value: str, *params):
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM ItemTable WHERE key = ?", (key,))
+    conn.execute(f"INSERT INTO ItemTable VALUES (?, {sql_value})", (key, *params))
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("sql_value,params,message", [
+    ("?", (b'{"a": "caf\xe9"}',), "applicationUser row is not UTF-8"),  # BLOB
+    ("CAST(? AS TEXT)", (b'{"a": "caf\xe9"}',), "applicationUser row is not UTF-8"),  # TEXT
+    ("?", (42,), "applicationUser row holds an INTEGER"),
+    ("?", (1.5,), "applicationUser row holds a REAL"),
+    ("NULL", (), "applicationUser row holds NULL"),
+    ("?", ("[1, 2]",), "holds a JSON list"),
+    ("?", ('{"a": 1,}',), "not valid JSON"),
+])
+def test_odd_user_rows_are_exit_3_naming_the_row(kc, home, sql_value, params, message):
+    path = make_db(home)
+    _put(path, USER_ROW, sql_value, *params)
+    before = raw_dump(path)
+    result = use(kc, "https://relay.example.com")
+    assert result.code == 3, result.output
+    assert message in result.stderr
+    assert raw_dump(path) == before
+
+
+@pytest.mark.parametrize("sql_value,params", [
+    ("?", (b"sk-old\xff",)), ("CAST(? AS TEXT)", (b"caf\xe9",)), ("?", (7,)), ("NULL", ()), ("?", ("",)),
+])
+def test_odd_key_and_secret_rows_come_back_byte_exact(kc, home, sql_value, params):
+    path = make_db(home)
+    _put(path, "cursorAuth/openAIKey", sql_value, *params)
+    _put(path, "secret://cursorAuth/openAIKey", sql_value, *params)
+    before = raw_dump(path)
+    assert use(kc, "https://relay.example.com").code == 0
+    assert ("cursorAuth/openAIKey", "text", KEY.encode()) in raw_dump(path)
+    assert kc("remove", "cursor").code == 0
+    assert raw_dump(path) == before
+
+
+def test_database_that_is_not_sqlite_or_has_no_table_or_doubled_rows_is_exit_3(kc, home):
+    path = db_path(home)
+    path.parent.mkdir(parents=True)
+    for content, message in ((b"this is not a database, just text" * 100, "not a readable SQLite database"),
+                             (b"", "does not have the ItemTable")):
+        path.write_bytes(content)
+        result = use(kc, "https://relay.example.com")
+        assert result.code == 3 and message in result.stderr, result.output
+        assert path.read_bytes() == content
+    path.unlink()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE ItemTable (key TEXT, value BLOB)")  # no UNIQUE: two rows for one key
+    conn.executemany("INSERT INTO ItemTable VALUES (?, ?)", [(USER_ROW, "{}"), (USER_ROW, '{"a": 1}')])
+    conn.commit()
+    conn.close()
+    result = use(kc, "https://relay.example.com")
+    assert result.code == 3 and "2 rows for" in result.stderr, result.output
+
+
+def test_exclusively_locked_database_is_exit_3_saying_locked(kc, home, monkeypatch):
+    path = make_db(home)
+    from keyconf import sqliterows
+
+    monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = use(kc, "https://relay.example.com")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.code == 3, result.output
+    assert "locked" in result.stderr and "state.vscdb" in result.stderr
+
+
+def test_folder_with_uri_characters_is_read(kc, home, monkeypatch):
+    """The read-only connection is a file: URI; a `?` or `#` in the path must not cut it."""
+    odd = home / "odd?dir#x"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(odd))
+    path = odd / "Cursor" / "User" / "globalStorage" / "state.vscdb"
+    path.parent.mkdir(parents=True)
+    real = make_db(home)
+    path.write_bytes(real.read_bytes())
+    assert use(kc, "https://relay.example.com").code == 0
+    assert kc("remove", "cursor").code == 0
+
+
+@pytest.mark.parametrize("row,sql_value,params", [
+    (USER_ROW, "?", ("[1]",)), (USER_ROW, "?", (5,)), (USER_ROW, "CAST(? AS TEXT)", (b"\xe9",)),
+    (USER_ROW, "?", ('{"openAIBaseUrl": {"a": 1}, "useOpenAIKey": true}',)),
+    ("cursorAuth/openAIKey", "?", (7,)), ("cursorAuth/openAIKey", "?", (b"\xff\xfe",)),
+])
+def test_status_and_verify_read_odd_rows_without_crashing(kc, home, row, sql_value, params):
+    path = make_db(home)
+    _put(path, row, sql_value, *params)
+    for command in (("status", "cursor"), ("status", "cursor", "--json"), ("verify", "cursor")):
+        result = kc(*command)
+        assert result.code in (0, 2, 3), result.output  # not configured is a usage error, never exit 1
+
+
+def test_refused_write_leaves_the_mode_as_it_was(kc, home, monkeypatch):
+    import os
+
+    path = make_db(home)
+    os.chmod(path, 0o644)
+    from keyconf import sqliterows
+    from keyconf.adapters import cursor
+
+    monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(cursor.Cursor, "_check_can_edit", lambda self, ctx: None)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert use(kc, "https://relay.example.com").code == 3
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert mode(path) == 0o644

@@ -239,10 +239,7 @@ def open_to_others(paths: list[Path], home: Path) -> list[str]:
 
 USES = [["claude-code"], ["claude-code", "--no-plaintext"], ["claude-code", "--via", "env", *SHELLS],
         ["codex"], ["codex", "--no-plaintext"], ["codex", "--via", "env", "--shell", "fish"],
-        pytest.param(["cursor"], marks=pytest.mark.xfail(
-            reason="Cursor's state.vscdb keeps its 0644 mode with the key in it (issue 12 item 4; another "
-                   "helper's change)", strict=False)),
-        ["shell", *SHELLS]]
+        ["cursor"], ["gemini-cli"], ["opencode"], ["shell", *SHELLS]]
 
 
 @pytest.mark.parametrize("args", USES, ids=lambda a: " ".join(a))

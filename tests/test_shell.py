@@ -113,7 +113,9 @@ def test_rc_files_round_trip_byte_identical_and_idempotent(kc, home, relay, tmp_
     assert kc(*args, input=KEY + "\n").code == 0
     assert (home / ".zshrc").is_symlink()
     zshrc = (dotfiles / "zshrc").read_bytes()
-    assert shellenv.BEGIN.encode() + b"\r\n" in zshrc and b"\n" not in zshrc.replace(b"\r\n", b"")
+    # the user's lines keep CRLF; keyconf's block ends its lines in LF, which the shell needs
+    assert zshrc.startswith(RC_FILES[".zshrc"] + shellenv.BEGIN.encode() + b"\n")
+    assert b"\r" not in zshrc[len(RC_FILES[".zshrc"]):]
     assert (home / ".bashrc").read_bytes().startswith(RC_FILES[".bashrc"] + b"\n# >>> keyconf >>>")
     once = snapshot(home)
     journal = home / ".config" / "keyconf" / "journal"

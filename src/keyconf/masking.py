@@ -49,8 +49,10 @@ _VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 def remember(secret: str | None) -> None:
     """Register a key so that every later line of output is scrubbed of it, in every form it can take."""
-    if not secret or len(secret) < 4 or secret in _known:
+    if not isinstance(secret, str) or len(secret) < 4 or secret in _known:
         return
+    if not secret.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in secret):
+        secret = secret.encode("utf-8", "replace").decode("utf-8")  # a value read from odd bytes: its text
     _known[secret] = None
     masked = mask(secret)
     for source, form, kind, whole in _sources(secret):

@@ -22,6 +22,7 @@ SHELLS = ("bash", "zsh", "fish", "powershell")
 FAMILY = {"bash": "posix", "zsh": "posix", "fish": "fish", "powershell": "powershell"}
 ENV_FILE = {"posix": "keyconf.sh", "fish": "keyconf.fish", "powershell": "keyconf.ps1"}
 BLOCK_TEMPLATE = {"posix": "block_posix.sh", "fish": "block_fish.fish", "powershell": "block_powershell.ps1"}
+READS_CRLF = ("powershell", "dotenv")  # file kinds whose readers take CRLF lines as well as LF
 BEGIN = "# >>> keyconf >>>"
 END = "# <<< keyconf <<<"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -133,38 +134,87 @@ def default_shells(paths: Paths) -> list[str]:
 # ---- the marked block -----------------------------------------------------------------------------
 
 class RcText:
-    """An rc file with at most one keyconf block; all other bytes (BOM, CRLF, no final newline) kept."""
+    """An rc file with at most one keyconf block; all other bytes (BOM, CRLF, no final newline) kept.
 
-    def __init__(self, content: bytes | None, name: str):
+    keyconf's block ends its lines in LF whatever the file uses: bash, zsh and fish read a CR as part of
+    the command (`$'\\r': command not found`), so a CRLF block copied from the file would not run. A
+    PowerShell profile (`.ps1`, or family="powershell") and a dotenv file (family="dotenv") keep the file's
+    own line ending: PowerShell and dotenv parsers read both. `crlf_warning` tells the user when the file's other lines will fail in their shell.
+    """
+
+    _BEGIN_LINE = re.compile(r"^[ \t]*" + re.escape(BEGIN) + r"[ \t]*\r?$", re.MULTILINE)
+    _END_LINE = re.compile(r"^[ \t]*" + re.escape(END) + r"[ \t]*\r?$", re.MULTILINE)
+
+    def __init__(self, content: bytes | None, name: str, family: str | None = None):
         self.name = name
         self.existed = content is not None
+        self.family = family or ("powershell" if name.lower().endswith(".ps1") else "posix")
         raw = content or b""
         self.bom = raw.startswith(b"\xef\xbb\xbf")
         try:
             self.text = raw[3 if self.bom else 0:].decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             from keyconf.errors import UnsafeEdit
 
-            raise UnsafeEdit(f"{name} is not UTF-8 text; keyconf will not edit it") from None
-        self.nl = "\r\n" if "\r\n" in self.text else "\n"
+            line = raw[:exc.start].count(b"\n") + 1
+            raise UnsafeEdit(f"{name}, line {line}: not UTF-8 text; keyconf will not edit it",
+                             hint="save the file as UTF-8, then run keyconf again") from None
+        file_nl = "\r\n" if "\r\n" in self.text else "\n"
+        self.nl = file_nl if self.family in READS_CRLF else "\n"  # the newline of keyconf's lines
 
     def _span(self) -> tuple[int, int] | None:
-        start = self.text.find(BEGIN)
-        if start < 0:
-            return None
-        line_start = self.text.rfind("\n", 0, start) + 1
-        if self.text[line_start:start].strip():
-            return None  # the marker is inside some other line: not ours
-        end = self.text.find(END, start)
-        if end < 0:
-            from keyconf.errors import UnsafeEdit
+        """keyconf's block: from a line that is exactly the start marker to the next end-marker line.
 
-            raise UnsafeEdit(f"{self.name} has a keyconf start marker but no end marker",
+        Whole lines only, so a marker inside a string or a comment (`echo "# >>> keyconf >>>"`) is not ours.
+        """
+        starts = list(self._BEGIN_LINE.finditer(self.text))
+        if not starts:
+            return None
+        from keyconf.errors import UnsafeEdit
+
+        if len(starts) > 1:
+            lines = ", ".join(str(self.text.count("\n", 0, m.start()) + 1) for m in starts)
+            raise UnsafeEdit(f"{self.name} has {len(starts)} keyconf blocks (lines {lines}); keyconf will not "
+                             "guess which one is its own", hint=f"delete all but one block starting with "
+                             f"`{BEGIN}`, then run keyconf again")
+        begin = starts[0]
+        end = self._END_LINE.search(self.text, begin.end())
+        if end is None:
+            line = self.text.count("\n", 0, begin.start()) + 1
+            raise UnsafeEdit(f"{self.name}, line {line}: a keyconf start marker but no end marker",
                              hint=f"remove the broken block starting with `{BEGIN}` by hand")
-        nl_at = self.text.find("\n", end)
-        return line_start, (len(self.text) if nl_at < 0 else nl_at + 1)
+        stop = end.end()
+        if self.text.startswith("\n", stop):
+            stop += 1
+        return begin.start(), stop
+
+    @property
+    def crlf_warning(self) -> str | None:
+        """For a unix shell's file with Windows line endings outside keyconf's block: what will break."""
+        if self.family in READS_CRLF:
+            return None
+        span = self._span()
+        rest = self.text if span is None else self.text[:span[0]] + self.text[span[1]:]
+        if "\r\n" not in rest:
+            return None
+        return (f"{self.name} has Windows (CRLF) line endings: the shell reads the CR as part of each command, so "
+                "its other lines fail (`$'\\r': command not found`) and zsh may stop reading the file before "
+                f"keyconf's block; keyconf's own lines end in LF. Convert the file with `dos2unix {self.name}` "
+                f"(or `sed -i 's/\\r$//' {self.name}`)")
+
+    @property
+    def bom_warning(self) -> str | None:
+        if self.family in READS_CRLF or not self.bom:
+            return None
+        return (f"{self.name} starts with a UTF-8 byte-order mark, which the shell reads as part of the first "
+                "command: that line fails, and bash or zsh may stop reading the file there, before keyconf's "
+                "block; save the file without the mark (keyconf keeps it as it is)")
+
+    def warnings(self) -> list[str]:
+        return [w for w in (self.crlf_warning, self.bom_warning) if w]
 
     def separator(self) -> str:
+        """Ends the user's last line if it has no newline yet (with LF, so that line runs in the shell too)."""
         if not self.text or self.text.endswith("\n"):
             return ""
         return self.nl
@@ -198,10 +248,12 @@ def variables(bindings: dict[str, Binding], key_of) -> dict[str, str]:
     return merged
 
 
-def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None) -> tuple[list[FileEdit], dict]:
+def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None,
+         warnings: list | None = None) -> tuple[list[FileEdit], dict]:
     """Edits that make env files and rc blocks match the env bindings; returns them and the new rc records.
 
-    `shell_state` maps rc file path -> {"sep", "created"}: what keyconf added besides its block.
+    `shell_state` maps rc file path -> {"sep", "created"}: what keyconf added besides its block. Problems of
+    a user's rc file that keyconf can't fix (CRLF lines, a BOM) are added to `warnings`.
     """
     envs = env_bindings(bindings)
     wanted_shells = {s for _, b in envs for s in b.env.shells}
@@ -219,11 +271,13 @@ def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None) -> t
     for name in set(candidates) | set(records):
         path = Path(name)
         before = fsutil.read_bytes(path)
-        rc = RcText(before, paths.display(path))
         shell = candidates.get(name)
+        rc = RcText(before, paths.display(path), family=FAMILY[shell] if shell else None)
         if shell:
             record = records.get(name) or {"sep": rc.separator(), "created": not rc.existed}
             family = FAMILY[shell]
+            if warnings is not None:
+                warnings.extend(w for w in rc.warnings() if w not in warnings)
             rc.set_block(texts.render(BLOCK_TEMPLATE[family], env_file=quote(family, str(env_file(paths, family)))),
                          record["sep"])
             records[name] = record

@@ -1,19 +1,32 @@
 """TOML as text: find statements (top-level keys, table headers) so edits splice lines and every other
 byte of the user's file (comments, blank lines, key order, dotted keys, CRLF) stays as it was.
 
-Parsing for meaning is stdlib `tomllib`; this module only knows where statements start and end.
+Parsing for meaning is stdlib `tomllib`; this module only knows where statements and values start and
+end. It runs on documents tomllib has already accepted, so it never has to judge validity: it only has to
+walk every form a valid document can hold (strings of all four kinds with `]`, `#`, `=` or quotes inside,
+arrays and inline tables over several lines with comments, dates with a space before the time, nan/inf,
+dotted and quoted keys, `[[arrays.of.tables]]`, CRLF, no final newline). If it ever meets something it
+does not know, it refuses with the file and line rather than guess.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+
 from keyconf.errors import UnsafeEdit
 
-_BARE_OR_QUOTED = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\')'
-_KEY = re.compile(rf"[ \t]*({_BARE_OR_QUOTED}(?:[ \t]*\.[ \t]*{_BARE_OR_QUOTED})*)[ \t]*=[ \t]*")
-_HEADER = re.compile(r"[ \t]*\[")
-_SIMPLE_VALUE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[^\s#]+')
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BASIC = re.compile(r'"(?:[^"\\\r\n]|\\.)*"')
+_LITERAL = re.compile(r"'[^'\r\n]*'")
+# A closing run of up to five quotes: the string's content may end with one or two quote characters.
+_ML_BASIC = re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""(?:"{1,2})?')
+_ML_LITERAL = re.compile(r"'''(?:[^']|'(?!''))*'''(?:'{1,2})?")
+# numbers, booleans, inf/nan, dates and times (a date-time may use a space instead of `T`, see _scalar)
+_SCALAR = re.compile(r"[0-9A-Za-z_+.:-]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SPACE_TIME = re.compile(r" \d{2}:")
 
 
 class Statement:
@@ -25,72 +38,240 @@ class Statement:
         self.start = start  # offset of the line start
         self.end = end  # offset just past the statement's last line (its newline included, if any)
         self.vstart = vstart  # kv: where the value starts
-        self.vend = vend  # kv: where a single-line value ends (before a comment)
+        self.vend = vend  # kv: where the value ends (before any trailing whitespace or comment)
+
+
+# Deeper than any real config (Codex's own TOML parser stops far earlier); beyond it keyconf's checks
+# (deepcopy, comparisons) could run out of stack, so such a file is refused instead.
+MAX_DEPTH = 100
 
 
 def parse(text: str, name: str) -> dict:
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UnsafeEdit(f"{name} is not valid TOML ({exc}); keyconf will not edit it",
                          hint="fix that line, then run keyconf again") from None
+    except RecursionError:
+        data = None
+    if data is None or depth(data) > MAX_DEPTH:
+        raise UnsafeEdit(f"{name} nests arrays or tables more than {MAX_DEPTH} levels deep; keyconf will not "
+                         "edit it", hint="flatten the deepest value, then run keyconf again")
+    return data
+
+
+def depth(data) -> int:
+    """How deep arrays and tables nest (a loop, so any depth is measured without recursion)."""
+    deepest = 0
+    pending = [(data, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        pending.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
 
-def _key_path(key_text: str) -> tuple[str, ...]:
-    node = tomllib.loads(key_text + " = 0")
-    path = []
-    while isinstance(node, dict):
-        (name, node), = node.items()
-        path.append(name)
-    return tuple(path)
+def same(a, b) -> bool:
+    """Equal as TOML data: nan equals nan (tomllib gives nan != nan), and 1, 1.0 and true differ.
+
+    A loop, not recursion: a document nested as deep as tomllib reads must not overflow the stack here.
+    """
+    pending = [(a, b)]
+    while pending:
+        a, b = pending.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if a.keys() != b.keys():
+                return False
+            pending.extend((a[k], b[k]) for k in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            pending.extend(zip(a, b))
+        elif isinstance(a, float):
+            if math.isnan(a) or math.isnan(b):
+                if not (math.isnan(a) and math.isnan(b)):
+                    return False
+            elif a != b or math.copysign(1, a) != math.copysign(1, b):
+                return False
+        elif a != b:
+            return False
+    return True
 
 
-def _line_end(text: str, pos: int) -> int:
-    nl = text.find("\n", pos)
-    return len(text) if nl < 0 else nl + 1
+class _Stop(Exception):
+    """The scanner met something it does not expect at `pos`."""
+
+    def __init__(self, pos: int, what: str):
+        super().__init__(what)
+        self.pos = pos
+        self.what = what
 
 
-def statements(text: str) -> list[Statement]:
+class _Scanner:
+    def __init__(self, text: str):
+        self.text = text
+        self.n = len(text)
+
+    def char(self, pos: int) -> str:
+        return self.text[pos] if pos < self.n else ""
+
+    def blanks(self, pos: int) -> int:
+        while pos < self.n and self.text[pos] in " \t":
+            pos += 1
+        return pos
+
+    def blanks_lines_comments(self, pos: int) -> int:
+        """Inside arrays (and TOML 1.1 inline tables): whitespace, newlines and comments."""
+        while pos < self.n:
+            c = self.text[pos]
+            if c in " \t\r\n":
+                pos += 1
+            elif c == "#":
+                pos = self.comment_end(pos)
+            else:
+                break
+        return pos
+
+    def comment_end(self, pos: int) -> int:
+        """From a `#` to just before the line's newline (`\\r\\n` or `\\n`)."""
+        nl = self.text.find("\n", pos)
+        if nl < 0:
+            return self.n
+        return nl - 1 if self.text[nl - 1] == "\r" else nl
+
+    def line_end(self, pos: int) -> int:
+        """After a statement: blanks, an optional comment, then a newline or the end of the file."""
+        pos = self.blanks(pos)
+        if self.char(pos) == "#":
+            pos = self.comment_end(pos)
+        if pos >= self.n:
+            return pos
+        if self.text.startswith("\r\n", pos):
+            return pos + 2
+        if self.text[pos] == "\n":
+            return pos + 1
+        raise _Stop(pos, "expected the end of the line")
+
+    def key(self, pos: int) -> tuple[tuple[str, ...], int]:
+        parts = []
+        while True:
+            c = self.char(pos)
+            if c == '"':
+                match = _BASIC.match(self.text, pos)
+                part = match and (tomllib.loads("k = " + match.group())["k"] if "\\" in match.group()
+                                  else match.group()[1:-1])
+            elif c == "'":
+                match = _LITERAL.match(self.text, pos)
+                part = match and match.group()[1:-1]
+            else:
+                match = _BARE_KEY.match(self.text, pos)
+                part = match and match.group()
+            if not match:
+                raise _Stop(pos, "expected a key")
+            parts.append(part)
+            after = self.blanks(match.end())
+            if self.char(after) != ".":
+                return tuple(parts), match.end()
+            pos = self.blanks(after + 1)
+
+    def value(self, pos: int) -> int:
+        """Where the value starting at `pos` ends."""
+        c = self.char(pos)
+        if c in "\"'":
+            pattern = {'"': (_ML_BASIC, _BASIC), "'": (_ML_LITERAL, _LITERAL)}[c]
+            match = (pattern[0] if self.text.startswith(c * 3, pos) else pattern[1]).match(self.text, pos)
+            if not match:
+                raise _Stop(pos, "a string that does not end")
+            return match.end()
+        if c == "[":
+            return self.array(pos)
+        if c == "{":
+            return self.inline_table(pos)
+        return self.scalar(pos)
+
+    def scalar(self, pos: int) -> int:
+        match = _SCALAR.match(self.text, pos)
+        if not match:
+            raise _Stop(pos, "expected a value")
+        end = match.end()
+        if _DATE.fullmatch(match.group()) and _SPACE_TIME.match(self.text, end):
+            end = _SCALAR.match(self.text, end + 1).end()  # `1979-05-27 07:32:00Z`
+        return end
+
+    def array(self, pos: int) -> int:
+        pos = self.blanks_lines_comments(pos + 1)
+        while self.char(pos) != "]":
+            pos = self.blanks_lines_comments(self.value(pos))
+            if self.char(pos) == ",":
+                pos = self.blanks_lines_comments(pos + 1)
+            elif self.char(pos) != "]":
+                raise _Stop(pos, "expected `,` or `]` in an array")
+        return pos + 1
+
+    def inline_table(self, pos: int) -> int:
+        pos = self.blanks_lines_comments(pos + 1)
+        while self.char(pos) != "}":
+            _, pos = self.key(pos)
+            pos = self.blanks(pos)
+            if self.char(pos) != "=":
+                raise _Stop(pos, "expected `=` in an inline table")
+            pos = self.blanks_lines_comments(self.value(self.blanks(pos + 1)))
+            if self.char(pos) == ",":
+                pos = self.blanks_lines_comments(pos + 1)
+            elif self.char(pos) != "}":
+                raise _Stop(pos, "expected `,` or `}` in an inline table")
+        return pos + 1
+
+    def statement(self, start: int) -> Statement | None:
+        """The statement on the line starting at `start`, or None for a blank or comment line."""
+        pos = self.blanks(start)
+        c = self.char(pos)
+        if c in ("", "\n", "\r", "#"):
+            return None
+        if c == "[":
+            array = self.text.startswith("[[", pos)
+            path, pos = self.key(self.blanks(pos + (2 if array else 1)))
+            pos = self.blanks(pos)
+            close = "]]" if array else "]"
+            if not self.text.startswith(close, pos):
+                raise _Stop(pos, f"expected `{close}` to close a table header")
+            return Statement("array" if array else "table", path, start, self.line_end(pos + len(close)))
+        path, pos = self.key(pos)
+        pos = self.blanks(pos)
+        if self.char(pos) != "=":
+            raise _Stop(pos, "expected `=` after a key")
+        vstart = self.blanks(pos + 1)
+        vend = self.value(vstart)
+        return Statement("kv", path, start, self.line_end(vend), vstart, vend)
+
+
+def statements(text: str, name: str = "the TOML file") -> list[Statement]:
     """Every key/value and table header of a valid TOML document, in order, with offsets."""
+    scanner = _Scanner(text)
     out: list[Statement] = []
     pos = 0
-    while pos < len(text):
-        end = _line_end(text, pos)
-        line = text[pos:end]
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            pos = end
-            continue
-        if _HEADER.match(line):
-            array = stripped.startswith("[[")
-            inner = stripped[2:] if array else stripped[1:]
-            close = inner.index("]]" if array else "]") if ("]]" if array else "]") in inner else len(inner)
-            # the header's own text, parsed as a key, gives its path
-            out.append(Statement("array" if array else "table", _key_path(inner[:close].strip()), pos, end))
-            pos = end
-            continue
-        match = _KEY.match(text, pos)
-        if not match:
-            raise UnsafeEdit("unexpected TOML statement: " + stripped[:60])
-        vstart = match.end()
-        # A value may span lines (arrays, multi-line strings): grow it until it parses on its own.
-        stop = end
-        while True:
-            try:
-                tomllib.loads("k = " + text[vstart:stop])
-                break
-            except tomllib.TOMLDecodeError:
-                if stop >= len(text):
-                    raise UnsafeEdit("could not find the end of a TOML value") from None
-                stop = _line_end(text, stop)
-        simple = _SIMPLE_VALUE.match(text, vstart)
-        vend = simple.end() if simple and stop == end else stop
-        out.append(Statement("kv", _key_path(match.group(1)), pos, stop, vstart, vend))
-        pos = stop
+    try:
+        while pos < len(text):
+            stmt = scanner.statement(pos)
+            if stmt is None:  # blank or comment line
+                pos = scanner.line_end(scanner.blanks(pos))
+                continue
+            out.append(stmt)
+            pos = stmt.end
+    except _Stop as stop:
+        line = text.count("\n", 0, stop.pos) + 1
+        raise UnsafeEdit(f"{name}, line {line}: keyconf could not follow this TOML ({stop.what}); "
+                         "keyconf will not edit it", hint="please report this with the line's layout") from None
+    except RecursionError:
+        raise UnsafeEdit(f"{name} nests arrays or tables too deeply for keyconf to follow; keyconf will not edit it",
+                         hint="flatten the deepest value, then run keyconf again") from None
     return out
 
 
@@ -102,3 +283,7 @@ def root_keys(stmts: list[Statement]) -> list[Statement]:
             break
         out.append(stmt)
     return out
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1

@@ -45,9 +45,13 @@ class ConfigText:
             raise UnsafeEdit(f"{name} is not UTF-8 text; keyconf will not edit it") from None
         self.data = tomltext.parse(self.text, name)
         self.nl = tomltext.newline(self.text)
+        self._scanned: tuple[str, list] | None = None
 
     def _stmts(self):
-        return tomltext.statements(self.text)
+        # every method asks again after each splice; scan once per version of the text
+        if self._scanned is None or self._scanned[0] is not self.text:
+            self._scanned = (self.text, tomltext.statements(self.text, self.name))
+        return self._scanned[1]
 
     def root_value(self, key: str) -> str | None:
         for stmt in tomltext.root_keys(self._stmts()):
@@ -160,10 +164,20 @@ class Codex(Adapter):
         if isinstance(providers, dict) and PROVIDER_ID in providers and not owned_before:
             raise UnsafeEdit(f"{cfg.name} already has a [model_providers.{PROVIDER_ID}] that keyconf did not write",
                              hint=f"rename or remove that table, then run keyconf again", client=self.id)
-        for stmt in tomltext.root_keys(tomltext.statements(cfg.text)):
+        stmts = cfg._stmts()
+        for stmt in tomltext.root_keys(stmts):
             if stmt.path == ("model_providers",):
-                raise UnsafeEdit(f"{cfg.name}: `model_providers` is an inline table, which TOML does not let "
-                                 "keyconf extend", hint="write it as [model_providers.NAME] tables", client=self.id)
+                raise UnsafeEdit(f"{cfg.name}, line {tomltext.line_of(cfg.text, stmt.start)}: `model_providers` is "
+                                 "an inline table, which TOML does not let keyconf extend",
+                                 hint="write it as [model_providers.NAME] tables", client=self.id)
+        for name in ("model_provider", "model"):
+            if isinstance(cfg.data.get(name), dict):
+                # a table (`[model]` or `model.x = ...`): keyconf's `model = "..."` line would define it twice
+                where = next((s for s in stmts if s.path[:1] == (name,)), None)
+                line = f", line {tomltext.line_of(cfg.text, where.start)}" if where else ""
+                raise UnsafeEdit(f"{cfg.name}{line}: `{name}` is a table, where Codex expects a string; keyconf "
+                                 "will not edit it", hint=f"make `{name}` a string (or remove it), then run keyconf "
+                                 "again", client=self.id)
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
@@ -257,10 +271,10 @@ class Codex(Adapter):
         """Re-parse what would be written and compare with what was meant; refuse on any difference."""
         try:
             result = tomllib.loads(cfg.text)
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
             raise UnsafeEdit(f"keyconf's edit of {cfg.name} would not be valid TOML ({exc}); nothing was written",
                              client=self.id) from None
-        if result != intended:
+        if not tomltext.same(result, intended):  # nan-aware: tomllib gives nan != nan
             raise UnsafeEdit(f"keyconf's edit of {cfg.name} would change more than its own settings; "
                              "nothing was written", hint="please report this with the file's layout",
                              client=self.id)
@@ -305,9 +319,12 @@ class Codex(Adapter):
     def _read(self, ctx: Context) -> tuple[dict, dict, str | None]:
         config_path, auth_path = self._files(ctx)
         try:
-            data = tomllib.loads((fsutil.read_bytes(config_path) or b"").decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            return {}, {}, f"{ctx.paths.display(config_path)} is not valid TOML: {exc}"
+            data = tomltext.parse((fsutil.read_bytes(config_path) or b"").decode("utf-8"),
+                                  ctx.paths.display(config_path))
+        except UnicodeDecodeError:
+            return {}, {}, f"{ctx.paths.display(config_path)} is not UTF-8 text"
+        except UnsafeEdit as exc:
+            return {}, {}, exc.message
         try:
             auth = json.loads(fsutil.read_bytes(auth_path) or b"{}")
         except ValueError:

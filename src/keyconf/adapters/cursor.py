@@ -68,8 +68,7 @@ class Cursor(Adapter):
 
         db = self._db(ctx)
         rows = sqliterows.read_rows(db, ROWS, ctx.paths.display(db))
-        key = rows.get(KEY_ROW)
-        remember(key.decode("utf-8", "replace") if isinstance(key, bytes) else key)  # masked from here on
+        remember(sqliterows.text_of(rows.get(KEY_ROW)))  # a key found in the database is masked from here on
         return rows
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
@@ -80,8 +79,8 @@ class Cursor(Adapter):
         rows = self._rows(ctx)
         old = ctx.memo(self.id)
         user_raw = rows[USER_ROW]
-        text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
-        doc = JsonDoc(None if text is None else text.encode("utf-8"), f"Cursor's applicationUser row")
+        doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"),
+                      "Cursor's applicationUser row")
         desired = {("openAIBaseUrl",): json.dumps(openai_base(profile.base_url)), ("useOpenAIKey",): "true"}
         model = opts.model
         if model:
@@ -99,7 +98,8 @@ class Cursor(Adapter):
         plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after_rows),
                                               client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {
-            "owned": owned, "rows": priors, "user_row_existed": old.get("user_row_existed", user_raw is not None)})
+            "owned": owned, "rows": priors, "user_row_existed": old.get("user_row_existed", user_raw is not None),
+            "db_mode": old.get("db_mode", sqliterows.file_mode(self._db(ctx)))})  # remove restores it
         if is_private(profile.base_url):
             plan.warnings.append("Cursor sends chat through its own servers, which cannot reach a relay on "
                                  "localhost or a private network: its Verify button may pass but chat will fail")
@@ -125,8 +125,8 @@ class Cursor(Adapter):
         user_raw = rows[USER_ROW]
         after = dict(rows)
         if user_raw is not None:
-            text = user_raw.decode("utf-8") if isinstance(user_raw, bytes) else user_raw
-            doc = JsonDoc(text.encode("utf-8"), "Cursor's applicationUser row")
+            doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"),
+                          "Cursor's applicationUser row")
             restore_owned(doc, memo.get("owned"))
             content = doc.content()
             if not memo.get("user_row_existed", True) and doc.member_count(()) == 0:
@@ -135,11 +135,13 @@ class Cursor(Adapter):
         for prior in memo.get("rows", {}).values():
             after.update(sqliterows.decode(prior.encode()))
         plan.edits.append(sqliterows.RowsEdit(self._db(ctx), sqliterows.encode(rows), sqliterows.encode(after),
-                                              client=self.id))
+                                              client=self.id, mode_before=memo.get("db_mode")))
         plan.notes.append("restart Cursor to see the change")
         return plan
 
     def status(self, ctx: Context) -> ClientStatus:
+        from keyconf import sqliterows
+
         binding = ctx.binding(self.id)
         db = self._db(ctx)
         st = ClientStatus(self.id, self.installed(ctx), False, profile=binding.profile if binding else None,
@@ -150,15 +152,16 @@ class Cursor(Adapter):
             return st
         try:
             rows = self._rows(ctx)
-            user = json.loads(rows[USER_ROW] or "{}")
+            user = sqliterows.json_object(rows[USER_ROW], "Cursor's applicationUser row")
         except (UnsafeEdit, ValueError) as exc:
             st.conflicts.append(getattr(exc, "message", str(exc)))
             return st
-        st.base_url = user.get("openAIBaseUrl") or None
+        base = user.get("openAIBaseUrl")
+        st.base_url = base if isinstance(base, str) and base else None  # a hand-edited row may hold anything
         st.configured = bool(st.base_url and user.get("useOpenAIKey"))
-        plain, secret = rows[KEY_ROW], rows[SECRET_ROW]
+        plain, secret = sqliterows.text_of(rows[KEY_ROW]), rows[SECRET_ROW]
         if plain:
-            st.key = mask(plain if isinstance(plain, str) else plain.decode("utf-8", "replace"))
+            st.key = mask(plain)
             st.notes.append("key not yet moved into Cursor's encrypted store (it does so at its next start)")
         elif secret:
             st.key = "(encrypted by Cursor)"
@@ -172,21 +175,22 @@ class Cursor(Adapter):
         return st
 
     def target(self, ctx: Context) -> Target | None:
+        from keyconf import sqliterows
+
         binding = ctx.binding(self.id)
         db = self._db(ctx)
         if not db.exists():
             return None
         rows = self._rows(ctx)
         try:
-            user = json.loads(rows[USER_ROW] or "{}")
-        except ValueError:
+            user = sqliterows.json_object(rows[USER_ROW], "Cursor's applicationUser row")
+        except UnsafeEdit:
             return None
-        base = (user.get("openAIBaseUrl") or "").rstrip("/")
-        if not base:
+        base = user.get("openAIBaseUrl")
+        if not isinstance(base, str) or not base.rstrip("/"):
             return None
-        key = rows[KEY_ROW]
-        if isinstance(key, bytes):
-            key = key.decode("utf-8", "replace")
+        base = base.rstrip("/")
+        key = sqliterows.text_of(rows[KEY_ROW])
         if not key and binding:
             key = ctx.profile_key(binding.profile)  # Cursor has encrypted it: use the stored one
         return Target(strip_v1(base), key, self.protocol, binding.options.model if binding else None,

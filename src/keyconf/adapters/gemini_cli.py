@@ -117,7 +117,7 @@ class GeminiCli(Adapter):
     def _env_text(self, ctx: Context, path: Path):
         from keyconf.shellenv import RcText
 
-        return RcText(fsutil.read_bytes(path), ctx.paths.display(path))
+        return RcText(fsutil.read_bytes(path), ctx.paths.display(path), family="dotenv")
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)

@@ -203,7 +203,8 @@ def _shell_edits(ctx: Context, change: Change) -> list:
                                hint=f"keyconf profile rotate {profile}", code=Exit.SECRET_STORE)
         return key
 
-    edits, state.shell_files = shellenv.plan(paths, state.bindings, state.shell_files, key_of)
+    edits, state.shell_files = shellenv.plan(paths, state.bindings, state.shell_files, key_of,
+                                             warnings=change.warnings)
     if paths.platform == "windows":
         from keyconf import winenv
 
