@@ -6,6 +6,7 @@ to show itself as a diff. `FileEdit` covers every text file; other kinds (SQLite
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from keyconf import fsutil
@@ -28,6 +29,13 @@ class Edit:
         self.internal = internal  # keyconf's own bookkeeping, journaled but not shown as a diff
         self.client = client
         self.mode_before = mode_before
+        self.owner_before: tuple[int, int] | None = None  # (uid, gid), recorded when keyconf runs as root
+        # Set by the engine (files): the mode/owner to write with (None: keep the current one, 0600 if
+        # private), folders this edit creates, and folders to remove when it deletes a file keyconf created.
+        self.mode_after: int | None = None
+        self.owner_after: tuple[int, int] | None = None
+        self.created_dirs: list = []
+        self.remove_dirs: list = []
 
     @property
     def changes(self) -> bool:
@@ -40,8 +48,19 @@ class Edit:
     def snapshot_mode(self) -> None:
         pass
 
+    def preflight(self) -> None:
+        """Raise UnsafeEdit if the target can't be written, before anything is journaled or written."""
+
     def read_current(self) -> bytes | None:
         raise NotImplementedError
+
+    def holds(self, content: bytes | None) -> bool:
+        """Whether the target holds exactly `content` now (the engine's "changed under us" check)."""
+        return self.read_current() == content
+
+    def current_digest(self) -> str | None:
+        """sha256 of what the target holds now (None: absent); recovery compares it with the journal's."""
+        return digest(self.read_current())
 
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
         raise NotImplementedError
@@ -51,12 +70,16 @@ class Edit:
 
     def record(self) -> dict:
         return {"kind": self.kind, "path": str(self.path), "private": self.private, "internal": self.internal,
-                "client": self.client, "mode_before": self.mode_before, "after_sha": digest(self.after)}
+                "client": self.client, "mode_before": self.mode_before, "owner_before": self.owner_before,
+                "before_sha": digest(self.before), "after_sha": digest(self.after)}
 
     @classmethod
     def from_record(cls, rec: dict, before: bytes | None) -> "Edit":
-        return cls(rec["path"], before, None, rec.get("private", False), rec.get("internal", False),
+        edit = cls(rec["path"], before, None, rec.get("private", False), rec.get("internal", False),
                    rec.get("client"), rec.get("mode_before"))
+        owner = rec.get("owner_before")
+        edit.owner_before = tuple(owner) if owner else None
+        return edit
 
 
 class FileEdit(Edit):
@@ -69,15 +92,28 @@ class FileEdit(Edit):
     def read_current(self) -> bytes | None:
         return fsutil.read_bytes(self.path)
 
+    def holds(self, content: bytes | None) -> bool:
+        return fsutil.same_content(self.path, content)
+
+    def current_digest(self) -> str | None:
+        return file_digest(self.path)
+
+    def preflight(self) -> None:
+        fsutil.check_writable(self.path)
+
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
         if restoring:
-            # Undo and rollback give the old bytes back with their old mode.
-            fsutil.atomic_write(self.path, content, mode=self.mode_before)
+            # A rollback gives the old bytes back with their old mode and owner.
+            fsutil.atomic_write(self.path, content, mode=self.mode_before, owner=self.owner_before)
         else:
-            fsutil.atomic_write(self.path, content, private=self.private)
+            fsutil.atomic_write(self.path, content, private=self.private, mode=self.mode_after,
+                                owner=self.owner_after)
 
     def snapshot_mode(self) -> None:
-        self.mode_before = fsutil.current_mode(fsutil.real_path(self.path))
+        real = fsutil.real_path(self.path)
+        self.mode_before = fsutil.current_mode(real)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            self.owner_before = fsutil.current_owner(real)
 
     def diff(self, display) -> str:
         return text_diff(display(self.path), self.before, self.after)
@@ -87,6 +123,17 @@ def digest(content: bytes | None) -> str | None:
     import hashlib
 
     return None if content is None else hashlib.sha256(content).hexdigest()
+
+
+def file_digest(path) -> str | None:
+    """sha256 of a file's bytes, streamed (a big file is hashed without a copy in memory); None if absent."""
+    import hashlib
+
+    handle = fsutil.open_regular(path)
+    if handle is None:
+        return None
+    with handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def text_diff(name: str, before: bytes | None, after: bytes | None) -> str:
