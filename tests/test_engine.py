@@ -155,3 +155,29 @@ def test_changed_under_us_is_checked_without_reading_the_file_whole(paths, home,
     monkeypatch.setattr(FileEdit, "read_current", lambda self: pytest.fail("apply read the whole file"))
     engine.apply(paths, [FileEdit(a, b"x" * 3_000_000, b"y")], command="t")
     assert a.read_bytes() == b"y"
+
+
+@pytest.mark.parametrize("change", ["first", "middle", "last", "insert", "delete", "no-newline-end"])
+def test_diff_of_a_big_file_shows_the_same_hunks_as_a_full_diff(monkeypatch, change):
+    from keyconf import edits
+
+    lines = [f'  "project-{i}": {{"allowedTools": []}},\n'.encode() for i in range(4000)]
+    before = b"".join(lines)
+    after_lines = list(lines)
+    if change == "first":
+        after_lines[0] = b'  "hasCompletedOnboarding": true,\n'
+    elif change == "middle":
+        after_lines[2000] = after_lines[2000].replace(b"[]", b'["Bash"]')
+    elif change == "last":
+        after_lines[-1] = b"}\n"
+    elif change == "insert":
+        after_lines.insert(1500, b'  "new": 1,\n')
+    elif change == "delete":
+        del after_lines[1500:1503]
+    else:
+        after_lines[-1] = after_lines[-1].rstrip(b"\n")
+    after = b"".join(after_lines)
+    windowed = edits.text_diff("f", before, after)
+    monkeypatch.setattr(edits, "DIFF_WINDOW", 1 << 40)
+    assert windowed == edits.text_diff("f", before, after)
+    assert windowed.count("@@") == 2

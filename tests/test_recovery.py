@@ -283,3 +283,13 @@ def test_journal_entry_is_complete_or_absent(paths, home):
     meta = json.loads((entry.folder / "entry.json").read_text())
     assert meta["format"] == engine.FORMAT and meta["status"] == "done"
     assert not [p for p in paths.journal_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_folder_made_just_before_the_kill_goes_with_its_temp_file(paths, home):
+    target = home / ".config" / "fish" / "conf.d" / "keyconf.fish"
+    killed_apply([(target, None, b"set -gx A b\n")], puts_before_kill=0)
+    target.parent.mkdir(parents=True)  # as atomic_write had done when the kill came: folder and temp file
+    (target.parent / ".keyconf.fish.x1y2.keyconf-tmp").write_bytes(b"set -gx A b\n")
+    with engine.locked(paths):
+        pass
+    assert not (home / ".config" / "fish").exists()

@@ -136,9 +136,55 @@ def file_digest(path) -> str | None:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def common_prefix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common start of a and b (at most `limit`): chunks compared as memoryviews (memcmp,
+    no copies), then halving inside the first chunk that differs."""
+    va, vb = memoryview(a), memoryview(b)
+    lo, step = 0, 1 << 16
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if va[lo:hi] != vb[lo:hi]:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if va[lo:mid] == vb[lo:mid]:
+                    lo = mid
+                else:
+                    hi = mid
+            return lo
+        lo = hi
+    return limit
+
+
+def common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    va, vb = memoryview(a), memoryview(b)
+    la, lb = len(a), len(b)
+    lo, step = 0, 1 << 16  # lo: bytes known equal at the end
+    while lo < limit:
+        hi = min(limit, lo + step)
+        if va[la - hi:la - lo] != vb[lb - hi:lb - lo]:
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if va[la - mid:la - lo] == vb[lb - mid:lb - lo]:
+                    lo = mid
+                else:
+                    hi = mid
+            return lo
+        lo = hi
+    return limit
+
+
+DIFF_WINDOW = 1 << 16  # above this, only the part around the change is handed to difflib
+
+
 def text_diff(name: str, before: bytes | None, after: bytes | None) -> str:
     import difflib
+    import re
 
+    offset = 0
+    if before is not None and after is not None and len(before) + len(after) > DIFF_WINDOW:
+        # A one-key change in a 200 MB ~/.claude.json: diff the changed lines with their context only,
+        # and shift the hunk line numbers by the lines skipped at the top.
+        before, after, offset = _window(before, after, context=3)
     old = [] if before is None else before.decode("utf-8", "replace").splitlines(keepends=True)
     new = [] if after is None else after.decode("utf-8", "replace").splitlines(keepends=True)
     lines = difflib.unified_diff(
@@ -147,4 +193,32 @@ def text_diff(name: str, before: bytes | None, after: bytes | None) -> str:
         tofile="/dev/null" if after is None else f"b/{name}",
         n=2,
     )
+    if offset:
+        def shift(match):
+            return f"@@ -{int(match[1]) + offset}{match[2] or ''} +{int(match[3]) + offset}{match[4] or ''} @@"
+
+        lines = (re.sub(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", shift, line) if line.startswith("@@") else line
+                 for line in lines)
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _window(before: bytes, after: bytes, context: int) -> tuple[bytes, bytes, int]:
+    """The differing middle of before/after, widened to whole lines plus `context` lines each side, and the
+    number of lines cut from the top."""
+    shortest = min(len(before), len(after))
+    head = common_prefix(before, after, shortest)
+    tail = common_suffix(before, after, shortest - head)
+    start = before.rfind(b"\n", 0, head) + 1  # back to the start of the first changed line
+    for _ in range(context):
+        if start == 0:
+            break
+        start = before.rfind(b"\n", 0, start - 1) + 1
+    end = len(before) - tail  # forward past the end of the last changed line
+    if end > start and before[end - 1:end] != b"\n":
+        nl = before.find(b"\n", end)
+        end = len(before) if nl < 0 else nl + 1
+    for _ in range(context):
+        nl = before.find(b"\n", end)
+        end = len(before) if nl < 0 else nl + 1
+    cut_tail = len(before) - end
+    return before[start:end], after[start:len(after) - cut_tail], before.count(b"\n", 0, start)

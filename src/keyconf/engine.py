@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from keyconf import fsutil
-from keyconf.edits import Edit, FileEdit, digest
-from keyconf.errors import KeyconfError, UnsafeEdit
+from keyconf.edits import Edit, FileEdit, common_prefix, common_suffix, digest
+from keyconf.errors import Exit, KeyconfError, UnsafeEdit
 from keyconf.paths import Paths
 
 LOCK_WAIT_SECONDS = 30.0
@@ -33,7 +33,7 @@ _STAGING, _TRASH = ".new-", ".old-"
 class NothingToUndo(KeyconfError):
     """The journal holds no change that can be undone (not an error: exit 0)."""
 
-    code = 0
+    code = Exit.OK
 
 
 class Recovered(list):
@@ -51,7 +51,8 @@ def locked(paths: Paths, *, notify: Callable[[str], None] | None = None, timeout
            recovery: bool = True, force: bool = False) -> Iterator[Recovered]:
     """Hold keyconf's one lock (every change to keyconf's state or a client's files happens under it).
 
-    An OS lock (flock), so a holder that dies releases it: there is no pid file to go stale. A live holder is
+    An OS lock (flock), so a holder that dies releases it at once (the pid written into the lock file only
+    names the holder in the waiting message; a stale one blocks nothing). A live holder is
     waited for, telling `notify` once, up to `timeout` seconds (then UnsafeEdit, exit 3). Once held, an
     interrupted earlier change is rolled back first; what was done is yielded (see `recover`).
     """
@@ -201,50 +202,13 @@ def _new_id(root: Path) -> str:
         time.sleep(0.000_01)
 
 
-def _common_prefix(a: bytes, b: bytes, limit: int) -> int:
-    """Length of the common start of a and b (at most `limit`): chunks compared as memoryviews (memcmp,
-    no copies), then halving inside the first chunk that differs."""
-    va, vb = memoryview(a), memoryview(b)
-    lo, step = 0, 1 << 16
-    while lo < limit:
-        hi = min(limit, lo + step)
-        if va[lo:hi] != vb[lo:hi]:
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if va[lo:mid] == vb[lo:mid]:
-                    lo = mid
-                else:
-                    hi = mid
-            return lo
-        lo = hi
-    return limit
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    va, vb = memoryview(a), memoryview(b)
-    la, lb = len(a), len(b)
-    lo, step = 0, 1 << 16  # lo: bytes known equal at the end
-    while lo < limit:
-        hi = min(limit, lo + step)
-        if va[la - hi:la - lo] != vb[lb - hi:lb - lo]:
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if va[la - mid:la - lo] == vb[lb - mid:lb - lo]:
-                    lo = mid
-                else:
-                    hi = mid
-            return lo
-        lo = hi
-    return limit
-
-
 def _old_part(before: bytes | None, after: bytes | None) -> tuple[bytes | None, dict | None]:
     """What the journal keeps of the old bytes: all of them, or for a big file only the middle that changed."""
     if before is None or after is None or len(before) <= BIG_FILE:
         return before, None
     shortest = min(len(before), len(after))
-    prefix = _common_prefix(before, after, shortest)
-    suffix = _common_suffix(before, after, shortest - prefix)
+    prefix = common_prefix(before, after, shortest)
+    suffix = common_suffix(before, after, shortest - prefix)
     return before[prefix:len(before) - suffix], {"prefix": prefix, "suffix": suffix, "size": len(before)}
 
 
@@ -313,7 +277,11 @@ def apply(paths: Paths, edits: Sequence[Edit], *, command: str, extra: dict | No
             if history is None:
                 history = _history(paths)
             _plan_file(edit, history)
-    entry = _journal(paths, edits, command, extra or {})
+    try:
+        entry = _journal(paths, edits, command, extra or {})
+    except OSError as exc:  # disk full, say: nothing was touched yet (the next run removes the half entry)
+        raise UnsafeEdit(f"could not write keyconf's journal in {paths.journal_dir}: {exc.strerror or exc}; "
+                         "nothing was changed") from exc
     done: list[Edit] = []
     try:
         for edit in edits:
@@ -422,7 +390,8 @@ def entries(paths: Paths) -> list[Entry]:
             meta = json.loads((folder / "entry.json").read_text("utf-8"))
         except (OSError, ValueError):
             continue
-        out.append(Entry(folder.name, folder, meta))
+        if isinstance(meta, dict) and isinstance(meta.get("edits"), list):
+            out.append(Entry(folder.name, folder, meta))
     # Derived, not only stored: an undo marks its entry "undone" in a second write that a kill can skip.
     undone: set[str] = set()
     for entry in out:
@@ -447,22 +416,25 @@ def recover(paths: Paths, *, force: bool = False) -> Recovered:
     report = Recovered()
     root = paths.journal_dir
     folders = {paths.keyconf_home}
+    interrupted = []
     if root.is_dir():
         for item in root.iterdir():
             if item.name.startswith((_STAGING, _TRASH)):
                 shutil.rmtree(item, ignore_errors=True)  # a journal write or prune cut short
             elif item.is_dir():
                 folders.add(item)
-        for entry in entries(paths):
-            if entry.status == "pending" and entry.meta.get("format") == FORMAT:
-                report.append(_roll_back(paths, entry, force))
-                report.entries.append(entry.id)
-                for rec in entry.meta["edits"]:
-                    if rec.get("kind", "file") == "file":
-                        folders.add(fsutil.real_path(Path(rec["path"])).parent)
+        interrupted = pending(paths)
+        for entry in interrupted:
+            for rec in entry.meta["edits"]:
+                if rec.get("kind", "file") == "file":
+                    folders.add(fsutil.real_path(Path(rec["path"])).parent)
+    # first, so that a folder the interrupted change created holds nothing of ours when it is removed
     leftovers = [tmp for folder in folders for tmp in fsutil.temp_files(folder)]
     for tmp in leftovers:
         tmp.unlink(missing_ok=True)
+    for entry in interrupted:
+        report.append(_roll_back(paths, entry, force))
+        report.entries.append(entry.id)
     if leftovers:
         report.append(f"removed {len(leftovers)} temp file(s) an interrupted keyconf left behind")
     return report
@@ -495,9 +467,9 @@ def _roll_back(paths: Paths, entry: Entry, force: bool) -> str:
         if rec.get("delta"):
             edit.before = entry.before(i, edit.read_current())
         edit.put(edit.before, restoring=True)
-        if isinstance(edit, FileEdit):
-            _remove_empty([Path(d) for d in rec.get("created_dirs", [])])
         restored.append(edit)
+    for rec in entry.meta["edits"]:
+        _remove_empty([Path(d) for d in rec.get("created_dirs", [])])  # also those made before a kill
     entry.meta["status"] = "rolled-back"
     entry.meta["recovered"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     entry.save()
