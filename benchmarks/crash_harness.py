@@ -1,4 +1,4 @@
-"""Kill keyconf at every rename / fsync / write / unlink / openat of a clean run, then check both ways back.
+"""Kill keyconf at every rename/fsync/write/unlink/openat/mkdir/rmdir of a clean run; check both ways back.
 
 For each client scenario and each command (`use`; `remove` and `undo` after a clean `use`), a clean run under
 strace counts the syscalls; then, for every N, the command is run again from the same starting point with
@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() else sys.executable
 KEY = "sk-Crash0123456789abcdefXYZ42"
-SYSCALLS = ("rename", "fsync", "write", "unlink", "openat")
+SYSCALLS = ("rename", "fsync", "write", "unlink", "openat", "mkdir", "rmdir")
 COMMANDS = ("use", "remove", "undo")
 
 

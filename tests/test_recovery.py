@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keyconf import engine
 from keyconf.edits import FileEdit
@@ -136,6 +138,10 @@ def test_undo_after_a_kill_stops_at_the_rollback(kc, home, monkeypatch):
     doc = result.json()
     assert doc["ok"] and doc["errors"] == [] and doc["results"][0]["status"] == "rolled-back"
     assert "rolled it back" in doc["recovered"][0]
+    assert settings.read_bytes() == used
+    killed_apply([(settings, used, b'{"half": true}\n')], puts_before_kill=1)
+    result = kc("undo")
+    assert result.code == 0 and "rolled it back" in result.stderr and "nothing else was undone" in result.stdout
     assert settings.read_bytes() == used
     assert kc("undo").code == 0
     assert settings.read_bytes() == b'{"theme": "dark"}\n'
@@ -293,3 +299,20 @@ def test_folder_made_just_before_the_kill_goes_with_its_temp_file(paths, home):
     with engine.locked(paths):
         pass
     assert not (home / ".config" / "fish").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=40), st.binary(max_size=40), st.integers(0, 300),
+       st.integers(0, 300))
+def test_changed_middle_and_its_surroundings_rebuild_the_old_bytes(base, old_mid, new_mid, cut, length):
+    before = base[:cut] + old_mid + base[cut:]
+    after = base[:cut] + new_mid + base[cut + length:]
+    original_big = engine.BIG_FILE
+    engine.BIG_FILE = -1
+    try:
+        middle, delta = engine._old_part(before, after)
+    finally:
+        engine.BIG_FILE = original_big
+    assert delta["prefix"] + delta["suffix"] <= min(len(before), len(after))
+    rebuilt = after[:delta["prefix"]] + middle + after[len(after) - delta["suffix"]:]
+    assert rebuilt == before

@@ -54,7 +54,8 @@ def locked(paths: Paths, *, notify: Callable[[str], None] | None = None, timeout
     An OS lock (flock), so a holder that dies releases it at once (the pid written into the lock file only
     names the holder in the waiting message; a stale one blocks nothing). A live holder is
     waited for, telling `notify` once, up to `timeout` seconds (then UnsafeEdit, exit 3). Once held, an
-    interrupted earlier change is rolled back first; what was done is yielded (see `recover`).
+    interrupted earlier change is rolled back first; what was done goes to `notify` line by line and is
+    yielded (see `recover`).
     """
     fsutil.ensure_private_dir(paths.keyconf_home)
     try:
@@ -64,7 +65,10 @@ def locked(paths: Paths, *, notify: Callable[[str], None] | None = None, timeout
     try:
         _acquire(handle, paths, notify, LOCK_WAIT_SECONDS if timeout is None else timeout)
         _write_pid(handle)
-        yield recover(paths, force=force) if recovery else Recovered()
+        report = recover(paths, force=force) if recovery else Recovered()
+        for line in report if notify else ():
+            notify(line)
+        yield report
     finally:
         handle.close()  # closing releases the lock
 

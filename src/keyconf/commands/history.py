@@ -33,8 +33,6 @@ def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Repor
                 out.say(f"change {pending.id} ({pending.meta['command']}) was interrupted; the next keyconf "
                         "command rolls it back (nothing else would be undone)")
                 return 0
-        for line in recovered:
-            out.say(line, err=True)
         if recovered.entries:
             out.extra["recovered"] = list(recovered)
         if recovered.entries and not entry_id:
