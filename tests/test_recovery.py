@@ -316,3 +316,12 @@ def test_changed_middle_and_its_surroundings_rebuild_the_old_bytes(base, old_mid
     assert delta["prefix"] + delta["suffix"] <= min(len(before), len(after))
     rebuilt = after[:delta["prefix"]] + middle + after[len(after) - delta["suffix"]:]
     assert rebuilt == before
+
+
+def test_undo_dry_run_after_a_kill_writes_nothing_and_says_so(kc, paths, home):
+    a = home / "a"
+    a.write_bytes(b"old")
+    killed_apply([(a, b"old", b"new")], puts_before_kill=1)
+    result = kc("undo", "--dry-run")
+    assert result.code == 0 and "was interrupted" in result.stdout
+    assert a.read_bytes() == b"new" and engine.pending(paths)
