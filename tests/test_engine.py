@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -104,3 +108,76 @@ def test_journal_keeps_the_newest_changes(paths, home, monkeypatch):
         engine.apply(paths, [FileEdit(a, None if i == 0 else str(i - 1).encode(), str(i).encode())], command="t")
     kept = engine.entries(paths)
     assert len(kept) == 3 and kept[0].edits()[0].before == b"3"
+
+
+def _holder(code: str) -> subprocess.Popen:
+    script = ("import os, signal, sys, time\nfrom keyconf import engine\nfrom keyconf.paths import Paths\n"
+              "with engine.locked(Paths.from_environ()):\n    print('locked', flush=True)\n" + code)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "locked\n"
+    return proc
+
+
+def test_lock_of_a_killed_keyconf_is_taken_over_at_once(paths):
+    proc = _holder("    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert proc.wait(30) == -signal.SIGKILL
+    assert paths.lock_file.read_text().strip() == str(proc.pid)  # a stale pid is no obstacle: flock died with it
+    start = time.monotonic()
+    with engine.locked(paths, timeout=5):
+        pass
+    assert time.monotonic() - start < 1
+
+
+def test_a_live_lock_is_waited_for_and_named(paths):
+    proc = _holder("    time.sleep(1.0)\n")
+    messages = []
+    with engine.locked(paths, notify=messages.append, timeout=30):
+        pass
+    assert proc.wait(30) == 0
+    assert messages == [f"waiting for another keyconf (pid {proc.pid}) to finish…"]
+
+
+def test_lock_timeout_is_exit_3_naming_the_holder(paths):
+    proc = _holder("    time.sleep(30)\n")
+    try:
+        with pytest.raises(UnsafeEdit, match=rf"another keyconf command \(pid {proc.pid}\) is still running") as info:
+            with engine.locked(paths, timeout=0.3):
+                pass
+        assert info.value.code == 3
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_changed_under_us_is_checked_without_reading_the_file_whole(paths, home, monkeypatch):
+    a = home / "a"
+    a.write_bytes(b"x" * 3_000_000)
+    monkeypatch.setattr(FileEdit, "read_current", lambda self: pytest.fail("apply read the whole file"))
+    engine.apply(paths, [FileEdit(a, b"x" * 3_000_000, b"y")], command="t")
+    assert a.read_bytes() == b"y"
+
+
+@pytest.mark.parametrize("change", ["first", "middle", "last", "insert", "delete", "no-newline-end"])
+def test_diff_of_a_big_file_shows_the_same_hunks_as_a_full_diff(monkeypatch, change):
+    from keyconf import edits
+
+    lines = [f'  "project-{i}": {{"allowedTools": []}},\n'.encode() for i in range(4000)]
+    before = b"".join(lines)
+    after_lines = list(lines)
+    if change == "first":
+        after_lines[0] = b'  "hasCompletedOnboarding": true,\n'
+    elif change == "middle":
+        after_lines[2000] = after_lines[2000].replace(b"[]", b'["Bash"]')
+    elif change == "last":
+        after_lines[-1] = b"}\n"
+    elif change == "insert":
+        after_lines.insert(1500, b'  "new": 1,\n')
+    elif change == "delete":
+        del after_lines[1500:1503]
+    else:
+        after_lines[-1] = after_lines[-1].rstrip(b"\n")
+    after = b"".join(after_lines)
+    windowed = edits.text_diff("f", before, after)
+    monkeypatch.setattr(edits, "DIFF_WINDOW", 1 << 40)
+    assert windowed == edits.text_diff("f", before, after)
+    assert windowed.count("@@") == 2

@@ -25,8 +25,27 @@ def undo_list(out: Reporter) -> int:
 
 def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Reporter) -> int:
     paths = Paths.from_environ()
-    with engine.locked(paths):
-        entry = engine.find_entry(paths, entry_id)
+    # A dry run writes nothing, not even a recovery: it says what the next command will roll back.
+    with engine.locked(paths, notify=lambda text: out.say(text, err=True), force=force,
+                       recovery=not dry_run) as recovered:
+        if dry_run and not entry_id:
+            for pending in engine.pending(paths):
+                out.say(f"change {pending.id} ({pending.meta['command']}) was interrupted; the next keyconf "
+                        "command rolls it back (nothing else would be undone)")
+                return 0
+        if recovered.entries:
+            out.extra["recovered"] = list(recovered)
+        if recovered.entries and not entry_id:
+            # A killed command was just rolled back: the user is back where they were before it, which is
+            # what this undo asked for. Going on would also undo the change before it.
+            out.result({"id": recovered.entries[0], "status": "rolled-back", "changed": []})
+            out.say("nothing else was undone; run `keyconf undo` again to undo the change before it")
+            return 0
+        entry = engine.find_entry(paths, entry_id) if entry_id else engine.last_entry(paths)
+        if entry is None:
+            out.result({"status": "nothing to undo", "changed": []})
+            out.say("nothing to undo: the journal has no change left")
+            return 0
         if entry.status == "undone" and not force:
             out.say(f"change {entry.id} was already undone")
             return 0

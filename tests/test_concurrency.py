@@ -1,0 +1,77 @@
+"""Eight keyconf processes mixing `use` and `remove` on one HOME serialise: every run succeeds, the files end
+as some serial order leaves them, and the journal is one chain (each change starts where the last one ended)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import KEY, snapshot
+
+from keyconf import engine
+from keyconf.paths import Paths
+
+SETTINGS = b'{\n  "permissions": {"allow": ["Bash(ls)"]},\n  "theme": "dark"\n}\n'
+CODEX = b'# mine\nmodel = "o3"\n\n[mcp_servers.files]\ncommand = "npx"\n'
+
+
+def spawn(*args: str) -> subprocess.Popen:
+    env = dict(os.environ, KEYCONF_API_KEY=KEY, KEYCONF_BASE_URL="https://relay.example.com")
+    return subprocess.Popen([sys.executable, "-m", "keyconf", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+
+def client_files(home: Path, client: str) -> dict:
+    prefix = {"claude-code": (".claude/", ".claude.json"), "codex": (".codex/",)}[client]
+    return {k: v for k, v in snapshot(home).items() if k.startswith(prefix)}
+
+
+def test_eight_processes_mixing_use_and_remove_serialise(kc, home, monkeypatch):
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_bytes(SETTINGS)
+    (home / ".codex").mkdir()
+    (home / ".codex" / "config.toml").write_bytes(CODEX)
+    original = snapshot(home)
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "claude-code", "codex", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    configured = {c: client_files(home, c) for c in ("claude-code", "codex")}
+    assert kc("remove", "claude-code", "codex").code == 0
+    assert snapshot(home) == original
+    unset = {c: client_files(home, c) for c in ("claude-code", "codex")}
+
+    runs = [(verb, client) for verb in ("use", "remove") for client in ("claude-code", "codex")] * 2
+    random.Random(12).shuffle(runs)
+    procs = [spawn(verb, client, *(["--no-verify"] if verb == "use" else [])) for verb, client in runs]
+    for proc, run in zip(procs, runs):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (run, err)
+        assert "Traceback" not in err
+
+    paths = Paths.from_environ()
+    bindings = set(json.loads(paths.state_file.read_text()).get("bindings", {}))
+    for client in ("claude-code", "codex"):
+        want = configured[client] if client in bindings else unset[client]
+        assert client_files(home, client) == want, client
+    assert not engine.pending(paths) and not list(home.rglob("*.keyconf-tmp"))
+
+    # one chain per file: every change started from the bytes the previous change of that file left
+    last: dict[str, str | None] = {}
+    for entry in reversed(engine.entries(paths)):
+        if entry.status not in ("done", "undone"):
+            continue
+        for rec in entry.meta["edits"]:
+            if rec["path"] in last:
+                assert rec["before_sha"] == last[rec["path"]], (entry.id, rec["path"])
+            last[rec["path"]] = rec["after_sha"]
+
+    # and the whole log replays backwards to the user's files
+    for _ in range(20):
+        result = kc("undo")
+        assert result.code == 0, result.output
+        if "nothing to undo" in result.stdout:
+            break
+    assert snapshot(home) == original
