@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keyconf import adapters, engine
+from keyconf import adapters
 from keyconf.commands import change as pipeline
 from keyconf.commands.change import Flags
 from keyconf.commands.profile_input import Chosen, KeySource, choose_profile
@@ -62,7 +62,7 @@ def run_use(session: Session, command: str, requests: list[Request], src: KeySou
         session.out.say("nothing was written" + ("" if session.out.json_mode else
                         "; fix the problem above, or pass --force to write anyway"), err=True)
         return pipeline.report(session, change, findings, written=False)
-    with engine.locked(session.paths):
+    with session.lock():
         change = pipeline.plan(session, command, requests, profiles, sticky=sticky)
         if all_or_nothing and change.failed:
             return pipeline.report(session, change, {}, written=False)
@@ -103,7 +103,7 @@ def remove(session: Session, names: list[str], use_all: bool, flags: Flags) -> i
             return Exit.OK
     chosen_adapters = adapters.resolve(names)
     requests = [Request(a.id, "remove") for a in chosen_adapters]
-    with engine.locked(session.paths):
+    with session.lock():
         change = pipeline.plan(session, "remove", requests)
         if flags.dry_run:
             pipeline.show(session, change)

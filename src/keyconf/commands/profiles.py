@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keyconf import engine, secretstore
+from keyconf import secretstore
 from keyconf.commands.common import masked
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.profiles import Profiles
@@ -53,7 +53,7 @@ def remove(session: Session, name: str, force: bool, yes: bool) -> int:
     from keyconf.commands import change as pipeline
 
     out = session.out
-    with engine.locked(session.paths):
+    with session.lock():
         profile = Profiles(session.paths).get(name)
         clients = State.load(session.paths).clients_of(profile.name)
         if clients and not force:
@@ -78,7 +78,7 @@ def default(session: Session, name: str) -> int:
     """Choose the profile that commands use when no --profile is given."""
     from keyconf.commands import change as pipeline
 
-    with engine.locked(session.paths):
+    with session.lock():
         Profiles(session.paths).get(name)
 
         def choose(book, secrets) -> None:
