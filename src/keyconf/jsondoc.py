@@ -264,7 +264,7 @@ class JsonDoc:
     def _unreadable(self, exc: json.JSONDecodeError) -> UnsafeEdit:
         doc, pos = exc.doc, exc.pos
         line_start = doc.rfind("\n", 0, pos) + 1
-        column = len(doc[line_start:pos].encode("latin-1").decode("utf-8", "replace")) + 1
+        column = len(doc[line_start:pos].encode("latin-1", "replace").decode("utf-8", "replace")) + 1
         what = exc.msg
         if not self.jsonc and doc.startswith(("//", "/*"), pos):
             what = "a comment"
@@ -399,6 +399,8 @@ class JsonDoc:
         except RecursionError:
             raise UnsafeEdit(f"{self.name}: `{_dotted(path)}` is nested too deeply for keyconf to read "
                              f"(line {self.line_of(path)})") from None
+        except ValueError as exc:  # not expected: the document parsed when it was read
+            raise UnsafeEdit(f"{self.name}: keyconf can't read `{_dotted(path)}` ({exc})") from None
 
     def kind(self, path: JPath) -> str | None:
         """"object", "array", "string", "number", "boolean" or "null"; None if absent."""
