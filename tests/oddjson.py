@@ -71,8 +71,8 @@ class _Parser:
             if c in " \t\n\r":
                 self.i += 1
             elif self.jsonc and s.startswith("//", self.i):
-                end = s.find("\n", self.i)
-                self.i = len(s) if end < 0 else end
+                ends = [e for e in (s.find("\n", self.i), s.find("\r", self.i)) if e >= 0]
+                self.i = min(ends) if ends else len(s)
             elif self.jsonc and s.startswith("/*", self.i):
                 end = s.find("*/", self.i + 2)
                 if end < 0:

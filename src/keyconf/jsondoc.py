@@ -140,7 +140,7 @@ def _value_end(text: str, i: int) -> int:
 
 # ---- JSONC ---------------------------------------------------------------------------------------
 _STRING = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?'  # an unclosed string stops at the line's end (the parse then fails)
-_LEXEME = re.compile(_STRING + r"|//[^\n]*|/\*.*?\*/|/\*", re.S)
+_LEXEME = re.compile(_STRING + r"|//[^\r\n]*|/\*.*?\*/|/\*", re.S)  # a line comment ends at CR or LF
 _MAYBE_TRAILING = re.compile(_STRING + r"|,(?=[ \t\r\n]*[\]}])", re.S)
 _NOT_BLANK = re.compile(r"[^\r\n]")
 
