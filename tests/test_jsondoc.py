@@ -96,3 +96,26 @@ def test_bom_and_crlf_are_kept():
 def test_unparseable_is_refused(content):
     with pytest.raises(UnsafeEdit):
         JsonDoc(content, "t.json")
+
+
+def test_one_key_edit_of_a_big_file_costs_at_most_twice_its_size():
+    # ~/.claude.json can reach 200 MB; keyconf sets one top-level member. Emoji would make a str of the file
+    # 4 bytes a character, which is why the text is read as Latin-1 (benchmarks/jsondoc_memory.py: 200 MB).
+    import tracemalloc
+
+    history = [{"display": f"fix {n} 修复 🚀", "pastedContents": {}, "n": n} for n in range(30)]
+    projects = {f"/work/p{i}": {"history": history, "allowedTools": ["Read"]} for i in range(3000)}
+    original = json.dumps({"numStartups": 3, "projects": projects}, indent=2, ensure_ascii=False).encode()
+    tracemalloc.start()
+    try:
+        doc = JsonDoc(original, "~/.claude.json")
+        owned = set_owned(doc, {("hasCompletedOnboarding",): "true"}, None)
+        edited = doc.content()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 2.2 * len(original), f"{peak / len(original):.2f}x"
+    assert edited.endswith(b'},\n  "hasCompletedOnboarding": true\n}')
+    back = JsonDoc(edited, "~/.claude.json")
+    restore_owned(back, owned)
+    assert back.content() == original

@@ -10,10 +10,7 @@ import pytest
 from conftest import KEY, snapshot
 
 from keyconf.adapters import opencode
-from keyconf.jsondoc import JsonDoc
 
-JSONC = "jsonc" in JsonDoc.__init__.__code__.co_varnames
-needs_jsonc = pytest.mark.skipif(not JSONC, reason="jsondoc's JSONC mode is not merged into this branch yet")
 
 CONFIG_RICH = b"""{
   "$schema": "https://opencode.ai/config.json",
@@ -170,7 +167,6 @@ def test_without_a_model_the_provider_is_added_and_the_users_model_kept(kc, home
     assert json.loads(config_path(home).read_text())["model"] == "anthropic/claude-sonnet-4-5"
 
 
-@needs_jsonc
 def test_jsonc_comments_and_trailing_commas_survive(kc, home, relay):
     write(home, CONFIG_JSONC, None)
     before = snapshot(home)

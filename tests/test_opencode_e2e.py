@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY, real_binary, snapshot
-from test_opencode import CONFIG_JSONC, CONFIG_RICH, needs_jsonc
+from test_opencode import CONFIG_JSONC, CONFIG_RICH
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def _opencode(home: Path):
 
 
 @pytest.mark.parametrize("config", [pytest.param(CONFIG_RICH, id="json"),
-                                    pytest.param(CONFIG_JSONC, id="jsonc-with-comments", marks=needs_jsonc)])
+                                    pytest.param(CONFIG_JSONC, id="jsonc-with-comments")])
 def test_opencode_run_reaches_the_relay_with_the_key_and_model(home, relay, config):
     path = home / ".config" / "opencode" / "opencode.json"
     path.parent.mkdir(parents=True)

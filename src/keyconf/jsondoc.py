@@ -1,245 +1,567 @@
-"""Edit JSON text in place: change only the members keyconf owns and keep every other byte.
+"""Edit JSON and JSONC text in place: change only the members keyconf owns and keep every other byte.
 
-Values are located with the C decoder (`raw_decode`), so a 50 MB `~/.claude.json` costs one parse,
-and only the objects on the way to an owned key are walked member by member.
+How a document is read, so that a 200 MB `~/.claude.json` stays cheap and odd but valid JSON never crashes:
+- The bytes are checked to be UTF-8 once, then viewed as Latin-1 text: one byte is one character. The text
+  costs one byte a byte whatever the file holds (a str with one emoji in it would take four), offsets in it
+  are offsets in the file, and an edit splices the bytes without re-encoding the rest. JSON's syntax is
+  ASCII, so the decoder sees the same structure; only the keys and values keyconf reads are decoded as UTF-8.
+- JSONC (comments, trailing commas) is read through a "plain" copy of the same length in which comments and
+  trailing commas are blanked to spaces: every offset still holds, the JSON decoder does the parsing, and
+  edits go to the real text, so comments survive.
+- Values are skipped with the C decoder told to build nothing (objects collapse to a count as they close,
+  numbers stay text so a 5000-digit integer is no ValueError). Values nested deeper than the C decoder goes
+  (~1000 levels; JSON.parse goes further) are skipped by a loop instead.
+- Only the objects on the way to an owned key are walked member by member; their member lists are cached.
 
-Ownership with memory: before keyconf first sets a key it records the key's old raw text (or that it
-was absent), and for each enclosing object that was absent or empty, its old text. Restoring those gives
-back the original bytes, which is what `remove` promises.
+Every change is checked before it is kept (`_guard`): the result must parse, each member keyconf meant to set
+must hold exactly the intended text, and every other member on the way must have its old bytes. Anything else
+is an UnsafeEdit and nothing is written.
+
+Ownership with memory: before keyconf first sets a key it records the key's old raw text (or that it was
+absent), and for each enclosing object that was absent or empty, its old text. Restoring those gives back the
+original bytes, which is what `remove` promises.
 """
 
 from __future__ import annotations
 
+import bisect
+import copy
 import json
 import re
+
 from keyconf.errors import UnsafeEdit
 
 JPath = tuple[str, ...]
 _WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+_INDENT = re.compile(r"[ \t]*")
+_BOM = b"\xef\xbb\xbf"
+_KIND = {"{": "object", "[": "array", '"': "string", "t": "boolean", "f": "boolean", "n": "null"}
+_ARTICLE = {"object": "an object", "array": "an array", "string": "a string", "boolean": "a boolean",
+            "null": "null", "number": "a number"}
+_scanstring = json.decoder.scanstring
 
 
-class _Member:
-    __slots__ = ("key", "kstart", "kend", "vstart", "vend")
+class WrongType(UnsafeEdit):
+    """A value keyconf reads or writes through is of another JSON type (`env.ANTHROPIC_AUTH_TOKEN` is a number)."""
 
-    def __init__(self, key: str, kstart: int, kend: int, vstart: int, vend: int):
-        self.key, self.kstart, self.kend, self.vstart, self.vend = key, kstart, kend, vstart, vend
+    def __init__(self, message: str, *, path: JPath, found: str, line: int | None, hint: str = "",
+                 client: str | None = None):
+        super().__init__(message, hint=hint, client=client)
+        self.path, self.found, self.line = path, found, line
+
+
+class _NotJson(ValueError):
+    """NaN and Infinity: Python's decoder takes them, JSON.parse does not."""
+
+
+def _refuse_constant(name: str):
+    raise _NotJson(name)
+
+
+def _js_int(text: str):
+    # JSON.parse reads every number as a double; Python's int() refuses more than 4300 digits.
+    return int(text) if len(text) <= 4000 else float(text)
+
+
+# Checks a value and finds its end, building nothing that outlives the call.
+_SKIPPER = json.JSONDecoder(object_pairs_hook=len, parse_int=str, parse_constant=_refuse_constant)
+_READER = json.JSONDecoder(parse_int=_js_int, parse_constant=_refuse_constant)
+
+_TOKEN = re.compile(r"""[ \t\n\r]*(?:
+    (?P<open>[\[{]) | (?P<close>[\]}]) | (?P<comma>,) | (?P<colon>:)
+  | (?P<string>"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*")
+  | (?P<scalar>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null)
+)""", re.VERBOSE)
+_CLOSER = {"{": "}", "[": "]"}
 
 
 def _skip(text: str, i: int) -> int:
     return _WS.match(text, i).end()
 
 
-def _scan(text: str, start: int) -> tuple[list[_Member], int]:
-    """Members of the object whose `{` is at `start`, and the index of its `}`. Text is known-valid JSON."""
-    i = _skip(text, start + 1)
-    members: list[_Member] = []
-    if text[i] == "}":
-        return members, i
+def _ws_start(text: str, i: int) -> int:
+    """Start of the run of whitespace that ends at `i`."""
+    while i > 0 and text[i - 1] in " \t\r\n":
+        i -= 1
+    return i
+
+
+def _skip_deep(text: str, i: int) -> int:
+    """End of the value at `i`, checked as strictly as the C decoder checks, with a loop instead of recursion."""
+    stack: list[str] = []
+    want = "value"  # value | first (after an opening bracket) | key | colon | next (after a value in a container)
     while True:
-        key, kend = json.decoder.scanstring(text, i + 1)
-        colon = _skip(text, kend)
-        vstart = _skip(text, colon + 1)
-        _, vend = _DECODER.raw_decode(text, vstart)
-        members.append(_Member(key, i, kend, vstart, vend))
-        j = _skip(text, vend)
-        if text[j] == "}":
-            return members, j
-        i = _skip(text, j + 1)  # past the comma
+        m = _TOKEN.match(text, i)
+        tok = m.lastgroup if m else None
+        at = _skip(text, i)
+        if want == "first":
+            if tok == "close" and m.group(tok) == _CLOSER[stack[-1]]:
+                stack.pop()
+                tok = "scalar"  # the empty container is a finished value
+                want = "done"
+            else:
+                want = "key" if stack[-1] == "{" else "value"
+        if want == "key":
+            if tok != "string":
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, at)
+            want, i = "colon", m.end()
+            continue
+        if want == "colon":
+            if tok != "colon":
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, at)
+            want, i = "value", m.end()
+            continue
+        if want == "value":
+            if tok == "open":
+                stack.append(m.group(tok))
+                want, i = "first", m.end()
+                continue
+            if tok not in ("string", "scalar"):
+                raise json.JSONDecodeError("Expecting value", text, at)
+        elif want == "next":
+            if tok == "comma":
+                want, i = ("key" if stack[-1] == "{" else "value"), m.end()
+                continue
+            if tok != "close" or m.group(tok) != _CLOSER[stack[-1]]:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+            stack.pop()
+        i = m.end()  # a value (or a container) just ended
+        if not stack:
+            return i
+        want = "next"
 
 
-def _find(members: list[_Member], key: str) -> int | None:
-    found = None
-    for n, member in enumerate(members):
-        if member.key == key:
-            found = n  # JSON.parse keeps the last duplicate, so do we
-    return found
+def _value_end(text: str, i: int) -> int:
+    try:
+        return _SKIPPER.raw_decode(text, i)[1]
+    except (RecursionError, _NotJson):
+        return _skip_deep(text, i)  # deep nesting; NaN/Infinity get their exact position there
+
+
+# ---- JSONC ---------------------------------------------------------------------------------------
+_STRING = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?'  # an unclosed string stops at the line's end (the parse then fails)
+_LEXEME = re.compile(_STRING + r"|//[^\r\n]*|/\*.*?\*/|/\*", re.S)  # a line comment ends at CR or LF
+_MAYBE_TRAILING = re.compile(_STRING + r"|,(?=[ \t\r\n]*[\]}])", re.S)
+_NOT_BLANK = re.compile(r"[^\r\n]")
+
+
+def _blank(text: str) -> tuple[str, list[int]]:
+    """JSONC as JSON of the same length: comments and trailing commas become spaces (line breaks stay, so line
+    numbers hold). Returns the plain text and the offsets of the trailing commas (a deletion needs them)."""
+    pieces, last = [], 0
+    for m in _LEXEME.finditer(text):
+        lexeme = m.group()
+        if lexeme[0] == '"':
+            continue
+        if lexeme == "/*":
+            raise json.JSONDecodeError("Unterminated /* comment", text, m.start())
+        pieces += [text[last:m.start()], _NOT_BLANK.sub(" ", lexeme)]
+        last = m.end()
+    plain = "".join(pieces) + text[last:] if pieces else text
+    trailing = []
+    for m in _MAYBE_TRAILING.finditer(plain):
+        if m.group() == ",":
+            before = _ws_start(plain, m.start())
+            if before and plain[before - 1] not in "{[,:":  # `[1,]` yes; `[,]` and `{"a":,}` stay errors
+                trailing.append(m.start())
+    if trailing:
+        pieces, last = [], 0
+        for at in trailing:
+            pieces += [plain[last:at], " "]
+            last = at + 1
+        plain = "".join(pieces) + plain[last:]
+    return plain, trailing
+
+
+# ---- the document ----------------------------------------------------------------------------------
+class _Member:
+    __slots__ = ("key", "kstart", "kend", "vstart", "vend", "same")
+
+    def __init__(self, key: str, kstart: int, kend: int, vstart: int, vend: int, same: bool = False):
+        self.key, self.kstart, self.kend, self.vstart, self.vend = key, kstart, kend, vstart, vend
+        self.same = same  # its value has the bytes of the same member in the document as first read
+
+
+class _Object:
+    """An object's members in file order (duplicates too), the offsets of its braces, and where each key is."""
+
+    __slots__ = ("start", "close", "members", "index")
+
+    def __init__(self, start: int, close: int, members: list[_Member]):
+        self.start, self.close, self.members = start, close, members
+        self.index = {m.key: n for n, m in enumerate(members)}  # JSON.parse keeps the last duplicate, so do we
+
+
+def _q(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _dotted(path: JPath) -> str:
+    return ".".join(path) or "(top level)"
 
 
 class JsonDoc:
-    """A JSON object document held as text; edits splice the text."""
+    """A JSON (or, with jsonc=True, JSONC) object document held as bytes; edits splice the bytes."""
 
-    def __init__(self, content: bytes | None, name: str):
+    def __init__(self, content: bytes | None, name: str, *, jsonc: bool = False):
         self.name = name
+        self.jsonc = jsonc
         self.existed = content is not None
         self.gone = False  # set when restoring leaves nothing of a file that keyconf created
-        if content is None:
-            content = b""
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = content[: exc.start].count(b"\n") + 1
-            raise UnsafeEdit(f"{name} is not UTF-8 text (line {line}); keyconf will not edit it") from None
-        self.bom = text.startswith("\ufeff")
-        self._text = text[1:] if self.bom else text
-        self._scans: dict[int, tuple[list[_Member], int]] = {}
-        if self.text.strip():
+        data = b"" if content is None else bytes(content)
+        self.bom = data.startswith(_BOM)
+        self._off = 3 if self.bom else 0
+        self._edited = False
+        self._check_utf8(data)
+        self._set(data)
+        # Values whose bytes are unchanged since here need no parse after an edit: a compare says where they end.
+        self._base_data, self._base_scans = data, self._scans
+        self._validate()
+
+    def _set(self, data: bytes) -> None:
+        self._data = data
+        self._text: str | None = None  # the body (after any BOM) as Latin-1: one character a byte
+        self._plain: str | None = None  # the same with JSONC's comments and trailing commas blanked
+        self._trailing: list[int] = []
+        self._scans: dict[JPath, _Object | None] = {}
+
+    def _check_utf8(self, data: bytes) -> None:
+        if data.isascii():
+            return
+        view, start, size = memoryview(data), 0, len(data)
+        while start < size:
+            end = min(size, start + (1 << 20))  # a chunk at a time: a decoded str can take 4 bytes a character
+            while start < end < size and data[end] & 0xC0 == 0x80:
+                end -= 1  # never cut a character in two
+            if end == start:
+                end = min(size, start + (1 << 20))
             try:
-                value = json.loads(self.text)
-            except json.JSONDecodeError as exc:
-                raise UnsafeEdit(
-                    f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                    hint="fix that line (comments and trailing commas are not allowed), then run keyconf again",
-                ) from None
-            if not isinstance(value, dict):
-                raise UnsafeEdit(f"{name} holds a JSON {type(value).__name__}, not an object")
+                str(view[start:end], "utf-8")
+            except UnicodeDecodeError as exc:
+                line = data.count(b"\n", 0, start + exc.start) + 1
+                raise UnsafeEdit(f"{self.name} is not UTF-8 text (line {line}); keyconf will not edit it",
+                                 hint="save the file as UTF-8, then run keyconf again") from None
+            start = end
 
-    # The text, with a cache of scanned objects (a 50 MB ~/.claude.json must be walked once, not per lookup).
-    @property
-    def text(self) -> str:
-        return self._text
+    def _texts(self) -> tuple[str, str]:
+        if self._text is None:
+            text = str(memoryview(self._data)[self._off:], "latin-1")
+            plain, trailing = text, []
+            if self.jsonc:
+                try:
+                    plain, trailing = _blank(text)
+                except json.JSONDecodeError as exc:
+                    raise self._unreadable(exc) from None
+            self._text, self._plain, self._trailing = text, plain, trailing
+        return self._text, self._plain
 
-    @text.setter
-    def text(self, value: str) -> None:
-        self._text = value
-        self._scans = {}
+    def _bytes(self, start: int, end: int) -> bytes:
+        return self._data[self._off + start:self._off + end]
 
-    def _scan(self, start: int) -> tuple[list[_Member], int]:
-        if start not in self._scans:
-            self._scans[start] = _scan(self._text, start)
-        return self._scans[start]
+    def _line(self, offset: int) -> int:
+        return self._data.count(b"\n", 0, self._off + offset) + 1
+
+    def _unreadable(self, exc: json.JSONDecodeError) -> UnsafeEdit:
+        doc, pos = exc.doc, exc.pos
+        line_start = doc.rfind("\n", 0, pos) + 1
+        column = len(doc[line_start:pos].encode("latin-1", "replace").decode("utf-8", "replace")) + 1
+        what = exc.msg
+        if not self.jsonc and doc.startswith(("//", "/*"), pos):
+            what = "a comment"
+        elif not self.jsonc and doc.startswith(("}", "]"), pos) and doc[_ws_start(doc, pos) - 1:pos].startswith(","):
+            what = "a trailing comma"
+        where = f"{what} at line {exc.lineno} column {column}"
+        if self._edited:
+            return UnsafeEdit(f"{self.name}: keyconf's change would not parse ({where}); nothing was written",
+                              hint="this is a bug in keyconf: please report it")
+        if self.jsonc:
+            return UnsafeEdit(f"{self.name} is not valid JSONC: {where}", hint="fix that line, then run keyconf again")
+        return UnsafeEdit(f"{self.name} is not valid JSON: {where}",
+                          hint="fix that line (comments and trailing commas are not allowed), then run keyconf again")
+
+    def _validate(self) -> None:
+        """The whole document parses and its top level is an object (or there is nothing in it yet)."""
+        _, plain = self._texts()
+        start = _skip(plain, 0)
+        if start == len(plain):
+            return
+        try:
+            if plain[start] == "{":
+                end = self._object(()).close + 1
+            else:
+                end = _value_end(plain, start)
+            if _skip(plain, end) != len(plain):
+                raise json.JSONDecodeError("Extra data", plain, _skip(plain, end))
+        except json.JSONDecodeError as exc:
+            raise self._unreadable(exc) from None
+        if plain[start] != "{":
+            kind = _KIND.get(plain[start], "number")
+            raise UnsafeEdit(f"{self.name} holds {_ARTICLE[kind]} at the top level, not an object; "
+                             "keyconf will not edit it", hint="the file should hold one JSON object ({...})")
+
+    # scanning ---------------------------------------------------------------------------------
+    def _object(self, path: JPath) -> _Object | None:
+        """The object at `path` (scanned once), or None if there is none there."""
+        if path in self._scans:
+            return self._scans[path]
+        _, plain = self._texts()
+        if path:
+            parent = self._object(path[:-1])
+            n = None if parent is None else parent.index.get(path[-1])
+            start = None if n is None else parent.members[n].vstart
+        else:
+            start = _skip(plain, 0)
+        obj = self._scan(start, path) if start is not None and plain.startswith("{", start) else None
+        self._scans[path] = obj
+        return obj
+
+    def _scan(self, start: int, path: JPath) -> _Object:
+        _, plain = self._texts()
+        hints = None
+        if self._data is not self._base_data and self._base_scans.get(path) is not None:
+            hints = {m.key: m for m in self._base_scans[path].members}
+        members: list[_Member] = []
+        try:
+            i = _skip(plain, start + 1)
+            if plain.startswith("}", i):
+                return _Object(start, i, members)
+            while True:
+                if not plain.startswith('"', i):
+                    raise json.JSONDecodeError("Expecting property name enclosed in double quotes", plain, i)
+                key, kend = _scanstring(plain, i + 1)
+                if not plain[i:kend].isascii():  # decoded as Latin-1 so far: decode the key's bytes as UTF-8
+                    key = _scanstring(self._bytes(i, kend).decode("utf-8"), 1)[0]
+                colon = _skip(plain, kend)
+                if not plain.startswith(":", colon):
+                    raise json.JSONDecodeError("Expecting ':' delimiter", plain, colon)
+                vstart = _skip(plain, colon + 1)
+                vend, same = self._end_of(vstart, hints.get(key) if hints else None)
+                members.append(_Member(key, i, kend, vstart, vend, same))
+                j = _skip(plain, vend)
+                if plain.startswith("}", j):
+                    return _Object(start, j, members)
+                if not plain.startswith(",", j):
+                    raise json.JSONDecodeError("Expecting ',' delimiter", plain, j)
+                i = _skip(plain, j + 1)
+        except json.JSONDecodeError as exc:
+            raise self._unreadable(exc) from None
+
+    def _end_of(self, vstart: int, hint: _Member | None) -> tuple[int, bool]:
+        """Where the value at `vstart` ends, and whether it is byte for byte the `hint` member's value."""
+        plain = self._texts()[1]
+        # Only brackets and strings end by themselves: `3` is the start of `3.25` as well.
+        if hint is not None and plain.startswith(("{", "[", '"'), vstart):
+            size = hint.vend - hint.vstart
+            mine = memoryview(self._data)[self._off + vstart:self._off + vstart + size]
+            theirs = memoryview(self._base_data)[self._off + hint.vstart:self._off + hint.vend]
+            if mine == theirs:
+                return vstart + size, True  # the same bytes as a value that parsed before end at the same place
+        return _value_end(plain, vstart), False
+
+    def _locate(self, path: JPath) -> tuple[int, int] | None:
+        """Span (start, end) of the value at `path`, or None if absent."""
+        if not path:
+            root = self._object(())
+            return None if root is None else (root.start, root.close + 1)
+        obj = self._object(path[:-1])
+        n = None if obj is None else obj.index.get(path[-1])
+        return None if n is None else (obj.members[n].vstart, obj.members[n].vend)
+
+    def _kind_at(self, offset: int) -> str:
+        return _KIND.get(self._texts()[1][offset], "number")
 
     # reading ----------------------------------------------------------------------------------
     @property
     def empty(self) -> bool:
-        return not self.text.strip()
+        _, plain = self._texts()
+        return _skip(plain, 0) == len(plain)
 
-    def _root(self) -> int:
-        return _skip(self.text, 0)
+    @property
+    def text(self) -> str:
+        """The document (after any BOM) as text. Decodes the whole file: for small documents and tests."""
+        return self._data[self._off:].decode("utf-8")
 
-    def _locate(self, path: JPath) -> tuple[int, int] | None:
-        """Span (start, end) of the value at `path`, or None if absent."""
-        if self.empty:
-            return None
-        start = self._root()
-        end = len(self.text.rstrip())  # a valid document: the root object ends at the last non-blank
-        for key in path:
-            if self.text[start] != "{":
-                return None
-            members, _ = self._scan(start)
-            n = _find(members, key)
-            if n is None:
-                return None
-            start, end = members[n].vstart, members[n].vend
-        return start, end
+    @text.setter
+    def text(self, value: str) -> None:
+        self._splice(0, len(self._data) - self._off, value)
 
     def raw(self, path: JPath) -> str | None:
         span = self._locate(path)
-        return None if span is None else self.text[span[0]:span[1]]
+        return None if span is None else self._bytes(*span).decode("utf-8")
 
     def get(self, path: JPath, default=None):
+        """The value at `path` as Python data (numbers as JSON.parse reads them), or `default` if absent."""
         raw = self.raw(path)
-        return default if raw is None else json.loads(raw)
+        if raw is None:
+            return default
+        try:
+            return _READER.decode(_blank(raw)[0] if self.jsonc else raw)
+        except RecursionError:
+            raise UnsafeEdit(f"{self.name}: `{_dotted(path)}` is nested too deeply for keyconf to read "
+                             f"(line {self.line_of(path)})") from None
+        except ValueError as exc:  # not expected: the document parsed when it was read
+            raise UnsafeEdit(f"{self.name}: keyconf can't read `{_dotted(path)}` ({exc})") from None
 
-    def is_object(self, path: JPath) -> bool:
-        raw = self.raw(path)
-        return raw is not None and raw.startswith("{")
+    def kind(self, path: JPath) -> str | None:
+        """"object", "array", "string", "number", "boolean" or "null"; None if absent."""
+        span = self._locate(path)
+        return None if span is None else self._kind_at(span[0])
+
+    def line_of(self, path: JPath) -> int | None:
+        span = self._locate(path)
+        return None if span is None else self._line(span[0])
+
+    def require_kind(self, path: JPath, kind: str, why: str = "") -> bool:
+        """True if `path` holds a `kind`, False if absent; WrongType (an UnsafeEdit) if it holds something else."""
+        found = self.kind(path)
+        if found is not None and found != kind:
+            raise self._wrong(path, _ARTICLE[found], _ARTICLE[kind], why)
+        return found is not None
+
+    def get_str(self, path: JPath) -> str | None:
+        """The string at `path`, or None if absent; WrongType (an UnsafeEdit) naming the line if it is a number,
+        an object... or a string that can't be shown (an unpaired surrogate escape such as \\ud800)."""
+        if not self.require_kind(path, "string"):
+            return None
+        value = self.get(path)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            line = self.line_of(path)
+            raise WrongType(f"{self.name}: `{_dotted(path)}` holds an unpaired surrogate escape (\\ud800-\\udfff), "
+                            f"which is not text (line {line})", path=path, found="a string that is not text",
+                            line=line, hint=f"fix `{_dotted(path)}`, then run keyconf again") from None
+        return value
 
     def member_count(self, path: JPath) -> int:
-        span = self._locate(path)
-        if span is None or self.text[span[0]] != "{":
-            return 0
-        return len(self._scan(span[0])[0])
+        obj = self._object(path)
+        return 0 if obj is None else len(obj.members)
+
+    def is_object(self, path: JPath) -> bool:
+        return self.kind(path) == "object"
 
     def content(self) -> bytes | None:
         """The document's bytes, or None when the file should be deleted again."""
-        if self.gone or (not self.existed and not self.text):
+        if self.gone or (not self.existed and not self._data):
             return None
-        return (("\ufeff" if self.bom else "") + self.text).encode("utf-8")
+        return self._data
+
+    def _wrong(self, path: JPath, found: str, wanted: str, why: str = "") -> WrongType:
+        line = self.line_of(path)
+        return WrongType(f"{self.name}: `{_dotted(path)}` is {found}, not {wanted}"
+                         f"{'; ' + why if why else ''} (line {line})",
+                         path=path, found=found, line=line,
+                         hint=f"make `{_dotted(path)}` {wanted} or remove it, then run keyconf again")
 
     # writing ----------------------------------------------------------------------------------
-    def _splice(self, start: int, end: int, new: str) -> None:
-        self.text = self.text[:start] + new + self.text[end:]
+    def _splice(self, start: int, end: int, new: str | bytes) -> None:
+        """Replace body[start:end]; the bytes around are joined as they are, not decoded and re-encoded."""
+        if isinstance(new, str):
+            try:
+                new = new.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnsafeEdit(f"{self.name}: keyconf can't write a value holding an unpaired surrogate "
+                                 "as UTF-8; nothing was written") from None
+        data, off = self._data, self._off
+        self._text = self._plain = None  # let the old text go before the new bytes exist (a 200 MB file)
+        view = memoryview(data)
+        self._set(b"".join((view[:off + start], new, view[off + end:])))
+        self._edited = True
+
+    def _newline(self) -> str:
+        text, _ = self._texts()
+        i = text.find("\n")
+        return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+    def _start_object(self) -> None:
+        """An empty document gets `{}`; comments in a JSONC one stay above it."""
+        text, _ = self._texts()
+        nl = self._newline()
+        if not text.strip(" \t\r\n"):
+            self._splice(0, len(text), "{}" + nl)
+        else:
+            self._splice(len(text), len(text), ("" if text.endswith("\n") else nl) + "{}" + nl)
 
     def set_raw(self, path: JPath, raw: str) -> None:
         """Set the value at `path` (JSON text), creating enclosing objects as needed."""
         if self.empty:
-            self.text = self._render({path[0]: raw} if len(path) == 1 else {}, "", "  ") + "\n"
-            if len(path) == 1:
-                return
+            self._start_object()
         span = self._locate(path)
         if span is not None:
             self._splice(span[0], span[1], raw)
             return
         # Walk to the deepest existing object, then insert one member holding the missing rest.
-        depth = 0
-        start = self._root()
+        depth, obj = 0, self._object(())
         while depth < len(path) - 1:
-            members, _ = self._scan(start)
-            n = _find(members, path[depth])
-            if n is None:
+            if obj.index.get(path[depth]) is None:
                 break
-            start = members[n].vstart
-            if self.text[start] != "{":
-                where = ".".join(path[: depth + 1])
-                raise UnsafeEdit(f"{self.name}: `{where}` is not a JSON object; keyconf will not replace it",
-                                 hint=f"make `{where}` an object ({{}}) or remove it, then run keyconf again")
-            depth += 1
-        self._insert(start, path[depth:], raw)
+            inner = self._object(path[:depth + 1])
+            if inner is None:
+                found = _ARTICLE[self.kind(path[:depth + 1])]
+                raise self._wrong(path[:depth + 1], found, "an object", "keyconf will not replace it")
+            obj, depth = inner, depth + 1
+        self._insert(obj, path[depth:], raw)
 
-    def _layout(self, start: int) -> tuple[list[_Member], int, str, str, str, str]:
-        """How the object at `start` is laid out: members, close, lead, separator, closing ws, indent unit."""
-        members, close = self._scan(start)
-        line_start = self.text.rfind("\n", 0, start) + 1
-        line_indent = self.text[line_start:_skip(self.text, line_start)].replace("\n", "").replace("\r", "")
-        if not members:
-            return members, close, "\n" + line_indent + "  ", ": ", "\n" + line_indent, "  "
-        last = members[-1]
-        if len(members) == 1:
-            lead = self.text[start + 1:last.kstart]
+    def _insert(self, obj: _Object, rest: JPath, raw: str) -> None:
+        text, plain = self._texts()
+        line_start = text.rfind("\n", 0, obj.start) + 1
+        indent = _INDENT.match(text, line_start).group()
+        nl = self._newline()
+        sep, unit = ": ", "  "
+        if obj.members:
+            last = obj.members[-1]
+            lead = text[_ws_start(text, last.kstart):last.kstart]  # newline + indent, a space, or nothing
+            if text[last.kend:last.vstart] == plain[last.kend:last.vstart]:  # no comment between key and value
+                sep = text[last.kend:last.vstart]
+            if "\n" in lead:
+                nl = "\r\n" if "\r\n" in lead else "\n"
+                inner = lead.rsplit("\n", 1)[1]
+                closing = text[_ws_start(text, obj.close):obj.close]
+                outer = closing.rsplit("\n", 1)[1] if "\n" in closing else indent
+                if inner.startswith(outer) and len(inner) > len(outer):
+                    unit = inner[len(outer):]
         else:
-            comma = self.text.index(",", members[-2].vend)
-            lead = self.text[comma + 1:last.kstart]
-        sep = self.text[last.kend:last.vstart]
-        closing = self.text[last.vend:close]
-        unit = "  "
-        if "\n" in lead:
-            inner = lead.rsplit("\n", 1)[1]
-            outer = closing.rsplit("\n", 1)[1] if "\n" in closing else line_indent
-            if inner.startswith(outer) and len(inner) > len(outer):
-                unit = inner[len(outer):]
-        return members, close, lead, sep, closing, unit
+            lead = nl + indent + unit
+        compact = "\n" not in lead
+        value = _nest(rest[1:], raw, lead.rsplit("\n", 1)[-1], None if compact else unit, sep, nl)
+        member = _q(rest[0]) + sep + value
+        if obj.members:
+            self._splice(last.vend, last.vend, "," + lead + member)
+        elif not text[obj.start + 1:obj.close].strip(" \t\r\n"):
+            self._splice(obj.start + 1, obj.close, lead + member + nl + indent)
+        else:  # an empty object holding comments: they stay, the member goes after them
+            self._splice(_ws_start(text, obj.close), obj.close, lead + member + nl + indent)
 
-    def _insert(self, start: int, rest: JPath, raw: str) -> None:
-        members, close, lead, sep, closing, unit = self._layout(start)
-        indent = lead.rsplit("\n", 1)[1] if "\n" in lead else None
-        value = raw
-        for depth, key in reversed(list(enumerate(rest[1:]))):
-            # each deeper level gets the same layout, one unit further in
-            inner = (indent or "") + (unit * depth if indent is not None else "")
-            value = self._render({key: value}, inner, unit if indent is not None else None, sep)
-        member = json.dumps(rest[0], ensure_ascii=False) + sep + value
-        if members:
-            at = members[-1].vend
-            self._splice(at, at, "," + lead + member)
-        else:
-            self._splice(start + 1, close, lead + member + closing)
-
-    @staticmethod
-    def _render(members: dict[str, str], indent: str, unit: str | None, sep: str = ": ") -> str:
-        if not members:
-            return "{}"
-        if unit is None:  # compact document
-            return "{" + ",".join(json.dumps(k, ensure_ascii=False) + sep + v for k, v in members.items()) + "}"
-        inner = indent + unit
-        body = ",".join("\n" + inner + json.dumps(k, ensure_ascii=False) + sep + v for k, v in members.items())
-        return "{" + body + "\n" + indent + "}"
+    def _comma_after(self, offset: int) -> int | None:
+        """The comma that follows a member's value, trailing or not (JSONC), or None."""
+        _, plain = self._texts()
+        j = _skip(plain, offset)
+        if plain.startswith(",", j):
+            return j
+        n = bisect.bisect_left(self._trailing, offset)
+        return self._trailing[n] if n < len(self._trailing) and self._trailing[n] < j else None
 
     def delete(self, path: JPath) -> None:
-        parent = self._locate(path[:-1])
-        if parent is None or self.text[parent[0]] != "{":
-            return
-        start = parent[0]
-        members, close = self._scan(start)
-        n = _find(members, path[-1])
+        """Remove the member at `path` with one comma and the whitespace before its key; comments stay."""
+        obj = self._object(path[:-1]) if path else None
+        n = None if obj is None else obj.index.get(path[-1])
         if n is None:
             return
-        if len(members) == 1:
-            self._splice(start + 1, close, "")
-        elif n == len(members) - 1:
-            self._splice(members[n - 1].vend, members[n].vend, "")
+        text, _ = self._texts()
+        member = obj.members[n]
+        if n > 0:
+            comma = self._comma_after(obj.members[n - 1].vend)
+            key_at = _ws_start(text, member.kstart)
+            kept = self._bytes(comma + 1, key_at) if key_at > comma + 1 else b""
+            self._splice(comma, member.vend, kept)
+        elif len(obj.members) > 1:
+            comma = self._comma_after(member.vend)
+            self._splice(member.kstart, _skip(text, comma + 1), self._bytes(member.vend, comma))
         else:
-            self._splice(members[n].kstart, members[n + 1].kstart, "")
+            comma = self._comma_after(member.vend)  # a trailing comma goes with the only member
+            end = member.vend if comma is None else comma + 1
+            inside = self._bytes(obj.start + 1, member.kstart) + self._bytes(end, obj.close)
+            self._splice(obj.start + 1, obj.close, inside if inside.strip(b" \t\r\n") else b"")
 
     def replace_value(self, path: JPath, raw: str) -> None:
         if not path:
@@ -248,6 +570,80 @@ class JsonDoc:
         span = self._locate(path)
         if span is not None:
             self._splice(span[0], span[1], raw)
+
+    # the guard --------------------------------------------------------------------------------
+    def _snapshot(self) -> JsonDoc:
+        """This document as it is now, for `_guard`: shares the bytes and member lists, not the text."""
+        snap = copy.copy(self)
+        snap._text = snap._plain = None
+        snap._scans = dict(self._scans)
+        return snap
+
+    def _guard(self, before: JsonDoc, intended: dict[JPath, str | None]) -> None:
+        """Refuse the change unless the result parses and differs from `before` only as `intended` says
+        (path -> the exact raw text, or None for absent)."""
+        if self.gone or self._data is before._data:
+            return
+        intended = {p: raw for p, raw in intended.items() if not any(p[:d] in intended for d in range(len(p)))}
+        ancestors = {p[:d] for p in intended for d in range(len(p))}
+        self._validate()
+        try:
+            self._same(before, (), intended, ancestors)
+        except _Mismatch as exc:
+            raise UnsafeEdit(f"{self.name}: keyconf's change did not come out as intended at `{exc}`; "
+                             "nothing was written", hint="this is a bug in keyconf: please report it") from None
+
+    def _same(self, before: JsonDoc, path: JPath, intended: dict, ancestors: set) -> None:
+        if path in intended:
+            want = intended[path]
+            if path:
+                span = self._locate(path)
+                got = None if span is None else self._bytes(*span)
+            else:  # the whole document went back to its old text
+                got = self._data[self._off:]
+            if (None if want is None else want.encode("utf-8")) != got:
+                raise _Mismatch(_dotted(path))
+            return
+        mine, theirs = self._object(path), before._object(path)
+        if mine is None:  # fine only if nothing is meant to be there and nothing changed
+            wanted = [raw for p, raw in intended.items() if p[:len(path)] == path]
+            if any(raw is not None for raw in wanted) or not self._same_value(before, path):
+                raise _Mismatch(_dotted(path))
+            return
+        old = theirs.index if theirs is not None else {}
+        meant = {p[len(path)] for p in intended if len(p) > len(path) and p[:len(path)] == path}
+        for key in set(mine.index) | set(old) | meant:
+            sub = path + (key,)
+            if sub in intended or sub in ancestors:
+                self._same(before, sub, intended, ancestors)
+            elif not self._same_value(before, sub):
+                raise _Mismatch(_dotted(sub))
+
+    def _same_value(self, before: JsonDoc, path: JPath) -> bool:
+        if before._data is self._base_data:  # compared already while scanning? (a 200 MB member costs 0.2 s)
+            obj = self._object(path[:-1])
+            n = None if obj is None else obj.index.get(path[-1])
+            if n is not None and obj.members[n].same:
+                return True
+        mine, theirs = self._locate(path), before._locate(path)
+        if mine is None or theirs is None:
+            return mine is None and theirs is None
+        return (memoryview(self._data)[self._off + mine[0]:self._off + mine[1]]
+                == memoryview(before._data)[before._off + theirs[0]:before._off + theirs[1]])
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _nest(keys: JPath, raw: str, indent: str, unit: str | None, sep: str, nl: str) -> str:
+    """`raw` inside one new object per key, laid out like its neighbours (unit None: compact)."""
+    if not keys:
+        return raw
+    if unit is None:
+        return "{" + _q(keys[0]) + sep + _nest(keys[1:], raw, indent, unit, sep, nl) + "}"
+    inner = indent + unit
+    return "{" + nl + inner + _q(keys[0]) + sep + _nest(keys[1:], raw, inner, unit, sep, nl) + nl + indent + "}"
 
 
 # ---- owned keys with memory ---------------------------------------------------------------------
@@ -263,12 +659,16 @@ def _unpkey(text: str) -> JPath:
 def set_owned(doc: JsonDoc, desired: dict[JPath, str], owned: dict | None) -> dict:
     """Make the owned keys hold `desired` (raw JSON texts); returns the updated ownership record.
 
-    Keys owned before but not desired now get their old values back.
+    Keys owned before but not desired now get their old values back. The result is checked (`_guard`).
     """
+    before = doc._snapshot()
+    intended: dict[JPath, str | None] = {}
     owned = {"keys": dict((owned or {}).get("keys", {})), "containers": dict((owned or {}).get("containers", {}))}
     for pkey in list(owned["keys"]):
-        if _unpkey(pkey) not in desired:
-            _restore_key(doc, _unpkey(pkey), owned["keys"].pop(pkey))
+        path = _unpkey(pkey)
+        if path not in desired:
+            intended[path] = owned["keys"].pop(pkey)
+            _restore_key(doc, path, intended[path])
     for path, raw in desired.items():
         pkey = _pkey(path)
         if pkey not in owned["keys"]:
@@ -282,23 +682,30 @@ def set_owned(doc: JsonDoc, desired: dict[JPath, str], owned: dict | None) -> di
                         owned["containers"][ckey] = None
                     elif doc.member_count(()) == 0:
                         owned["containers"][ckey] = doc.text
-                elif doc.raw(container) is None:
+                elif doc.kind(container) is None:
                     owned["containers"][ckey] = None
                 elif doc.is_object(container) and doc.member_count(container) == 0:
                     owned["containers"][ckey] = doc.raw(container)
             owned["keys"][pkey] = doc.raw(path)
         if doc.raw(path) != raw:
             doc.set_raw(path, raw)
-    _collapse(doc, owned, keep={p[:d] for p in desired for d in range(len(p))})
+        intended[path] = raw
+    intended.update(_collapse(doc, owned["containers"], keep={p[:d] for p in desired for d in range(len(p))}))
+    doc._guard(before, intended)
     return owned
 
 
 def restore_owned(doc: JsonDoc, owned: dict | None) -> bool:
     """Give every owned key and emptied container its old text back. Returns False if the file should go."""
+    before = doc._snapshot()
     owned = owned or {}
+    intended: dict[JPath, str | None] = {}
     for pkey, prior in owned.get("keys", {}).items():
+        intended[_unpkey(pkey)] = prior
         _restore_key(doc, _unpkey(pkey), prior)
-    return _collapse(doc, {"containers": dict(owned.get("containers", {}))}, keep=set())
+    intended.update(_collapse(doc, dict(owned.get("containers", {})), keep=set()))
+    doc._guard(before, intended)
+    return not doc.gone
 
 
 def _restore_key(doc: JsonDoc, path: JPath, prior: str | None) -> None:
@@ -308,21 +715,22 @@ def _restore_key(doc: JsonDoc, path: JPath, prior: str | None) -> None:
         doc.set_raw(path, prior)
 
 
-def _collapse(doc: JsonDoc, owned: dict, keep: set) -> bool:
-    """Containers keyconf created or filled, now empty again, go back to their old text."""
-    containers = owned.get("containers", {})
+def _collapse(doc: JsonDoc, containers: dict, keep: set) -> dict[JPath, str | None]:
+    """Containers keyconf created or filled, now empty again, go back to their old text; returns those."""
+    done: dict[JPath, str | None] = {}
     for ckey in sorted(containers, key=lambda k: -len(_unpkey(k))):
         path = _unpkey(ckey)
-        if path in keep or doc.raw(path) is None or doc.member_count(path) != 0:
+        if path in keep or not doc.is_object(path) or doc.member_count(path) != 0:
             continue
         prior = containers.pop(ckey)
+        done[path] = prior
         if not path:
             if prior is None:
                 doc.gone = True
-                return False
+                return done
             doc.text = prior
         elif prior is None:
             doc.delete(path)
         else:
             doc.replace_value(path, prior)
-    return True
+    return done

@@ -13,6 +13,7 @@ from pathlib import Path
 from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, home_or
 from keyconf.edits import FileEdit
+from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
@@ -83,8 +84,6 @@ class ClaudeCode(Adapter):
         settings = settings_file(ctx)
         before, doc = self._load(ctx, settings)
         if doc.raw(("env",)) is not None and not doc.is_object(("env",)):
-            from keyconf.errors import UnsafeEdit
-
             raise UnsafeEdit(f"{doc.name}: `env` is not a JSON object; keyconf will not replace it",
                              hint="make `env` an object of strings, then run keyconf again", client=self.id)
         old = ctx.memo(self.id)
@@ -124,7 +123,8 @@ class ClaudeCode(Adapter):
             prior = doc.raw(path)
             ours = json.dumps(list(path)) in (owned_before or {}).get("keys", {})
             if prior not in (None, '""', raw) and not ours and path[-1] in (BASE_URL, TOKEN, API_KEY, "apiKeyHelper"):
-                shown = mask(json.loads(prior)) if path[-1] in (TOKEN, API_KEY) else prior
+                value = json.loads(prior)
+                shown = mask(value) if path[-1] in (TOKEN, API_KEY) and isinstance(value, str) else prior
                 plan.replaces.append(f"{'.'.join(path)} = {shown} in {doc.name}")
         owned = set_owned(doc, desired, owned_before)
         plan.edits.append(FileEdit(settings, before, doc.content(), private=True, client=self.id))
@@ -166,30 +166,43 @@ class ClaudeCode(Adapter):
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         return Target(profile.base_url, key, self.protocol, opts.model, opts.models, client=self.id)
 
-    def _read_settings(self, ctx: Context) -> tuple[dict, str | None]:
+    def _read_settings(self, ctx: Context) -> tuple[dict, list[str]]:
+        """keyconf's settings as strings ({"env": {VAR: text}, "apiKeyHelper": text}) and the problems found
+        reading them (a value of another type is reported, "`env.ANTHROPIC_AUTH_TOKEN` is a number")."""
         path = settings_file(ctx)
         try:
-            doc = JsonDoc(fsutil.read_bytes(path), str(path))
-        except Exception as exc:  # noqa: BLE001 - status reports, never fails
-            return {}, getattr(exc, "message", str(exc))
-        env = doc.get(("env",), {})
-        env = env if isinstance(env, dict) else {}
+            doc = JsonDoc(fsutil.read_bytes(path), ctx.paths.display(path))
+            doc.require_kind(("env",), "object")
+        except UnsafeEdit as exc:
+            return {"env": {}, "apiKeyHelper": None}, [exc.message]
+        env, problems = {}, []
+        for var in (BASE_URL, TOKEN, API_KEY, MODEL, *TIER_MODELS.values()):
+            try:
+                value = doc.get_str(_env(var))
+            except UnsafeEdit as exc:
+                problems.append(exc.message)
+                continue
+            if value is not None:
+                env[var] = value
         for var in (TOKEN, API_KEY):
-            if isinstance(env.get(var), str):
-                remember(env[var])  # a key found in the file is masked in everything printed after
-        return {"env": env, "apiKeyHelper": doc.get(("apiKeyHelper",))}, None
+            remember(env.get(var))  # a key found in the file is masked in everything printed after
+        try:
+            helper = doc.get_str(("apiKeyHelper",))
+        except UnsafeEdit as exc:
+            helper = None
+            problems.append(exc.message)
+        return {"env": env, "apiKeyHelper": helper}, problems
 
     def status(self, ctx: Context) -> ClientStatus:
         binding = ctx.binding(self.id)
-        settings, problem = self._read_settings(ctx)
-        env = settings.get("env", {})
+        settings, problems = self._read_settings(ctx)
+        env = settings["env"]
         st = ClientStatus(self.id, self.installed(ctx), bool(env.get(BASE_URL)),
                           profile=binding.profile if binding else None, via=binding.via if binding else None,
                           base_url=env.get(BASE_URL) or None,
                           where=[ctx.paths.display(settings_file(ctx))])
-        st.model = env.get(MODEL) if isinstance(env.get(MODEL), str) else None
-        if problem:
-            st.conflicts.append(problem)
+        st.model = env.get(MODEL)
+        st.conflicts += problems
         if settings.get("apiKeyHelper"):
             st.key = "via apiKeyHelper: " + str(settings["apiKeyHelper"])
         elif env.get(TOKEN) or env.get(API_KEY):
@@ -218,14 +231,14 @@ class ClaudeCode(Adapter):
         return [("ok", "onboarding flag set")]
 
     def target(self, ctx: Context) -> Target | None:
-        settings, problem = self._read_settings(ctx)
-        env = settings.get("env", {})
+        settings, _ = self._read_settings(ctx)
+        env = settings["env"]
         if not env.get(BASE_URL):
             return None
         key = env.get(TOKEN) or env.get(API_KEY)
         if not key and settings.get("apiKeyHelper"):
             key = ctx.profile_key(ctx.state.profile_of(self.id))
-        tiers = {t: env[v] for t, v in TIER_MODELS.items() if isinstance(env.get(v), str) and env[v]}
+        tiers = {t: env[v] for t, v in TIER_MODELS.items() if env.get(v)}
         return Target(env[BASE_URL].rstrip("/"), key, self.protocol, env.get(MODEL), tiers, client=self.id)
 
 

@@ -35,11 +35,8 @@ def _q(value) -> str:
 
 
 def _jsonc(content: bytes | None, name: str) -> JsonDoc:
-    """opencode's config is JSONC (comments, trailing commas). Until jsondoc's JSONC mode is merged, strict JSON
-    is read and anything else refused (exit 3), which is safe. TODO(lead): drop the fallback after the merge."""
-    if "jsonc" in JsonDoc.__init__.__code__.co_varnames:
-        return JsonDoc(content, name, jsonc=True)
-    return JsonDoc(content, name)
+    """opencode's config is JSONC: users have comments and trailing commas, and every byte of them stays."""
+    return JsonDoc(content, name, jsonc=True)
 
 
 class Opencode(Adapter):
