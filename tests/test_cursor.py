@@ -266,7 +266,7 @@ def _put(path, key, sql_value: str, *params):
     ("?", (42,), "applicationUser row holds an INTEGER"),
     ("?", (1.5,), "applicationUser row holds a REAL"),
     ("NULL", (), "applicationUser row holds NULL"),
-    ("?", ("[1, 2]",), "holds a JSON list"),
+    ("?", ("[1, 2]",), "holds an array at the top level"),
     ("?", ('{"a": 1,}',), "not valid JSON"),
 ])
 def test_odd_user_rows_are_exit_3_naming_the_row(kc, home, sql_value, params, message):
