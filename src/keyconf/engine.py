@@ -62,14 +62,18 @@ def locked(paths: Paths, *, notify: Callable[[str], None] | None = None, timeout
         handle = open(paths.lock_file, "a+b")
     except OSError as exc:
         raise fsutil.os_problem(paths.lock_file, exc, "open") from None
+    held = False
     try:
         _acquire(handle, paths, notify, LOCK_WAIT_SECONDS if timeout is None else timeout)
+        held = True
         _write_pid(handle)
         report = recover(paths, force=force) if recovery else Recovered()
         for line in report if notify else ():
             notify(line)
         yield report
     finally:
+        if held:  # only the holder empties it; an idle keyconf leaves its folder as it found it
+            _clear_pid(handle)
         handle.close()  # closing releases the lock
 
 
@@ -94,6 +98,17 @@ def _holder(paths: Paths) -> str:
     except (OSError, ValueError):
         return ""
     return f" (pid {pid})"
+
+
+def _clear_pid(handle) -> None:
+    if os.name == "nt":
+        return
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.flush()
+    except OSError:
+        pass
 
 
 def _write_pid(handle) -> None:
