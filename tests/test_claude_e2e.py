@@ -70,3 +70,18 @@ def test_exported_api_key_is_not_sent(home, relay):
     for call in _messages(relay):
         assert "x-api-key" not in call.headers
         assert call.headers.get("authorization") == f"Bearer {KEY}"
+
+
+def test_claude_talks_to_relay_after_importing_a_cc_switch_link(home, relay):
+    """What the dashboard's "CC Switch" button makes, pasted into `keyconf import`, then the real claude."""
+    from keyconf.links import ccswitch_link
+
+    link, _ = ccswitch_link("claude", "team-mac", relay.url, KEY, {"model": "claude-sonnet-4-5"})
+    done = _keyconf(home, "import", "-", key=link)
+    assert done.returncode == 0, done.stderr
+    assert KEY not in done.stdout + done.stderr
+    run = _claude(home)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "pong" in run.stdout
+    for call in _messages(relay):
+        assert call.headers.get("authorization") == f"Bearer {KEY}"
