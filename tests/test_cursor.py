@@ -372,3 +372,22 @@ def test_refused_write_leaves_the_mode_as_it_was(kc, home, monkeypatch):
         holder.execute("ROLLBACK")
         holder.close()
     assert mode(path) == 0o644
+
+
+def test_a_running_cursor_is_refused(kc, home, tmp_path):
+    """A real process named `cursor` (a copy of sleep): keyconf must not edit the database under it."""
+    import shutil
+    import subprocess
+
+    make_db(home)
+    fake = tmp_path / "cursor"
+    shutil.copy(shutil.which("sleep"), fake)
+    proc = subprocess.Popen([str(fake), "30"])
+    try:
+        before = dump(db_path(home))
+        result = use(kc, "https://relay.example.com")
+        assert result.code == 3 and "Cursor is running" in result.output
+        assert dump(db_path(home)) == before
+    finally:
+        proc.kill()
+        proc.wait()

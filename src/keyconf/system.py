@@ -23,13 +23,30 @@ def which(name: str, path: str | None) -> str | None:
 
 
 def running(env: Mapping[str, str], names: tuple[str, ...]) -> bool:
-    """Is a process with one of these exact names running? (pgrep where there is one; False elsewhere.)"""
+    """Is a process with one of these exact names running? Linux: the kernel's /proc (no process started);
+    elsewhere pgrep where there is one; False where neither is (Windows)."""
+    if os.name == "nt" or not names:
+        return False
+    if os.path.isdir("/proc/self"):
+        return bool(_proc_names() & {name[:15] for name in names})  # the kernel keeps 15 characters
     pgrep = which("pgrep", env.get("PATH") or os.defpath)
-    if os.name == "nt" or not names or not pgrep:
+    if not pgrep:
         return False
     import subprocess
 
     return any(subprocess.run([pgrep, "-x", name], capture_output=True).returncode == 0 for name in names)
+
+
+def _proc_names() -> set[str]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm", encoding="utf-8", errors="replace") as handle:
+                    found.add(handle.read().rstrip("\n"))
+            except OSError:
+                pass  # the process ended while we looked
+    return found
 
 
 def opener(env: Mapping[str, str], platform: str) -> str | None:
