@@ -75,3 +75,29 @@ def test_eight_processes_mixing_use_and_remove_serialise(kc, home, monkeypatch):
         if "nothing to undo" in result.stdout:
             break
     assert snapshot(home) == original
+
+
+def test_use_remove_profile_rm_and_rotate_at_once_leave_profiles_and_keys_consistent(kc, home, monkeypatch):
+    """The defect of issue 12: `profile rm` took no lock, so profiles and stored keys went out of step."""
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    for name in ("a", "b"):
+        assert kc("use", "shell", "--profile", name, "--base-url", "https://relay.example.com",
+                  "--no-verify").code == 0
+    runs = [("use", "shell", "--profile", "a", "--no-verify"), ("use", "shell", "--profile", "b", "--no-verify"),
+            ("remove", "shell"), ("profile", "rm", "a", "--force", "-y"), ("profile", "rm", "b", "--force", "-y"),
+            ("profile", "rotate", "a", "--key-env", "KEYCONF_API_KEY", "--no-verify"),
+            ("profile", "rotate", "b", "--key-env", "KEYCONF_API_KEY", "--no-verify"),
+            ("use", "shell", "--profile", "a", "--no-verify")]
+    for round_ in range(3):
+        random.Random(round_).shuffle(runs)
+        procs = [spawn(*run) for run in runs]
+        for proc, run in zip(procs, runs):
+            out, err = proc.communicate(timeout=120)
+            # 2: a profile another run removed first; never a crash
+            assert proc.returncode in (0, 2), (run, proc.returncode, err)
+            assert "Traceback" not in err and "unexpected" not in err
+        paths = Paths.from_environ()
+        profiles = kc("profile", "list", "--json").json()["results"]
+        secrets = json.loads(paths.secrets_file.read_text()) if paths.secrets_file.exists() else {}
+        assert {p["profile"] for p in profiles} == set(secrets), round_
+        assert not engine.pending(paths) and not list(home.rglob("*.keyconf-tmp"))

@@ -345,7 +345,7 @@ def profile_show(session, name):
 
 @profile.command("rm")
 @click.argument("name")
-@click.option("--force", is_flag=True, help="Remove even if clients still use it.")
+@click.option("--force", is_flag=True, help="Remove even if clients use it (their keyconf settings go too).")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @run("profile rm")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from keyconf import secretstore
 from keyconf.commands.common import masked
 from keyconf.errors import KeyconfError, UsageError
+from keyconf.model import Request
 from keyconf.profiles import Profiles
 from keyconf.session import Session
 from keyconf.state import State
@@ -58,7 +59,8 @@ def remove(session: Session, name: str, force: bool, yes: bool) -> int:
         clients = State.load(session.paths).clients_of(profile.name)
         if clients and not force:
             raise UsageError(f"profile {name!r} is still used by {', '.join(clients)}",
-                             hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force")
+                             hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force to take "
+                                  "keyconf's settings out of them in the same change")
         if not session.confirm(f"Delete profile {profile.name} and its stored key?", yes):
             out.say("nothing was changed", err=True)
             return 0
@@ -67,8 +69,13 @@ def remove(session: Session, name: str, force: bool, yes: bool) -> int:
             book.remove(profile.name)
             secrets.delete(profile.secret_store, profile.name)
 
-        change = pipeline.plan(session, "profile rm", [], profile_changes=drop)
+        # --force: the clients that use it lose keyconf's settings in the same change (a binding to a
+        # profile that is gone would leave them, and the shell files, without a key)
+        requests = [Request(client, "remove") for client in clients]
+        change = pipeline.plan(session, "profile rm", requests, profile_changes=drop)
         pipeline.commit(session, change)
+    if requests:
+        pipeline.report(session, change, {})
     out.result({"profile": profile.name, "status": "removed", "clients": clients})
     out.say(f"removed profile {profile.name} and its key (`keyconf undo` brings them back)")
     return 0
