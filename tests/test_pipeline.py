@@ -142,3 +142,21 @@ def test_newer_state_is_refused(kc, home):
     result = kc("use", "shell", "--no-verify", "--base-url", "https://r.example", "--key-stdin",
                 input=KEY + "\n")
     assert result.code == 3 and "newer keyconf" in result.output
+
+
+def test_status_flags_a_client_whose_key_is_not_its_profiles(kc, home, relay):
+    assert use(kc, relay.url, "claude-code").code == 0
+    settings = home / ".claude" / "settings.json"
+    settings.write_text(settings.read_text().replace(KEY, KEY_B))
+    item = kc("status", "claude-code", "--json").json()["results"][0]
+    assert any("differs from profile default's key" in c for c in item["conflicts"])
+    assert KEY_B not in kc("status", "claude-code").output
+
+
+def test_status_verify_asks_the_relay_and_shows_the_keys_quota(kc, home, relay):
+    relay.usage = {"name": "k", "total_granted": 2_000_000, "total_used": 400_000, "total_available": 1_600_000,
+                   "unlimited_quota": False, "expires_at": 0, "model_limits": {}}
+    assert use(kc, relay.url, "claude-code").code == 0
+    result = kc("status", "--verify")
+    assert result.code == 0, result.output
+    assert "verify: ok" in result.stdout and "$3.20 left" in result.stdout

@@ -136,13 +136,15 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
 
 @cli.command()
 @click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.option("--verify", "check", is_flag=True,
+              help="Also ask the relay (all clients at once), with the key's quota and expiry.")
 @json_option
 @run("status")
-def status(session, clients):
+def status(session, clients, check):
     """Per client: installed?, configured?, profile, Base URL, masked key, where, conflicts."""
     from keyconf.commands import inspect
 
-    return inspect.status(session, list(clients))
+    return inspect.status(session, list(clients), check)
 
 
 @cli.command()

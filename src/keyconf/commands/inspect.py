@@ -28,12 +28,20 @@ def _pick(ctx: Context, names, use_all: bool, default_bound: bool) -> list:
     return adapters.resolve(adapters.CLIENT_IDS)
 
 
-def status(session: Session, names) -> int:
+def status(session: Session, names, check: bool = False) -> int:
+    """What each client is set to; with `check` (status --verify) also what the relay says, all at once."""
     out = session.out
     ctx = _context(session)
-    for adapter in _pick(ctx, names, False, default_bound=False):
-        st = status_of(adapter, ctx)
-        out.result(st.to_json())
+    chosen = _pick(ctx, names, False, default_bound=False)
+    statuses = [(adapter, status_of(adapter, ctx)) for adapter in chosen]
+    findings = _check_configured(session, ctx, [a for a, st in statuses if st.configured]) if check else {}
+    for adapter, st in statuses:
+        _key_matches_profile(ctx, adapter, st)
+        item = st.to_json()
+        finding = findings.get(adapter.id)
+        if check:
+            item["verify"] = finding.to_json() if finding else None
+        out.result(item)
         state = "configured" if st.configured else ("installed, not configured" if st.installed
                                                     else "not installed")
         out.say(f"{adapter.id}: {state}", style="green" if st.configured else None)
@@ -51,7 +59,48 @@ def status(session: Session, names) -> int:
             out.say(f"  note: {note}")
         for conflict in st.conflicts:
             out.say(f"  conflict: {conflict}", style="yellow")
+        if finding:
+            verify_report(out, adapter.id, finding)
+    if check:
+        return final_code([f.code for f in findings.values()], sum(f.ok for f in findings.values()))
     return 0
+
+
+def _check_configured(session: Session, ctx: Context, configured) -> dict:
+    targets = []
+    for adapter in configured:
+        try:
+            target = target_of(adapter, ctx)
+        except KeyconfError:
+            continue
+        if target is not None:
+            target.client = adapter.id
+            targets.append(target)
+    return check_targets(session, targets, with_key_info=True)
+
+
+def _key_matches_profile(ctx: Context, adapter, st) -> None:
+    """A profile's key is one key: flag a client whose configured key is another. Only for keys in the file
+    store (asking the system keyring would cost `status` its speed)."""
+    binding = ctx.binding(adapter.id)
+    if not st.configured or binding is None or binding.via == "env":
+        return
+    from keyconf.profiles import Profiles
+
+    profile = Profiles(ctx.paths).items.get(binding.profile or "")
+    if profile is None:
+        st.conflicts.append(f"its profile {binding.profile!r} no longer exists")
+        return
+    if profile.secret_store != "file":
+        return
+    try:
+        target = adapter.target(ctx)
+    except KeyconfError:
+        return
+    stored = ctx.profile_key(profile.name)
+    if target is not None and target.key and stored and target.key != stored:
+        st.conflicts.append(f"its key differs from profile {profile.name}'s key; `keyconf use {adapter.id}` "
+                            "writes the profile's key again")
 
 
 def verify(session: Session, names, use_all: bool, deep: bool, timeout: float | None = None) -> int:
