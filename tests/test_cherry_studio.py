@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import stat
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest

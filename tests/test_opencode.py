@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import KEY, snapshot
 
-from keyconf.adapters import opencode
 
 
 CONFIG_RICH = b"""{

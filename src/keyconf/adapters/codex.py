@@ -163,7 +163,7 @@ class Codex(Adapter):
                              client=self.id)
         if isinstance(providers, dict) and PROVIDER_ID in providers and not owned_before:
             raise UnsafeEdit(f"{cfg.name} already has a [model_providers.{PROVIDER_ID}] that keyconf did not write",
-                             hint=f"rename or remove that table, then run keyconf again", client=self.id)
+                             hint="rename or remove that table, then run keyconf again", client=self.id)
         stmts = cfg._stmts()
         for stmt in tomltext.root_keys(stmts):
             if stmt.path == ("model_providers",):

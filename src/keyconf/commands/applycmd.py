@@ -5,14 +5,13 @@ transaction, keys asked once, a second run changes nothing."""
 from __future__ import annotations
 
 import sys
-import time
 
 from keyconf import secretstore
 from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import Chosen
+from keyconf.commands.profile_input import given_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.profiles import Profile, Profiles
+from keyconf.profiles import Profiles
 from keyconf.session import Session
 from keyconf.state import State
 
@@ -52,19 +51,8 @@ def _key_io(session: Session, from_stdin: bool):
                  prompt=prompt if session.can_ask else None, read_stored=read_stored)
 
 
-def _chosen(session: Session, spec, key: str, store_choice: str | None) -> Chosen:
-    existing = Profiles(session.paths).items.get(spec.name)
-    old_key = None
-    if existing is not None:
-        try:
-            old_key = secretstore.read_key(session.paths, existing)
-        except KeyconfError:
-            old_key = None
-    profile = Profile(spec.name, spec.base_url, existing.secret_store if existing else "file",
-                      existing.created if existing else time.strftime("%Y-%m-%d"))
-    chosen = Chosen(profile, key, new_key=old_key != key, existed=existing is not None,
-                    url_changed=existing is not None and existing.base_url != spec.base_url,
-                    store_choice=store_choice)
+def _chosen(session: Session, spec, key: str, store_choice: str | None):
+    chosen = given_profile(session.paths, spec.name, spec.base_url, key, store_choice)
     chosen.keep = True  # a profile of the file is stored even when no client uses it (the parser warned)
     return chosen
 

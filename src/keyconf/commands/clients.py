@@ -5,7 +5,7 @@ from __future__ import annotations
 from keyconf import adapters
 from keyconf.commands import change as pipeline
 from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import Chosen, KeySource, choose_profile
+from keyconf.commands.profile_input import Chosen, KeySource, choose_profile, refreshed
 from keyconf.errors import Exit
 from keyconf.model import Options, Request
 from keyconf.session import Session
@@ -63,6 +63,7 @@ def run_use(session: Session, command: str, requests: list[Request], src: KeySou
                         "; fix the problem above, or pass --force to write anyway"), err=True)
         return pipeline.report(session, change, findings, written=False)
     with session.lock():
+        profiles = [refreshed(session.paths, c) for c in profiles]
         change = pipeline.plan(session, command, requests, profiles, sticky=sticky)
         if all_or_nothing and change.failed:
             return pipeline.report(session, change, {}, written=False)

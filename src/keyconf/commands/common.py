@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keyconf.errors import Exit
-from keyconf.masking import mask, remember
+from keyconf.masking import mask
 from keyconf.output import Reporter
 from keyconf.paths import Paths
 

@@ -8,14 +8,12 @@ pipeline: checked against the relay first, written in one transaction, undone by
 
 from __future__ import annotations
 
-import time
-
-from keyconf import adapters, secretstore
+from keyconf import adapters
 from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import Chosen
-from keyconf.errors import Exit, KeyconfError, UsageError
+from keyconf.commands.profile_input import Chosen, given_profile
+from keyconf.errors import Exit, UsageError
 from keyconf.model import Options, Request
-from keyconf.profiles import Profile, Profiles, check_name
+from keyconf.profiles import check_name
 from keyconf.session import Session
 
 
@@ -49,23 +47,15 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
 def _chosen(session: Session, request, name: str, yes: bool) -> Chosen | None:
     """The link's profile: a new one, the same one again, or an existing one updated (asked first; None:
     the person said no)."""
-    existing = Profiles(session.paths).items.get(name)
-    old_key = None
-    if existing is not None:
-        try:
-            old_key = secretstore.read_key(session.paths, existing)
-        except KeyconfError:
-            old_key = None
-        if (existing.base_url, old_key) != (request.base_url, request.key):
-            what = "Base URL and key" if existing.base_url != request.base_url and old_key != request.key else \
-                ("Base URL" if existing.base_url != request.base_url else "key")
+    chosen = given_profile(session.paths, name, request.base_url, request.key)
+    if chosen.new_key or chosen.url_changed:
+        if chosen.existed:
+            what = " and ".join(w for w, changed in (("Base URL", chosen.url_changed), ("key", chosen.new_key))
+                                if changed)
             if not session.confirm(f"Profile {name} exists with another {what}; update it (and every client "
                                    "that uses it)?", yes):
                 return None
-    profile = Profile(name, request.base_url, existing.secret_store if existing else "file",
-                      existing.created if existing else time.strftime("%Y-%m-%d"))
-    return Chosen(profile, request.key, new_key=old_key != request.key, existed=existing is not None,
-                  url_changed=existing is not None and existing.base_url != request.base_url)
+    return chosen
 
 
 def options_from(request, client: str, model: str | None) -> Options:

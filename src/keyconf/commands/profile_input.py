@@ -49,6 +49,14 @@ class Chosen:
         self.notes: list[str] = []  # what was cleaned from the input (a `Bearer ` prefix, a page path)
 
 
+def refreshed(paths: Paths, chosen: Chosen) -> Chosen:
+    """The same profile and key, measured again against the store (under the lock: another keyconf may have
+    removed or changed the profile since this one was chosen)."""
+    fresh = given_profile(paths, chosen.profile.name, chosen.profile.base_url, chosen.key, chosen.store_choice)
+    fresh.keep, fresh.notes, fresh.make_default = chosen.keep, chosen.notes, chosen.make_default
+    return fresh
+
+
 def choose_profile(paths: Paths, src: KeySource) -> Chosen:
     """Reuse a stored profile, or build one from the given (or prompted) Base URL and key. Writes nothing."""
     profiles = Profiles(paths)
@@ -104,3 +112,19 @@ def plan_profile(paths: Paths, chosen: Chosen, profiles: Profiles, secrets: "sec
         profile.secret_store = store
     profiles.put(profile, make_default=chosen.make_default)
     return warnings
+
+
+def given_profile(paths: Paths, name: str, base_url: str, key: str, store_choice: str | None = None) -> Chosen:
+    """A profile given whole (by a link or an apply file): new, the same again, or an existing one updated
+    (`new_key` / `url_changed` say which, so every client bound to it follows)."""
+    existing = Profiles(paths).items.get(name)
+    old_key = None
+    if existing is not None:
+        try:
+            old_key = secretstore.read_key(paths, existing)
+        except KeyconfError:
+            old_key = None  # its stored key is missing: store this one
+    profile = Profile(name, base_url, existing.secret_store if existing else "file",
+                      existing.created if existing else time.strftime("%Y-%m-%d"))
+    return Chosen(profile, key, new_key=old_key != key, existed=existing is not None,
+                  url_changed=existing is not None and existing.base_url != base_url, store_choice=store_choice)
