@@ -11,6 +11,7 @@ import os
 import threading
 
 from keyconf import fsutil
+from keyconf.edits import Edit
 from keyconf.errors import SecretStoreError, UsageError
 from keyconf.paths import Paths
 
@@ -95,7 +96,7 @@ class KeyringBackend:
                 raise
 
 
-class KeyringEdit:
+class KeyringEdit(Edit):
     """A key in the system keyring as one more edit of a change, so the engine checks, journals, writes
     and rolls it back like a file (`undo` gives back the previous key, or deletes a key the change added).
     It is planned last, so the keyring is written once every file is in place.
@@ -105,28 +106,11 @@ class KeyringEdit:
 
     def __init__(self, path: str, before: bytes | None, after: bytes | None, private: bool = True,
                  internal: bool = True, client: str | None = None, mode_before: int | None = None):
-        self.path = path  # "keyring:keyconf/<profile>"
-        self.before = before
-        self.after = after
-        self.private = True
-        self.internal = True
-        self.client = client
-        self.mode_before = None
+        super().__init__(path, before, after, True, True, client, None)  # path: "keyring:keyconf/<profile>"
 
     @property
     def profile(self) -> str:
         return self.path.split("/", 1)[1]
-
-    @property
-    def changes(self) -> bool:
-        return self.before != self.after
-
-    @property
-    def target(self) -> str:
-        return self.path
-
-    def snapshot_mode(self) -> None:
-        pass
 
     def read_current(self) -> bytes | None:
         value = KeyringBackend().get(self.profile)
@@ -142,16 +126,6 @@ class KeyringEdit:
     def diff(self, display) -> str:
         verb = "delete" if self.after is None else ("store" if self.before is None else "replace")
         return f"keyring: {verb} the key of profile {self.profile}\n"
-
-    def record(self) -> dict:
-        from keyconf.edits import digest
-
-        return {"kind": self.kind, "path": self.path, "private": True, "internal": True, "client": self.client,
-                "mode_before": None, "after_sha": digest(self.after)}
-
-    @classmethod
-    def from_record(cls, rec: dict, before: bytes | None) -> "KeyringEdit":
-        return cls(rec["path"], before, None, client=rec.get("client"))
 
 
 class FileBackend:
