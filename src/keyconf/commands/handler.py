@@ -293,13 +293,11 @@ def _linux_remove(session: Session, dry_run: bool) -> int:
         old_list = read_bytes(mimeapps)
         text = (old_list or b"").decode("utf-8", errors="surrogateescape")
         new_list, line = set_default(text, None)
-        if line != DESKTOP_ID:
-            new_list = text  # the default is someone else's now: leave it
-        elif record.get("previous_line"):
+        if line == DESKTOP_ID and record.get("previous_line"):
             new_list, _ = set_default(text, record["previous_line"])
-        edits = [FileEdit(desktop, read_bytes(desktop), None),
-                 FileEdit(mimeapps, old_list, new_list.encode("utf-8", errors="surrogateescape")),
-                 _record_edit(session, None)]
+        edits = [FileEdit(desktop, read_bytes(desktop), None), _record_edit(session, None)]
+        if line == DESKTOP_ID:  # else the default is someone else's now: leave it
+            edits.insert(1, FileEdit(mimeapps, old_list, new_list.encode("utf-8", errors="surrogateescape")))
         change = _apply(session, edits, "handler remove", dry_run)
         if dry_run:
             return Exit.OK
