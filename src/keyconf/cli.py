@@ -309,6 +309,65 @@ def link(session, client, profile, model, protocol, fmt, open_, reveal):
     return envcmd.link(session, client, profile, model, protocol, open_, reveal, fmt)
 
 
+@cli.group()
+def handler():
+    """Open ccswitch:// links (a dashboard's "CC Switch" button) with `keyconf import`: install, remove, status."""
+
+
+@handler.command("install")
+@click.option("--force", is_flag=True, help="Take the scheme over from the program that handles it now.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@json_option
+@run("handler install")
+def handler_install(session, force, dry_run):
+    """Register keyconf for ccswitch:// links, unless another program handles them.
+
+    A clicked link opens a terminal running `keyconf import LINK`, which shows the change (key masked)
+    and asks before writing. Linux: a desktop entry and xdg-mime's default; Windows:
+    HKCU\\Software\\Classes\\ccswitch; macOS needs an app bundle, so it says what to run instead.
+
+    \b
+    Examples:
+      keyconf handler install
+      keyconf handler install --force     replace cc-switch as the handler
+    """
+    from keyconf.commands import handler as commands
+
+    return commands.install(session, force, dry_run)
+
+
+@handler.command("remove")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; change nothing.")
+@json_option
+@run("handler remove")
+def handler_remove(session, dry_run):
+    """Stop opening ccswitch:// links with keyconf; the previous handler gets them back.
+
+    \b
+    Examples:
+      keyconf handler remove
+    """
+    from keyconf.commands import handler as commands
+
+    return commands.remove(session, dry_run)
+
+
+@handler.command("status")
+@json_option
+@run("handler status")
+def handler_status(session):
+    """Which program opens ccswitch:// links, and whether keyconf's command passes the link on.
+
+    \b
+    Examples:
+      keyconf handler status
+      keyconf handler status --json
+    """
+    from keyconf.commands import handler as commands
+
+    return commands.status(session)
+
+
 @cli.command()
 @click.argument("profile", required=False)
 @run("secret")
