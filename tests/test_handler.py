@@ -66,7 +66,7 @@ def test_install_registers_keyconf_and_the_exec_line_imports_the_link(kc, xdg, r
                  f"MimeType={MIME};", "NoDisplay=true"):
         assert line in entry.splitlines()
     argv = exec_argv(home, "%u")
-    assert os.path.isabs(argv[0]) and argv[-2:] == ["import", "%u"]
+    assert os.path.isabs(argv[0]) and argv[-3:] == ["import", "--from-handler", "%u"]
     validate = require_tool("desktop-file-validate")  # desktop-file-utils: the spec's own checker
     check = subprocess.run([validate, str(desktop_file(home))], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
@@ -91,8 +91,9 @@ def test_the_exec_line_on_a_terminal_previews_masked_and_asks(xdg, relay, kc):
     link, _ = links.ccswitch_link("claude", "team", relay.url, KEY, {"model": "claude-sonnet-4-5"})
     argv = exec_argv(home, link)
     assert argv[0].endswith("keyconf")
-    code, screen = _run_on_terminal(argv[1:], [(b"Import into", "n")], home)
+    code, screen = _run_on_terminal(argv[1:], [(b"Import into", "n"), (b"Press Enter to close", "")], home)
     assert code == 0, screen
+    assert "shell history" not in screen  # a clicked link is in no history
     assert KEY not in screen and "sk-…YZ42" in screen and relay.url in screen
     assert not (home / ".claude" / "settings.json").exists()
 
@@ -162,7 +163,7 @@ def test_remove_without_install_changes_nothing(kc, xdg):
 def test_dry_run_shows_the_entry_and_writes_nothing(kc, xdg):
     before = snapshot(xdg)
     result = kc("handler", "install", "--dry-run")
-    assert result.code == 0 and "Exec=" in result.stdout and "import %u" in result.stdout
+    assert result.code == 0 and "Exec=" in result.stdout and "import --from-handler %u" in result.stdout
     assert snapshot(xdg) == before and query() == ""
 
 
@@ -200,7 +201,7 @@ def test_windows_registers_the_url_protocol_key(kc, home, monkeypatch):
     assert kc("handler", "install").code == 0, "install"
     assert fake.keys["ccswitch"]["URL Protocol"] == ""
     command = fake.keys["ccswitch\\shell\\open\\command"][""]
-    assert command.startswith('"') and command.endswith(' import "%1"')
+    assert command.startswith('"') and command.endswith(' import --from-handler "%1"')
     assert kc("handler", "status", "--json").json()["results"][0]["keyconf"] is True
     assert kc("handler", "remove").code == 0
     assert fake.keys == {}
@@ -238,5 +239,5 @@ def test_mimeapps_list_edit_keeps_every_other_byte(before, after):
 
 def test_exec_arguments_are_quoted_as_the_desktop_entry_spec_says():
     entry = handler.desktop_entry(["/home/a b/.venv/bin/python", "-m", "keyconf"])
-    assert 'Exec="/home/a b/.venv/bin/python" -m keyconf import %u' in entry
+    assert 'Exec="/home/a b/.venv/bin/python" -m keyconf import --from-handler %u' in entry
     assert handler._exec_arg("/x/100%") == "/x/100%%"

@@ -173,11 +173,14 @@ def verify(session, clients, use_all, deep, timeout):
 @click.option("--profile", metavar="NAME", help="Profile name (default: the link's name, else the relay's host).")
 @click.option("--model", metavar="MODEL", help="Model to set (default: the link's).")
 @click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
+@click.option("--from-handler", is_flag=True, hidden=True,
+              help="Started by the OS for a clicked link (keyconf handler install).")
 @verify_options
 @write_options
 @json_option
 @run("import")
-def import_(session, link, to, profile, model, no_open, no_verify, force, deep, timeout, dry_run, yes):
+def import_(session, link, to, profile, model, no_open, from_handler, no_verify, force, deep, timeout, dry_run,
+            yes):
     """Apply a one-click import link from a relay dashboard (cc-switch, Cherry Studio, AionUI, DeepChat,
     AMA, OpenCat, Lobe Chat, AI as Workspace, NextChat).
 
@@ -189,7 +192,7 @@ def import_(session, link, to, profile, model, no_open, no_verify, force, deep, 
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
-    return importcmd.import_(session, link, tuple(to), profile, model, flags)
+    return importcmd.import_(session, link, tuple(to), profile, model, flags, from_handler)
 
 
 @cli.command("apply")

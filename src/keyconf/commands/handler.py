@@ -135,7 +135,7 @@ def _exec_arg(arg: str) -> str:
 
 
 def desktop_entry(argv: list[str]) -> str:
-    exec_line = " ".join(_exec_arg(a) for a in argv) + " import %u"
+    exec_line = " ".join(_exec_arg(a) for a in argv) + " import --from-handler %u"
     return ("[Desktop Entry]\n"
             "Type=Application\n"
             "Name=keyconf (cc-switch links)\n"
@@ -396,7 +396,7 @@ def backend():
 
 
 def windows_command(argv: list[str]) -> str:
-    return " ".join(f'"{a}"' for a in argv) + ' import "%1"'
+    return " ".join(f'"{a}"' for a in argv) + ' import --from-handler "%1"'
 
 
 def _windows_keys() -> dict[str, dict[str, str] | None]:

@@ -11,15 +11,15 @@ from __future__ import annotations
 from keyconf import adapters
 from keyconf.commands.change import Flags
 from keyconf.commands.profile_input import Chosen, given_profile
-from keyconf.errors import Exit, UsageError
+from keyconf.errors import Exit, KeyconfError, UsageError
 from keyconf.model import Options, Request
 from keyconf.profiles import check_name
 from keyconf.session import Session
 
 
-def _read_link(session: Session, given: str | None) -> str:
+def _read_link(session: Session, given: str | None, from_handler: bool = False) -> str:
     if given not in (None, "-"):
-        if session.interactive and not session.out.json_mode:
+        if session.interactive and not session.out.json_mode and not from_handler:
             session.out.say("note: a link typed as an argument holds your key and is now in your shell history; "
                             "next time run `keyconf import` and paste it at the prompt", err=True)
         return given
@@ -73,12 +73,29 @@ def options_from(request, client: str, model: str | None) -> Options:
 
 
 def import_(session: Session, link: str | None, to: tuple[str, ...], profile_name: str | None,
-            model: str | None, flags: Flags) -> int:
+            model: str | None, flags: Flags, from_handler: bool = False) -> int:
+    if not (from_handler and session.can_ask):
+        return _import(session, link, to, profile_name, model, flags, from_handler)
+    # The OS opened a terminal for the clicked link and closes it when keyconf ends: say what happened
+    # (errors too), then let it be read.
+    try:
+        code = _import(session, link, to, profile_name, model, flags, from_handler)
+    except KeyconfError as exc:
+        session.out.error(exc)
+        code = int(exc.code)
+    import click
+
+    click.prompt("Press Enter to close", default="", show_default=False, err=True)
+    return code
+
+
+def _import(session: Session, link: str | None, to: tuple[str, ...], profile_name: str | None,
+            model: str | None, flags: Flags, from_handler: bool) -> int:
     from keyconf import links
     from keyconf.commands.clients import run_use
 
     out = session.out
-    request = links.parse(_read_link(session, link))
+    request = links.parse(_read_link(session, link, from_handler))
     out.extra["link"] = request.masked()
     out.say(f"link: {request.masked()}", err=True)
     for line in request.ignored:
