@@ -42,7 +42,10 @@ def run_use(session: Session, command: str, requests: list[Request], src: KeySou
         return [chosen or choose_profile(session.paths, src)]
 
     profiles = pick()
+    findings: dict = {}
     for attempt in range(1, MAX_TRIES + 1):
+        if flags.no_verify and not flags.dry_run:
+            break  # nothing to check first: plan once, under the lock
         change = pipeline.plan(session, command, requests, profiles, sticky=sticky)
         if flags.dry_run:
             pipeline.show(session, change)
@@ -53,6 +56,7 @@ def run_use(session: Session, command: str, requests: list[Request], src: KeySou
         findings = pipeline.check(session, change, flags)
         failed = pipeline.hard_failure(findings)
         if failed is None or flags.force:
+            change = None  # planned again under the lock; a big file's plan is not held twice
             break
         if attempt < MAX_TRIES and src is not None and session.can_ask and _ask_again(session, src, failed,
                                                                                      findings):
