@@ -1,0 +1,138 @@
+"""The first ten minutes (issue 13): doctor on a bare machine, a stable command for --no-plaintext and
+doctor running it, Windows user variables by default, help and completion."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import KEY
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def use(kc, url, *args):
+    return kc("use", *args, "--key-stdin", "--base-url", url, input=KEY + "\n")
+
+
+# ---- #1 doctor on a machine where nothing is configured -------------------------------------------------
+
+def test_doctor_on_an_empty_home_runs_its_machine_wide_checks(kc, home):
+    result = kc("doctor")
+    assert result.code == 0, result.output
+    assert "installed clients:" in result.stdout and "none configured" in result.stdout
+    assert "no proxy variables set" in result.stdout and "keyring" in result.output
+    assert "no problems found" in result.stdout
+    kinds = {r["message"].split(":")[0]: r["status"] for r in kc("doctor", "--json").json()["results"]}
+    assert kinds["installed clients"] == "info"
+
+
+def test_doctor_on_an_empty_home_as_a_new_process(home):
+    done = subprocess.run([str(VENV_BIN / "keyconf"), "doctor"], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    assert "no problems found" in done.stdout
+
+
+def test_doctor_says_a_desktop_app_will_not_see_a_proxy_set_in_a_shell(kc, home, monkeypatch):
+    (home / ".bashrc").write_text("export HTTPS_PROXY=http://127.0.0.1:3128\n")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    cherry = home / ".config" / "CherryStudio"
+    cherry.mkdir(parents=True)
+    monkeypatch.setenv("PATH", os.environ["PATH"])
+    result = kc("doctor", "--json").json()["results"]
+    messages = [r["message"] for r in result]
+    assert any("proxy settings in effect: HTTPS_PROXY" in m for m in messages)
+    installed = next(m for m in messages if m.startswith("installed clients"))
+    if "cherry-studio" in installed or "cursor" in installed:
+        assert any("HTTPS_PROXY is only exported in a shell (~/.bashrc:1)" in m for m in messages), messages
+
+
+# ---- #8 a stable command for apiKeyHelper and Codex's auth command ------------------------------------------
+
+def _script(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_the_command_is_the_console_script_on_path(tmp_path, home):
+    from keyconf.system import fragile_command_warning, keyconf_argv
+
+    script = _script(tmp_path / "bin" / "keyconf")
+    argv = keyconf_argv({"PATH": str(script.parent), "HOME": str(home)})
+    assert argv == [str(script)]
+    assert fragile_command_warning(argv, "x") is None
+
+
+def test_a_clone_venv_gives_way_to_a_pipx_venv_and_else_is_warned_about(tmp_path, home):
+    from keyconf.system import fragile_command_warning, keyconf_argv
+
+    (tmp_path / "clone" / ".git").mkdir(parents=True)
+    in_clone = _script(tmp_path / "clone" / ".venv" / "bin" / "keyconf")
+    env = {"PATH": str(in_clone.parent), "HOME": str(home)}
+    assert keyconf_argv(env) == [str(in_clone)]
+    warning = fragile_command_warning(keyconf_argv(env), "Claude Code's apiKeyHelper")
+    assert "source checkout's .venv" in warning and "deleting that clone breaks it" in warning
+    pipx_python = _script(home / ".local" / "share" / "pipx" / "venvs" / "keyconf" / "bin" / "python")
+    assert keyconf_argv(env) == [str(pipx_python), "-m", "keyconf"]
+    uv_env = {**env, "UV_TOOL_DIR": str(tmp_path / "uvtools")}
+    pipx_python.unlink()
+    uv_python = _script(tmp_path / "uvtools" / "keyconf" / "bin" / "python")
+    assert keyconf_argv(uv_env) == [str(uv_python), "-m", "keyconf"]
+    # a .venv that is not in a git work tree (pipx's own layout, a venv made anywhere) is not warned about
+    assert fragile_command_warning([str(tmp_path / "elsewhere" / ".venv" / "bin" / "keyconf")], "x") is None
+
+
+@pytest.fixture
+def stable_keyconf(tmp_path, monkeypatch):
+    """A `keyconf` on PATH outside any checkout, which runs this keyconf."""
+    folder = tmp_path / "stable-bin"
+    folder.mkdir()
+    (folder / "keyconf").symlink_to(VENV_BIN / "keyconf")
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return folder / "keyconf"
+
+
+def test_no_plaintext_uses_it_and_doctor_runs_the_helpers(kc, home, relay, stable_keyconf):
+    result = use(kc, relay.url, "claude-code", "codex", "--no-plaintext", "--no-verify")
+    assert result.code == 0, result.output
+    assert "source checkout" not in result.output
+    helper = json.loads((home / ".claude" / "settings.json").read_text())["apiKeyHelper"]
+    assert helper == f"{stable_keyconf} secret default"
+    assert f'command = "{stable_keyconf}"' in (home / ".codex" / "config.toml").read_text()
+    doctor = kc("doctor", "--json")
+    found = [(r["client"], r["status"], r["message"]) for r in doctor.json()["results"]]
+    assert any(c == "claude-code" and s == "ok" and "apiKeyHelper runs and prints the profile's key" in m
+               for c, s, m in found), found
+    assert KEY not in doctor.output
+    codex_ok = [r for r in doctor.json()["results"] if r["client"] == "codex" and "auth command" in r["message"]]
+    assert codex_ok and codex_ok[0]["status"] == "ok"
+
+    stable_keyconf.unlink()  # keyconf uninstalled: both clients break, and doctor says so
+    doctor = kc("doctor")
+    assert doctor.code == 8
+    assert "claude-code: its apiKeyHelper" in doctor.stdout and "cannot run" in doctor.stdout
+    assert "codex: its auth command" in doctor.stdout and KEY not in doctor.output
+
+
+def test_doctor_reports_a_helper_that_prints_another_key(kc, home, relay, stable_keyconf, tmp_path):
+    assert use(kc, relay.url, "claude-code", "--no-plaintext", "--no-verify").code == 0
+    liar = tmp_path / "liar"
+    liar.write_text("#!/bin/sh\necho sk-NotTheRightKey00000000000\n")
+    liar.chmod(0o700)
+    settings = home / ".claude" / "settings.json"
+    data = json.loads(settings.read_text())
+    data["apiKeyHelper"] = str(liar)
+    settings.write_text(json.dumps(data))
+    doctor = kc("doctor")
+    assert doctor.code == 8, doctor.output
+    assert "prints a 28-character value, not the profile's key" in doctor.stdout, doctor.stdout.splitlines()
+    assert "NotTheRightKey" not in doctor.output
