@@ -245,4 +245,19 @@ def _run_key_command(session: Session, argv: list[str], expected: str | None, wh
 
 
 def _powershell_findings(session: Session, ctx: Context) -> list[tuple[str, str, str]]:
-    return []
+    """Where keyconf put a block in a PowerShell profile: will PowerShell run it? Windows PowerShell's
+    default policy (Restricted) runs no profile at all."""
+    from keyconf import shellenv
+
+    if not any(b.env is not None and "powershell" in b.env.shells for b in ctx.state.bindings.values()):
+        return []
+    effective, user = shellenv.execution_policy(session.paths)
+    if effective is None:
+        return [("info", "no PowerShell found to ask for its execution policy", "shell")]
+    said = f"PowerShell execution policy {effective} (CurrentUser: {user or 'Undefined'})"
+    if shellenv.runs_scripts(effective):
+        return [("ok", f"{said}: the profile block runs", "shell")]
+    where = ("the user variables (registry) still apply" if session.paths.platform == "windows"
+             else "new PowerShell windows won't see the variables")
+    return [("warning", f"{said}: PowerShell runs no profile script, so keyconf's block does nothing; {where}; "
+                        "`Set-ExecutionPolicy -Scope CurrentUser RemoteSigned` lets it run", "shell")]
