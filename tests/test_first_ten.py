@@ -243,3 +243,35 @@ def test_registry_value_bytes_round_trip():
     for value, kind in [("a", REG_SZ), ("%X%\\y", REG_EXPAND_SZ), ("", REG_EXPAND_SZ), (None, REG_SZ)]:
         assert unpack(pack(value, kind)) == (value, kind)
     assert pack("plain") == b"plain"  # REG_SZ values are journaled as before
+
+
+# ---- what the lead built for issue 13, held by a test each ----------------------------------------------------
+
+def test_use_without_a_client_in_a_script_is_a_usage_error_listing_them(kc, home, relay):
+    result = use(kc, relay.url)
+    assert result.code == 2 and result.stdout == ""
+    assert "name the clients to configure" in result.stderr and "installed here: shell" in result.stderr
+    assert not (home / ".config" / "keyconf" / "profiles.toml").exists()  # nothing stored
+
+
+def test_use_all_is_every_installed_client_and_names_the_others(kc, home, relay):
+    (home / ".codex").mkdir()
+    result = use(kc, relay.url, "--all", "--no-verify")
+    assert result.code == 0, result.output
+    assert "skipped (not installed here): claude-code, cursor" in result.output
+    assert (home / ".codex" / "config.toml").exists()
+
+
+def test_codex_keeps_and_reports_the_users_own_model(kc, home, relay):
+    (home / ".codex").mkdir()
+    (home / ".codex" / "config.toml").write_text('model = "o3"\n')
+    result = use(kc, relay.url, "codex", "--no-verify")
+    assert result.code == 0 and "no model set" not in result.output
+    assert 'keeps your own model = "o3"' in result.output
+
+
+def test_env_of_a_client_without_variables_says_so_first(kc, home, relay):
+    assert use(kc, relay.url, "codex", "--no-verify").code == 0
+    result = kc("env", "cursor")
+    assert result.code == 2 and "Cursor does not read environment variables" in result.stderr
+    assert "link cursor" not in result.stderr

@@ -97,11 +97,6 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     if reveal and out.json_mode:
         raise UsageError("--reveal prints the snippet by itself, for eval; --json output is always masked",
                          hint="drop --json to get the snippet, or drop --reveal for the masked one")
-    if not reveal and not out.json_mode and not _stdout_is_terminal():
-        # `eval "$(keyconf env ...)"` would export the masked text as the key: refuse instead of breaking it
-        raise UsageError("add --reveal: this output is meant for eval, and without --reveal the key would be "
-                         "the masked text", hint=f"eval \"$(keyconf env {client} --reveal)\"; on a terminal "
-                                                 "(or with --json) the key is shown masked")
     adapter = adapters.get(client)
     binding, profile = _binding_and_profile(session, client, profile_name)
     if binding is not None and binding.env is not None and not profile_name:
@@ -111,6 +106,11 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     if specs is None:
         raise UsageError(f"{adapter.title} does not read environment variables",
                          hint=f"use `keyconf use {client}` instead")
+    if not reveal and not out.json_mode and not _stdout_is_terminal():
+        # `eval "$(keyconf env ...)"` would export the masked text as the key: refuse instead of breaking it
+        raise UsageError("add --reveal: this output is meant for eval, and without --reveal the key would be "
+                         "the masked text", hint=f"eval \"$(keyconf env {client} --reveal)\"; on a terminal "
+                                                 "(or with --json) the key is shown masked")
     shell = shell or default_shell(session)
     family = shellenv.FAMILY[shell]
     key = secretstore.read_key(session.paths, profile)
