@@ -247,14 +247,16 @@ def test_registry_value_bytes_round_trip():
 
 # ---- what the lead built for issue 13, held by a test each ----------------------------------------------------
 
-def test_use_without_a_client_in_a_script_is_a_usage_error_listing_them(kc, home, relay):
+def test_use_without_a_client_in_a_script_is_a_usage_error_listing_them(kc, home, relay, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no client binary (CI puts claude, codex, ... on PATH)
     result = use(kc, relay.url)
     assert result.code == 2 and result.stdout == ""
     assert "name the clients to configure" in result.stderr and "installed here: shell" in result.stderr
     assert not (home / ".config" / "keyconf" / "profiles.toml").exists()  # nothing stored
 
 
-def test_use_all_is_every_installed_client_and_names_the_others(kc, home, relay):
+def test_use_all_is_every_installed_client_and_names_the_others(kc, home, relay, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
     (home / ".codex").mkdir()
     result = use(kc, relay.url, "--all", "--no-verify")
     assert result.code == 0, result.output

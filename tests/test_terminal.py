@@ -50,9 +50,10 @@ def on_terminal(args, answers, env=None):
 
 
 def test_use_without_a_client_offers_a_menu_and_takes_a_number(home, relay):
-    (home / ".codex").mkdir()  # installed: codex and the shell
+    (home / ".codex").mkdir()  # installed: codex and the shell (no client binary on this PATH)
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
     code, screen = on_terminal(["use", "--no-verify"], [
-        (b"Enter: all installed)", "2"), (b"Base URL", relay.url), (b"API key (input hidden)", KEY)])
+        (b"Enter: all installed)", "2"), (b"Base URL", relay.url), (b"API key (input hidden)", KEY)], env)
     assert code == 0, screen
     assert "1. codex" in screen and "2. shell" in screen
     assert KEY not in screen
