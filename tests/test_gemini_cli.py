@@ -344,7 +344,7 @@ def test_doctor_names_a_project_env_that_hides_ours_and_how_to_trust(kc, home, r
 COMMANDS = [["status"], ["status", "gemini-cli", "--json"], ["doctor"], ["doctor", "--json"], ["verify", "--json"],
             ["use", "gemini-cli", "--dry-run", "--model", "gemini-2.5-flash"], ["use", "gemini-cli", "--json"],
             ["remove", "gemini-cli", "--dry-run"], ["link", "gemini-cli"], ["link", "gemini-cli", "--json"],
-            ["env", "gemini-cli", "--shell", "fish"], ["use", "gemini-cli", "--via", "env", "--dry-run"]]
+            ["env", "gemini-cli", "--shell", "fish", "--json"], ["use", "gemini-cli", "--via", "env", "--dry-run"]]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a))

@@ -64,7 +64,7 @@ model = "gpt-5"
     assert "[clients.gemini-cli]" in exported and 'model = "gemini-2.5-pro"' in exported
     assert "[clients.opencode]" in exported and KEY not in exported
 
-    shown = kc("env", "gemini-cli", "--shell", "bash").stdout
+    shown = kc("env", "gemini-cli", "--shell", "bash", "--reveal").stdout.replace(KEY, "sk-…")
     assert "export GOOGLE_GEMINI_BASE_URL=" in shown and "export GEMINI_MODEL='gemini-2.5-pro'" in shown
 
     rotated = kc("profile", "rotate", "team", "--key-stdin", "--json", input=KEY_B + "\n")

@@ -44,8 +44,8 @@ def test_undo_of_the_first_change_leaves_nothing_of_keyconf_but_its_journal(kc, 
 def test_env_prints_what_the_binding_configures(kc, home, relay):
     assert use(kc, relay.url, "claude-code", "--anthropic-auth", "api-key", "--model", "m1",
                "--no-verify").code == 0
-    shown = kc("env", "claude-code", "--shell", "bash").stdout
-    assert "export ANTHROPIC_API_KEY='sk-…YZ42'" in shown and "ANTHROPIC_AUTH_TOKEN" not in shown
+    shown = kc("env", "claude-code", "--shell", "bash", "--reveal").stdout
+    assert f"export ANTHROPIC_API_KEY='{KEY}'" in shown and "ANTHROPIC_AUTH_TOKEN" not in shown
     assert "export ANTHROPIC_MODEL='m1'" in shown
     assert f"export ANTHROPIC_BASE_URL='{relay.url}'" in shown
 
@@ -129,7 +129,7 @@ def test_state_version_1_is_migrated(kc, home, relay):
     (folder / "state.json").write_text(json.dumps(v1))
     item = kc("status", "claude-code", "--json").json()["results"][0]
     assert item["profile"] == "w"
-    shown = kc("env", "claude-code", "--shell", "bash").stdout
+    shown = kc("env", "claude-code", "--shell", "bash", "--reveal").stdout
     assert "ANTHROPIC_API_KEY" in shown and "ANTHROPIC_MODEL='m'" in shown
     assert kc("use", "claude-code", "--no-verify").code == 0
     assert json.loads((folder / "state.json").read_text())["version"] == 2

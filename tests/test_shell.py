@@ -224,8 +224,10 @@ def test_windows_user_variables_through_the_registry_interface(kc, home, relay, 
 
 def test_env_command_prints_eval_able_snippets(kc, home, relay, tmp_path):
     assert kc("use", "claude-code", "--key-stdin", "--base-url", relay.url, "--no-verify", input=KEY + "\n").code == 0
-    masked = kc("env", "shell", "--shell", "bash")
+    masked = kc("env", "shell", "--shell", "bash", "--json")
     assert masked.code == 0 and KEY not in masked.output and "sk-…YZ42" in masked.stdout
+    refused = kc("env", "shell", "--shell", "bash")  # stdout is not a terminal: meant for eval
+    assert refused.code == 2 and refused.stdout == "" and "add --reveal" in refused.stderr
     for shell in ("bash", "zsh", "fish"):
         snippet = tmp_path / f"snippet.{shell}"
         snippet.write_text(kc("env", "shell", "--shell", shell, "--reveal").stdout)

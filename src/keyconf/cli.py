@@ -40,13 +40,26 @@ def run(command: str):
     return decorate
 
 
+def _complete_clients(ctx, param, incomplete):
+    from keyconf.commands import completion
+
+    return completion.clients(ctx, param, incomplete)
+
+
+def _complete_profiles(ctx, param, incomplete):
+    from keyconf.commands import completion
+
+    return completion.profiles(ctx, param, incomplete)
+
+
 def json_option(fn):
     return click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")(fn)
 
 
 def key_options(fn):
     options = [
-        click.option("--profile", metavar="NAME", help="Profile to use or create (the key's name on the dashboard)."),
+        click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
+                     help="Profile to use or create (the key's name on the dashboard)."),
         click.option("--base-url", metavar="URL", help="Base URL from the dashboard (a pasted /v1 is fine)."),
         click.option("--key-stdin", is_flag=True, help="Read the key from one line of standard input."),
         click.option("--key-env", metavar="VAR", help="Read the key from environment variable VAR."),
@@ -88,15 +101,18 @@ def cli():
     """Point your AI tools at a relay key and Base URL, correctly and reversibly, then prove it works.
 
     \b
+    Examples:
       keyconf use claude-code        ask for Base URL and key, write, verify
       keyconf use codex cursor       reuse the stored profile
       keyconf status                 what each client is set to
+      keyconf doctor                 find what would break a config
       keyconf undo                   put the last change back
+      keyconf help use               help on one command
     """
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="CLIENT...")
+@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients)
 @click.option("--all", "use_all", is_flag=True, help="Every client installed here (the others are named).")
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
@@ -118,8 +134,18 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
         anthropic_auth, shells, protocol, no_open, no_verify, force, deep, timeout, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
-    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, shell.
-    The key is read from --key-stdin, --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
+    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, shell.
+    Without one, a terminal is offered the installed clients. The key is read from --key-stdin,
+    --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
+
+    \b
+    Examples:
+      keyconf use claude-code                       ask for the Base URL and key
+      keyconf use codex --profile work              reuse the stored profile "work"
+      keyconf use --all                             every client installed here
+      pbpaste | keyconf use codex --key-stdin --base-url https://relay.example.com
+      keyconf use claude-code --no-plaintext        the client asks keyconf for the key
+      keyconf use claude-code --via env --shell zsh
     """
     from keyconf.commands import clients as commands
     from keyconf.commands.change import Flags
@@ -135,20 +161,30 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients)
 @click.option("--verify", "check", is_flag=True,
               help="Also ask the relay (all clients at once), with the key's quota and expiry.")
 @json_option
 @run("status")
 def status(session, clients, check):
-    """Per client: installed?, configured?, profile, Base URL, masked key, where, conflicts."""
+    """Show what each client is set to use.
+
+    Per client: installed?, configured?, profile, Base URL, masked key, where, conflicts; with --verify
+    also what the relay says, with the key's remaining quota and expiry.
+
+    \b
+    Examples:
+      keyconf status
+      keyconf status codex --json
+      keyconf status --verify
+    """
     from keyconf.commands import inspect
 
     return inspect.status(session, list(clients), check)
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...")
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients)
 @click.option("--all", "use_all", is_flag=True, help="Every supported client.")
 @click.option("--deep", is_flag=True, help="Also send one minimal real request in each client's protocol.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
@@ -156,10 +192,15 @@ def status(session, clients, check):
 @json_option
 @run("verify")
 def verify(session, clients, use_all, deep, timeout):
-    """Check the Base URL and key each client is set to use (default: every configured client).
+    """Check the Base URL and key each client is set to use.
 
-    All clients at once; each checks the model it will really ask for, and shows the key's remaining
-    quota and expiry when the relay tells.
+    Default: every configured client, all at once; each checks the model it will really ask for, and
+    shows the key's remaining quota and expiry when the relay tells.
+
+    \b
+    Examples:
+      keyconf verify
+      keyconf verify codex --deep        one real request in Codex's protocol
     """
     from keyconf.commands import inspect
 
@@ -181,11 +222,17 @@ def verify(session, clients, use_all, deep, timeout):
 @run("import")
 def import_(session, link, to, profile, model, no_open, from_handler, no_verify, force, deep, timeout, dry_run,
             yes):
-    """Apply a one-click import link from a relay dashboard (cc-switch, Cherry Studio, AionUI, DeepChat,
-    AMA, OpenCat, Lobe Chat, AI as Workspace, NextChat).
+    """Apply a one-click import link from a relay dashboard.
 
-    Without LINK (or with -) the link is read from standard input, or asked for with a hidden prompt: the
-    link holds your key, so it is never echoed and shown only masked.
+    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace and
+    NextChat. Without LINK (or with -) the link is read from standard input, or asked for with a hidden
+    prompt: the link holds your key, so it is never echoed and shown only masked.
+
+    \b
+    Examples:
+      keyconf import                         paste the link at the hidden prompt
+      pbpaste | keyconf import -
+      keyconf import --to codex --to claude-code
     """
     from keyconf.commands import importcmd
     from keyconf.commands.change import Flags
@@ -205,10 +252,15 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
 @json_option
 @run("apply")
 def apply_(session, file, prune, secret_store, no_verify, force, deep, timeout, dry_run, yes):
-    """Set up profiles and clients from an apply file (FILE, or - for stdin), in one transaction.
+    """Set up profiles and clients from an apply file.
 
-    Running it again with the same file changes nothing. Keys come from the file's key sources
-    (env, prompt, stdin, command, stored); never from the file itself.
+    FILE, or - for standard input; one change, undone as one. Running it again with the same file changes nothing. Keys come from
+    the file's key sources (env, prompt, stdin, command, stored); never from the file itself.
+
+    \b
+    Examples:
+      keyconf apply team.toml --dry-run
+      keyconf export > mine.toml && keyconf apply mine.toml    (on another machine)
     """
     from keyconf.commands import applycmd
     from keyconf.commands.change import Flags
@@ -223,7 +275,15 @@ def apply_(session, file, prune, secret_store, no_verify, force, deep, timeout, 
 @json_option
 @run("export")
 def export(session, key_source):
-    """Print this machine's profiles and bindings as an apply file (no key in it)."""
+    """Print this machine's setup as an apply file.
+
+    No key is in it: the file says where each key comes from.
+
+    \b
+    Examples:
+      keyconf export > keyconf.toml
+      keyconf export --key-source env    keys from KEYCONF_KEY_<PROFILE> when applied
+    """
     from keyconf.commands import applycmd
 
     return applycmd.export(session, key_source)
@@ -233,7 +293,16 @@ def export(session, key_source):
 @json_option
 @run("doctor")
 def doctor(session):
-    """Find what breaks configs: conflicting variables, onboarding, running apps, relay, keyring."""
+    """Find what breaks configs on this machine.
+
+    Conflicting variables, proxies, keyring, installed clients, onboarding, running apps, the relay, and
+    the commands that --no-plaintext clients run for their key. Exit 0 when nothing is wrong.
+
+    \b
+    Examples:
+      keyconf doctor
+      keyconf doctor --json
+    """
     from keyconf.commands import inspect
 
     return inspect.doctor(session)
@@ -247,7 +316,14 @@ def doctor(session):
 @json_option
 @run("undo")
 def undo(session, change_id, list_, force, dry_run, yes):
-    """Restore the files of the last (or given) change exactly as they were."""
+    """Put back the files of the last (or given) change.
+
+    \b
+    Examples:
+      keyconf undo
+      keyconf undo --list
+      keyconf undo 20260101-120000-000001 --dry-run
+    """
     from keyconf.commands import history
 
     if list_:
@@ -256,13 +332,21 @@ def undo(session, change_id, list_, force, dry_run, yes):
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="CLIENT...")
+@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients)
 @click.option("--all", "use_all", is_flag=True, help="Every client keyconf configured.")
 @write_options
 @json_option
 @run("remove")
 def remove(session, clients, use_all, dry_run, yes):
-    """Take keyconf's settings out of each CLIENT; every other byte stays as it is."""
+    """Take keyconf's settings out of each CLIENT.
+
+    Every other byte stays as it is; settings keyconf replaced come back.
+
+    \b
+    Examples:
+      keyconf remove codex
+      keyconf remove --all --dry-run
+    """
     from keyconf.commands import clients as commands
     from keyconf.commands.change import Flags
 
@@ -270,17 +354,21 @@ def remove(session, clients, use_all, dry_run, yes):
 
 
 @cli.command("env")
-@click.argument("client")
+@click.argument("client", shell_complete=_complete_clients)
 @click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]),
               help="Syntax to print (default: your login shell).")
-@click.option("--profile", metavar="NAME", help="Profile to print (default: the client's, else the default).")
+@click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
+              help="Profile to print (default: the client's, else the default).")
 @click.option("--reveal", is_flag=True, help="Print the key itself (for eval); otherwise it is masked.")
 @json_option
 @run("env")
 def env_(session, client, shell, profile, reveal):
-    """Print an eval-able snippet of CLIENT's variables for any shell:
+    """Print CLIENT's variables for eval in any shell.
+
+    On a terminal the key is masked; piped (as for eval) it needs --reveal.
 
     \b
+    Examples:
       eval "$(keyconf env shell --shell bash --reveal)"
       keyconf env shell --shell fish --reveal | source
       keyconf env shell --shell powershell --reveal | Invoke-Expression
@@ -291,8 +379,9 @@ def env_(session, client, shell, profile, reveal):
 
 
 @cli.command()
-@click.argument("client")
-@click.option("--profile", metavar="NAME", help="Profile to link (default: the client's, else the default).")
+@click.argument("client", shell_complete=_complete_clients)
+@click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
+              help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
 @click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry"]),
@@ -302,10 +391,15 @@ def env_(session, client, shell, profile, reveal):
 @json_option
 @run("link")
 def link(session, client, profile, model, protocol, fmt, open_, reveal):
-    """Print (or open) CLIENT's one-click import link: a cc-switch or Cherry Studio link.
+    """Print (or open) CLIENT's one-click import link.
 
-    The same bytes a New API dashboard's button makes for the profile. Without --reveal the key in the
-    printed link is masked; `keyconf import` reads such a link back.
+    A cc-switch or Cherry Studio link: the same bytes a New API dashboard's button makes for the profile.
+    Without --reveal the key in the printed link is masked; `keyconf import` reads such a link back.
+
+    \b
+    Examples:
+      keyconf link cherry-studio --open
+      keyconf link codex --reveal
     """
     from keyconf.commands import envcmd
 
@@ -314,7 +408,17 @@ def link(session, client, profile, model, protocol, fmt, open_, reveal):
 
 @cli.group()
 def handler():
-    """Open ccswitch:// links (a dashboard's "CC Switch" button) with `keyconf import`: install, remove, status."""
+    """Let a dashboard's CC Switch button open keyconf.
+
+    Registers `keyconf import` for ccswitch:// links (the link a relay dashboard's "CC Switch" button
+    makes), so a click configures the client; keyconf shows the change, key masked, and asks first.
+
+    \b
+    Examples:
+      keyconf handler install
+      keyconf handler status
+      keyconf handler remove
+    """
 
 
 @handler.command("install")
@@ -323,9 +427,9 @@ def handler():
 @json_option
 @run("handler install")
 def handler_install(session, force, dry_run):
-    """Register keyconf for ccswitch:// links, unless another program handles them.
+    """Register keyconf for ccswitch:// links.
 
-    A clicked link opens a terminal running `keyconf import LINK`, which shows the change (key masked)
+    Only when no other program handles them (--force takes them over). A clicked link opens a terminal running `keyconf import LINK`, which shows the change (key masked)
     and asks before writing. Linux: a desktop entry and xdg-mime's default; Windows:
     HKCU\\Software\\Classes\\ccswitch; macOS needs an app bundle, so it says what to run instead.
 
@@ -344,7 +448,9 @@ def handler_install(session, force, dry_run):
 @json_option
 @run("handler remove")
 def handler_remove(session, dry_run):
-    """Stop opening ccswitch:// links with keyconf; the previous handler gets them back.
+    """Stop opening ccswitch:// links with keyconf.
+
+    The previous handler gets them back.
 
     \b
     Examples:
@@ -359,7 +465,9 @@ def handler_remove(session, dry_run):
 @json_option
 @run("handler status")
 def handler_status(session):
-    """Which program opens ccswitch:// links, and whether keyconf's command passes the link on.
+    """Which program opens ccswitch:// links.
+
+    And whether keyconf's command passes the link on (%u).
 
     \b
     Examples:
@@ -375,7 +483,16 @@ def handler_status(session):
 @click.argument("profile", required=False)
 @run("secret")
 def secret(session, profile):
-    """Print the raw key of PROFILE (for apiKeyHelper / Codex's auth command). The only command that does."""
+    """Print PROFILE's raw key, for a client's key command.
+
+    What apiKeyHelper and Codex's auth command run (see `use --no-plaintext`); the only command that
+    prints a key by itself.
+
+    \b
+    Examples:
+      keyconf secret work
+      export OPENAI_API_KEY="$(keyconf secret work)"
+    """
     from keyconf.commands import profiles
 
     return profiles.secret(session, profile)
@@ -383,56 +500,86 @@ def secret(session, profile):
 
 @cli.group()
 def profile():
-    """Manage profiles: list, show, default, rm, rotate."""
+    """Manage profiles: list, show, default, rm, rotate.
+
+    \b
+    Examples:
+      keyconf profile list
+      keyconf profile default work
+      keyconf profile rotate work
+    """
 
 
 @profile.command("list")
 @json_option
 @run("profile list")
 def profile_list(session):
-    """List profiles and the clients that use them."""
+    """List profiles and the clients that use them.
+
+    \b
+    Examples:
+      keyconf profile list
+      keyconf profile list --json
+    """
     from keyconf.commands import profiles
 
     return profiles.list_(session)
 
 
 @profile.command("show")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=_complete_profiles)
 @json_option
 @run("profile show")
 def profile_show(session, name):
-    """Show a profile (the key masked)."""
+    """Show a profile (the key masked).
+
+    \b
+    Examples:
+      keyconf profile show
+      keyconf profile show work
+    """
     from keyconf.commands import profiles
 
     return profiles.show(session, name)
 
 
 @profile.command("rm")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_profiles)
 @click.option("--force", is_flag=True, help="Remove even if clients use it (their keyconf settings go too).")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @run("profile rm")
 def profile_rm(session, name, force, yes):
-    """Remove a profile and its stored key."""
+    """Remove a profile and its stored key.
+
+    \b
+    Examples:
+      keyconf profile rm old
+      keyconf profile rm old --force -y
+    """
     from keyconf.commands import profiles
 
     return profiles.remove(session, name, force, yes)
 
 
 @profile.command("default")
-@click.argument("name")
+@click.argument("name", shell_complete=_complete_profiles)
 @json_option
 @run("profile default")
 def profile_default(session, name):
-    """Make NAME the profile used when no --profile is given."""
+    """Make NAME the profile used when no --profile is given.
+
+    \b
+    Examples:
+      keyconf profile default work
+    """
     from keyconf.commands import profiles
 
     return profiles.default(session, name)
 
 
 @profile.command("rotate")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=_complete_profiles)
 @click.option("--key-stdin", is_flag=True, help="Read the new key from one line of standard input.")
 @click.option("--key-env", metavar="VAR", help="Read the new key from environment variable VAR.")
 @verify_options
@@ -440,12 +587,59 @@ def profile_default(session, name):
 @json_option
 @run("profile rotate")
 def profile_rotate(session, name, key_stdin, key_env, no_verify, force, deep, timeout, dry_run, yes):
-    """Replace a profile's key everywhere it is used (checked against the relay first)."""
+    """Replace a profile's key everywhere it is used.
+
+    The new key is checked against the relay first; every client bound to the profile gets it.
+
+    \b
+    Examples:
+      keyconf profile rotate work
+      keyconf profile rotate work --key-env NEW_KEY
+    """
     from keyconf.commands import clients as commands
     from keyconf.commands.change import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
     return commands.rotate(session, name, key_stdin, key_env, flags)
+
+
+@cli.command("help")
+@click.argument("command", nargs=-1, metavar="[COMMAND]...")
+@click.pass_context
+def help_(ctx, command):
+    """Show the help of COMMAND (or of keyconf).
+
+    \b
+    Examples:
+      keyconf help use
+      keyconf help profile rotate
+    """
+    cmd, cmd_ctx = cli, ctx.parent
+    for name in command:
+        sub = cmd.get_command(cmd_ctx, name) if isinstance(cmd, click.Group) else None
+        if sub is None:
+            raise click.UsageError(f"no command `{' '.join(command)}`; see `keyconf --help`", ctx)
+        cmd, cmd_ctx = sub, click.Context(sub, info_name=name, parent=cmd_ctx)
+    click.echo(cmd.get_help(cmd_ctx))
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]))
+def completion(shell):
+    """Print the shell completion script for SHELL.
+
+    Completes commands, options, client names and profile names.
+
+    \b
+    Examples:
+      eval "$(keyconf completion bash)"                 in ~/.bashrc
+      eval "$(keyconf completion zsh)"                  in ~/.zshrc
+      keyconf completion fish > ~/.config/fish/completions/keyconf.fish
+      keyconf completion powershell | Out-String | Invoke-Expression    in $PROFILE
+    """
+    from keyconf.commands.completion import script
+
+    click.echo(script(cli, shell), nl=False)
 
 
 def main(argv: list[str] | None = None) -> None:

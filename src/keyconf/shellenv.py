@@ -124,11 +124,52 @@ def default_shells(paths: Paths) -> list[str]:
     if (paths.xdg_config_home / "fish").is_dir():
         found.append("fish")
     if paths.platform == "windows":
-        found.append("powershell")
+        # The user variables in the registry reach every new program; a profile block adds nothing unless
+        # PowerShell may run it (Windows PowerShell's default policy, Restricted, runs no profile at all).
+        if runs_scripts(execution_policy(paths)[0]):
+            found.append("powershell")
+        return [s for s in SHELLS if s in found]
     if not found:
-        found.append("zsh" if paths.platform == "macos" else ("powershell" if paths.platform == "windows"
-                                                                else "bash"))
+        found.append("zsh" if paths.platform == "macos" else "bash")
     return [s for s in SHELLS if s in found]
+
+
+# PowerShell's answer to Get-ExecutionPolicy (effective, CurrentUser scope); tests replace `_ask_policy`.
+NO_SCRIPTS = ("restricted", "allsigned", "undefined")  # AllSigned: keyconf's block is not signed;
+                                                        # Undefined everywhere means Restricted
+
+
+def execution_policy(paths: Paths) -> tuple[str | None, str | None]:
+    """(effective policy, CurrentUser policy) from Windows PowerShell (else pwsh); (None, None) if none."""
+    return _ask_policy(paths)
+
+
+def runs_scripts(policy: str | None) -> bool:
+    return bool(policy) and policy.strip().lower() not in NO_SCRIPTS
+
+
+def _run_policy(paths: Paths) -> tuple[str | None, str | None]:
+    from keyconf.system import which
+
+    for exe in ("powershell", "pwsh"):
+        found = which(exe, paths.env.get("PATH"))
+        if not found:
+            continue
+        import subprocess
+
+        try:
+            done = subprocess.run([found, "-NoLogo", "-NoProfile", "-Command",
+                                   "Get-ExecutionPolicy; Get-ExecutionPolicy -Scope CurrentUser"],
+                                  capture_output=True, text=True, timeout=15)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        lines = done.stdout.split()
+        if done.returncode == 0 and lines:
+            return lines[0], (lines[1] if len(lines) > 1 else None)
+    return None, None
+
+
+_ask_policy = _run_policy
 
 
 # ---- the marked block -----------------------------------------------------------------------------
@@ -305,6 +346,9 @@ def env_spec(bindings: dict[str, Binding], client: str, variables: dict, shells,
 
 
 def restart_note(shells) -> str:
+    if not shells:  # Windows, user variables only
+        return ("new terminals and apps started from now on see the user variables; open ones don't "
+                "(`--shell powershell` also writes the PowerShell profile)")
     parts = ["open a new terminal (or source your rc file) to see the variables"]
     if "powershell" in shells:
         parts.append("new PowerShell windows load them; open ones don't")
@@ -371,7 +415,9 @@ def env_status(client: str, installed: bool, paths: Paths, binding: Binding | No
         st.model = next((s["value"] for n, s in specs.items() if n.endswith("_MODEL") and "value" in s), None)
         for shell in binding.env.shells:
             st.where += [paths.display(p) for p in rc_files(paths, shell, ask=lambda p: None)]
-        st.notes.append("shells: " + ", ".join(binding.env.shells))
+        if paths.platform == "windows":
+            st.where.append("HKCU\\Environment (user variables)")
+        st.notes.append("shells: " + (", ".join(binding.env.shells) or "none (user variables only)"))
     for line in other_setters(paths, list(names)):
         st.conflicts.append(line)
     for name in names:

@@ -74,11 +74,47 @@ def open_link(env: Mapping[str, str], platform: str, link: str) -> None:
 
 
 def keyconf_argv(env: Mapping[str, str]) -> list[str]:
-    """An absolute command that runs this keyconf (for apiKeyHelper and Codex's auth command)."""
+    """An absolute command that runs keyconf, for apiKeyHelper and Codex's auth command: those run it long
+    after this process, so prefer what survives: the `keyconf` console script on PATH, else the Python of a
+    pipx or uv tool environment, and only then the interpreter running now (maybe a clone's .venv)."""
+    on_path = which("keyconf", env.get("PATH"))
+    if on_path and not in_checkout_venv(on_path):
+        return [os.path.abspath(on_path)]
+    for python in tool_pythons(env):
+        if python.is_file():
+            return [str(python), "-m", "keyconf"]
+    if on_path:
+        return [os.path.abspath(on_path)]
     script = Path(sys.executable).parent / ("keyconf.exe" if os.name == "nt" else "keyconf")
     if script.exists():
         return [str(script)]
-    found = which("keyconf", env.get("PATH"))
-    if found:
-        return [os.path.abspath(found)]
     return [sys.executable, "-m", "keyconf"]
+
+
+def tool_pythons(env: Mapping[str, str]) -> list[Path]:
+    """Where `pipx install keyconf` and `uv tool install keyconf` put keyconf's own interpreter."""
+    home = Path(env.get("HOME") or env.get("USERPROFILE") or "~").expanduser()
+    data = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    folders = [Path(env["PIPX_HOME"]) / "venvs" if env.get("PIPX_HOME") else None,
+               data / "pipx" / "venvs", home / ".local" / "pipx" / "venvs",  # pipx >= 1.3, older pipx
+               Path(env["UV_TOOL_DIR"]) if env.get("UV_TOOL_DIR") else None, data / "uv" / "tools"]
+    exe = Path("Scripts", "python.exe") if os.name == "nt" else Path("bin", "python")
+    return [folder / "keyconf" / exe for folder in folders if folder is not None]
+
+
+def in_checkout_venv(path: str) -> bool:
+    """Is this inside a `.venv` of a source checkout (a git work tree)? Such a venv goes when the clone
+    goes, and takes every client that runs keyconf from it along."""
+    parts = Path(os.path.abspath(path)).parts
+    for i, part in enumerate(parts):
+        if part == ".venv" and (Path(*parts[:i]) / ".git").exists():
+            return True
+    return False
+
+
+def fragile_command_warning(argv: list[str], client: str) -> str | None:
+    """The warning for a client command that runs keyconf from a clone's .venv."""
+    if not argv or not in_checkout_venv(argv[0]):
+        return None
+    return (f"{client} will run keyconf from {argv[0]}, inside a source checkout's .venv: deleting that "
+            "clone breaks it; `pipx install` keyconf (or `uv tool install`) and run this again")

@@ -17,6 +17,7 @@ from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.system import fragile_command_warning
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
 API_KEY = "ANTHROPIC_API_KEY"  # sent as x-api-key; interactive mode asks to approve it
@@ -100,7 +101,11 @@ class ClaudeCode(Adapter):
                     plan.warnings.append(f"{doc.name} sets {var}, which beats the shell variable; "
                                          "remove it there or use --via config")
         elif opts.no_plaintext:
-            desired[("apiKeyHelper",)] = _q(shlex.join(ctx.keyconf_argv() + ["secret", profile.name]))
+            argv = ctx.keyconf_argv()
+            desired[("apiKeyHelper",)] = _q(shlex.join(argv + ["secret", profile.name]))
+            fragile = fragile_command_warning(argv, "Claude Code's apiKeyHelper")
+            if fragile:
+                plan.warnings.append(fragile)
             stray = (TOKEN, API_KEY)
         else:
             desired[_env(use_var)] = _q(key)

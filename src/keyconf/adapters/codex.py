@@ -20,6 +20,7 @@ from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.system import fragile_command_warning
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
@@ -202,6 +203,9 @@ class Codex(Adapter):
         elif opts.no_plaintext:
             mode = "command"
             argv = ctx.keyconf_argv() + ["secret", profile.name]
+            fragile = fragile_command_warning(argv, "Codex's auth command")
+            if fragile:
+                plan.warnings.append(fragile)
             key_source = (f"[model_providers.{PROVIDER_ID}.auth]\ncommand = {_toml_value(argv[0])}\n"
                           f"args = {_toml_value(argv[1:])}")
             provider_auth = {"auth": {"command": argv[0], "args": argv[1:]}}

@@ -15,6 +15,15 @@ from keyconf.session import Session
 from keyconf.state import State
 
 
+def _stdout_is_terminal() -> bool:
+    import sys
+
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def default_shell(session: Session) -> str:
     login = Path(session.env.get("SHELL", "")).name
     if login in shellenv.SHELLS:
@@ -97,6 +106,11 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     if specs is None:
         raise UsageError(f"{adapter.title} does not read environment variables",
                          hint=f"use `keyconf use {client}` instead")
+    if not reveal and not out.json_mode and not _stdout_is_terminal():
+        # `eval "$(keyconf env ...)"` would export the masked text as the key: refuse instead of breaking it
+        raise UsageError("add --reveal: this output is meant for eval, and without --reveal the key would be "
+                         "the masked text", hint=f"eval \"$(keyconf env {client} --reveal)\"; on a terminal "
+                                                 "(or with --json) the key is shown masked")
     shell = shell or default_shell(session)
     family = shellenv.FAMILY[shell]
     key = secretstore.read_key(session.paths, profile)

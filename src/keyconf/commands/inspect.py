@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from keyconf import adapters
 from keyconf.adapters.base import Context
 from keyconf.commands.common import check_targets, final_code, masked, verify_report
@@ -140,7 +138,13 @@ def verify(session: Session, names, use_all: bool, deep: bool, timeout: float | 
     return final_code(codes, successes)
 
 
+# desktop apps: started from a dock or menu, they read no shell start-up file (and so no proxy set there)
+DESKTOP_APPS = ("cursor", "cherry-studio")
+PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
 def doctor(session: Session) -> int:
+    """Machine-wide checks first (they need no configured client), then each configured client's relay."""
     out = session.out
     ctx = _context(session)
     problems = 0
@@ -152,24 +156,28 @@ def doctor(session: Session) -> int:
         out.say(f"{kind}: {(client + ': ') if client else ''}{text}",
                 style={"problem": "red", "warning": "yellow"}.get(kind))
 
+    installed, conflicts = [], 0
     for adapter in adapters.resolve(adapters.CLIENT_IDS):
         st = status_of(adapter, ctx)
+        if st.installed:
+            installed.append(adapter.id)
         for conflict in st.conflicts:
+            conflicts += 1
             finding("problem", conflict, adapter.id)
         if st.configured and running(ctx.env, adapter.process_names):
             finding("warning", f"{adapter.title} is running; restart it to pick up the new settings", adapter.id)
         for hint in adapter.doctor(ctx):
             finding(*hint, adapter.id)
-    from keyconf import secretstore
-
-    ok, why = secretstore.KeyringBackend().available()
-    finding("ok" if ok else "warning", f"system keyring: {why}" if ok else
-            f"no usable system keyring ({why}); keys go to a 0600 file")
-    proxy = {k: v for k, v in os.environ.items() if k.lower() in ("https_proxy", "http_proxy", "all_proxy")}
-    if proxy:
-        finding("info", "proxy settings in effect: " + ", ".join(sorted(proxy)) +
-                (f"; NO_PROXY={os.environ.get('NO_PROXY') or os.environ.get('no_proxy')}"
-                 if os.environ.get("NO_PROXY") or os.environ.get("no_proxy") else "; NO_PROXY is not set"))
+    finding("info", "installed clients: " + (", ".join(installed) if installed else "none found") +
+            ("" if ctx.state.bindings else "; none configured by keyconf yet (`keyconf use CLIENT`)"))
+    if not conflicts:
+        finding("ok", "no variable or start-up file line that would override keyconf's settings")
+    _keyring(finding)
+    _proxies(session, installed, finding)
+    for item in _helper_findings(session, ctx):
+        finding(*item)
+    for item in _powershell_findings(session, ctx):
+        finding(*item)
     targets = []
     for adapter in adapters.resolve([c for c in adapters.CLIENT_IDS if c in ctx.state.bindings]):
         try:
@@ -188,6 +196,117 @@ def doctor(session: Session) -> int:
             finding("problem", f"{result.reason}. {result.hint}", target.client)
 
     check_targets(session, targets, on_result=relay)
-    if not problems:
-        out.say("no problems found")
+    out.say("no problems found" if not problems else
+            f"{problems} problem{'s' if problems != 1 else ''} found")
     return 0 if not problems else Exit.PARTIAL
+
+
+def _keyring(finding) -> None:
+    from keyconf import secretstore
+
+    ok, why = secretstore.KeyringBackend().available()
+    finding("ok" if ok else "warning", f"system keyring: {why}" if ok else
+            f"no usable system keyring ({why}); keys go to a 0600 file")
+
+
+def _proxies(session: Session, installed: list[str], finding) -> None:
+    env = session.env
+    proxy = sorted(k for k in PROXY_VARS if env.get(k))
+    no_proxy = env.get("NO_PROXY") or env.get("no_proxy")
+    if not proxy:
+        finding("ok", "no proxy variables set")
+        return
+    finding("info", "proxy settings in effect: " + ", ".join(proxy) +
+            (f"; NO_PROXY={no_proxy}" if no_proxy else "; NO_PROXY is not set"))
+    # A proxy exported from an rc file reaches what starts from a shell, not a desktop app from the dock.
+    from keyconf.shellenv import other_setters
+
+    in_rc = other_setters(session.paths, proxy)
+    desktop = [c for c in installed if c in DESKTOP_APPS]
+    if in_rc and desktop:
+        where, _, name = in_rc[0].partition(" sets ")
+        finding("warning", f"{name} is only exported in a shell ({where}); {', '.join(desktop)} started from a "
+                           "dock or menu won't use that proxy")
+
+
+def _helper_findings(session: Session, ctx: Context) -> list[tuple[str, str, str]]:
+    """With --no-plaintext a client runs keyconf to get the key: run that command as the client would and
+    check it prints the profile's key (its output is compared, never shown)."""
+    found = []
+    for client in ("claude-code", "codex"):
+        binding = ctx.state.bindings.get(client)
+        if binding is None or not binding.options.no_plaintext:
+            continue
+        what = "apiKeyHelper" if client == "claude-code" else "auth command"
+        argv = _client_command(ctx, client)
+        if not argv:
+            found.append(("problem", f"no {what} found in the client's settings; run `keyconf use {client} "
+                                     "--no-plaintext` again", client))
+            continue
+        found.append(_run_key_command(session, argv, ctx.profile_key(binding.profile), what, client))
+    return found
+
+
+def _client_command(ctx: Context, client: str) -> list[str] | None:
+    """The command a client runs for its key, as written in its settings."""
+    import shlex
+
+    adapter = adapters.get(client)
+    if client == "claude-code":
+        helper = adapter._read_settings(ctx)[0].get("apiKeyHelper")
+        try:
+            return shlex.split(helper) if helper else None
+        except ValueError:
+            return [helper]
+    data = adapter._read(ctx)[0]
+    auth = ((data.get("model_providers") or {}).get("keyconf") or {}).get("auth") or {}
+    command, args = auth.get("command"), auth.get("args") or []
+    if not isinstance(command, str) or not all(isinstance(a, str) for a in args):
+        return None
+    return [command, *args]
+
+
+def _run_key_command(session: Session, argv: list[str], expected: str | None, what: str,
+                     client: str) -> tuple[str, str, str]:
+    import subprocess
+
+    from keyconf.masking import mask
+    from keyconf.system import fragile_command_warning
+
+    shown = " ".join(argv[:1] + ["…"] * (len(argv) > 1))
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                              env=dict(session.env))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return ("problem", f"its {what} ({shown}) cannot run: {type(exc).__name__}: "
+                           f"{getattr(exc, 'strerror', None) or exc}; run `keyconf use {client} --no-plaintext` "
+                           "again from a keyconf that stays installed", client)
+    printed = done.stdout.strip()
+    if done.returncode != 0 or not printed:
+        return ("problem", f"its {what} ({shown}) exits {done.returncode} without printing a key", client)
+    if expected is not None and printed != expected:
+        return ("problem", f"its {what} prints a {len(printed)}-character value, not the profile's key "
+                           f"({mask(expected)})", client)
+    fragile = fragile_command_warning(argv, f"its {what}")
+    if fragile:
+        return ("warning", fragile, client)
+    return ("ok", f"its {what} runs and prints the profile's key ({mask(printed)})", client)
+
+
+def _powershell_findings(session: Session, ctx: Context) -> list[tuple[str, str, str]]:
+    """Where keyconf put a block in a PowerShell profile: will PowerShell run it? Windows PowerShell's
+    default policy (Restricted) runs no profile at all."""
+    from keyconf import shellenv
+
+    if not any(b.env is not None and "powershell" in b.env.shells for b in ctx.state.bindings.values()):
+        return []
+    effective, user = shellenv.execution_policy(session.paths)
+    if effective is None:
+        return [("info", "no PowerShell found to ask for its execution policy", "shell")]
+    said = f"PowerShell execution policy {effective} (CurrentUser: {user or 'Undefined'})"
+    if shellenv.runs_scripts(effective):
+        return [("ok", f"{said}: the profile block runs", "shell")]
+    where = ("the user variables (registry) still apply" if session.paths.platform == "windows"
+             else "new PowerShell windows won't see the variables")
+    return [("warning", f"{said}: PowerShell runs no profile script, so keyconf's block does nothing; {where}; "
+                        "`Set-ExecutionPolicy -Scope CurrentUser RemoteSigned` lets it run", "shell")]
