@@ -105,7 +105,7 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     name none). Clients already bound to a profile whose key or URL changes are re-planned with it, so a
     profile's key is one key everywhere. Writes nothing.
     """
-    from keyconf import secretstore, shellenv
+    from keyconf import secretstore
     from keyconf.commands.profile_input import plan_profile
     from keyconf.profiles import Profiles
 
@@ -119,30 +119,11 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
 
     requests = _with_bound_clients(state, requests, chosen)
     for request in requests:
-        adapter = adapters.get(request.client)
-        old = state.bindings.get(request.client)
         try:
-            if request.action == "remove":
-                if old is None:
-                    client_plan = ClientPlan(adapter.id)
-                    client_plan.status = "not configured"
-                    client_plan.notes.append(f"keyconf has not configured {adapter.title}; nothing to remove")
-                else:
-                    client_plan = adapter.plan_remove(ctx, old)
-                    client_plan.binding = None
-                change.plans.append(client_plan)
-                continue
-            c = chosen[request.profile or first]
-            opts = options_for(adapter, request.options, old, sticky)
-            client_plan = adapter.plan_use(ctx, c.profile, c.key, opts)
-            if opts.via == "env":
-                client_plan.binding.env = shellenv.env_spec(state.bindings, adapter.id,
-                                                            adapter.env_vars(c.profile, opts), opts.shells, paths)
-                client_plan.notes.append(shellenv.restart_note(client_plan.binding.env.shells))
-            client_plan.target = adapter.intended_target(c.profile, c.key, opts)
-            change.plans.append(client_plan)
+            change.plans.append(_plan_client(ctx, request, chosen[request.profile or first]
+                                             if request.action == "use" else None, sticky))
         except KeyconfError as exc:
-            change.failed[adapter.id] = exc
+            change.failed[request.client] = exc
 
     # keyconf's own records change with the clients, in the same transaction
     was_env = {c for c, b in state.bindings.items() if b.via == "env"}
@@ -174,6 +155,31 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     edits += [e for e in secret_edits if e.kind == "keyring"]  # last: the keyring is not transactional
     change.edits = edits
     return change
+
+
+def _plan_client(ctx: Context, request: Request, c, sticky: bool) -> ClientPlan:
+    """One client's plan: the adapter's edits, the binding to record, what it will use (checked first)."""
+    from keyconf import shellenv
+
+    adapter = adapters.get(request.client)
+    old = ctx.state.bindings.get(request.client)
+    if request.action == "remove":
+        if old is None:
+            client_plan = ClientPlan(adapter.id)
+            client_plan.status = "not configured"
+            client_plan.notes.append(f"keyconf has not configured {adapter.title}; nothing to remove")
+            return client_plan
+        client_plan = adapter.plan_remove(ctx, old)
+        client_plan.binding = None
+        return client_plan
+    opts = options_for(adapter, request.options, old, sticky)
+    client_plan = adapter.plan_use(ctx, c.profile, c.key, opts)
+    if opts.via == "env":  # the shell-environment code owns every client's variables
+        client_plan.binding.env = shellenv.env_spec(ctx.state.bindings, adapter.id,
+                                                    adapter.env_vars(c.profile, opts), opts.shells, ctx.paths)
+        client_plan.notes.append(shellenv.restart_note(client_plan.binding.env.shells))
+    client_plan.target = adapter.intended_target(c.profile, c.key, opts)
+    return client_plan
 
 
 def _with_bound_clients(state: State, requests: list[Request], chosen: dict) -> list[Request]:
