@@ -70,7 +70,9 @@ SCENARIOS = [
     Scenario("shell", {".bashrc": "# bashrc\nalias ll='ls -l'\nexport PATH=\"$HOME/bin:$PATH\"\n",
                        ".zshrc": "# zshrc\nsetopt autocd\n"},
              ("--shell", "bash", "--shell", "zsh", "--shell", "fish")),
-    # Scenario("gemini-cli", {".gemini/settings.json": '{"theme": "Default"}\n'}),
+    Scenario("gemini-cli", {".gemini/settings.json": '{"ui": {"theme": "Default"}}\n',
+                            ".gemini/.env": "# mine\nGOOGLE_CLOUD_PROJECT=p1\n"}),
+    Scenario("opencode", {".config/opencode/opencode.json": '{\n  // mine\n  "theme": "opencode",\n}\n'}),
 ]
 
 

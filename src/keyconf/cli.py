@@ -546,10 +546,10 @@ def profile_show(session, name):
 @profile.command("rm")
 @click.argument("name", shell_complete=_complete_profiles)
 @click.option("--force", is_flag=True, help="Remove even if clients use it (their keyconf settings go too).")
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@write_options
 @json_option
 @run("profile rm")
-def profile_rm(session, name, force, yes):
+def profile_rm(session, name, force, dry_run, yes):
     """Remove a profile and its stored key.
 
     \b
@@ -559,14 +559,15 @@ def profile_rm(session, name, force, yes):
     """
     from keyconf.commands import profiles
 
-    return profiles.remove(session, name, force, yes)
+    return profiles.remove(session, name, force, yes, dry_run)
 
 
 @profile.command("default")
 @click.argument("name", shell_complete=_complete_profiles)
+@click.option("--dry-run", is_flag=True, help="Show the diff; write nothing.")
 @json_option
 @run("profile default")
-def profile_default(session, name):
+def profile_default(session, name, dry_run):
     """Make NAME the profile used when no --profile is given.
 
     \b
@@ -575,7 +576,7 @@ def profile_default(session, name):
     """
     from keyconf.commands import profiles
 
-    return profiles.default(session, name)
+    return profiles.default(session, name, dry_run)
 
 
 @profile.command("rotate")

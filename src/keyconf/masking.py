@@ -141,8 +141,8 @@ def _redact_field(name, value):
 def _looks_like_key(val: str) -> bool:
     # already masked, a variable reference, a sentence or command line, a variable's name (Codex's
     # env_key = "OPENAI_API_KEY"): not a key
-    return (bool(val) and "…" not in val and not val.startswith("$") and " " not in val.strip()
-            and not _VARIABLE_NAME.fullmatch(val))
+    return (bool(val) and "…" not in val and not val.startswith(("$", "{", "[")) and " " not in val.strip()
+            and not _VARIABLE_NAME.fullmatch(val))  # `key = { prompt = true }` (an apply file) is no key
 
 
 def _mask_setting(m: re.Match) -> str:

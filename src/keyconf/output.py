@@ -62,6 +62,14 @@ class Reporter:
             if exc.hint:
                 self.say(f"  hint: {exc.hint}", err=True)
 
+    def failed(self, code: int, message: str, client: str | None = None, hint: str = "") -> None:
+        """A failure already told to a person in its own lines (a failed check): listed in `errors` too, so
+        a script reading --json finds every failure there."""
+        entry = {"code": int(code), "message": redact(message), "client": client}
+        if hint:
+            entry["hint"] = redact(hint)
+        self.errors.append(entry)
+
     def finish(self, code: int) -> int:
         if self.json_mode:
             doc = {"keyconf": 1, "command": self.command, "ok": code == 0, "exit_code": int(code),

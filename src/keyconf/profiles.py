@@ -29,6 +29,10 @@ class Profile:
 
 
 def check_name(name: str) -> str:
+    if isinstance(name, str) and name.startswith("sk-") and len(name) >= 16:
+        raise UsageError("that profile name looks like an API key; profile names are printed and stored in "
+                         "plain text", hint="name the profile after the key's name on the dashboard "
+                                            "(claude-code-mac), and give the key with --key-stdin")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UsageError(
             f"invalid profile name {_shown(name)}",

@@ -70,7 +70,12 @@ def open_link(env: Mapping[str, str], platform: str, link: str) -> None:
                          hint="print the link with --reveal and open it where the app runs")
     import subprocess
 
-    subprocess.run([program, link], check=False, timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([program, link], check=False, timeout=30, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise UnsafeEdit(f"{os.path.basename(program)} could not open the link (exit {done.returncode}): no "
+                         "program is registered for it here",
+                         hint="print the link with --reveal and open it where the app runs")
 
 
 def keyconf_argv(env: Mapping[str, str]) -> list[str]:

@@ -205,6 +205,8 @@ def diagnose(root: str, status: int, body: bytes, html: bool, url: str) -> Findi
         return Finding(False, Exit.KEY_REJECTED, f"the relay rejected the key (401: {text or 'unauthorized'})",
                        _GENERIC_401)
     if status == 429:
+        if rule and rule[0] == Exit.QUOTA:  # OpenAI-style "insufficient_quota" arrives as a 429 too
+            return Finding(False, rule[0], f"{rule[1]} (429: {text})", rule[2])
         return Finding(False, Exit.QUOTA, f"rate limited (429: {text or 'too many requests'})",
                        "rate limit: wait a minute, or raise the key's rate limit")
     if status in (402, 403, 503):

@@ -381,7 +381,7 @@ class Codex(Adapter):
             if pid != PROVIDER_ID:
                 st.notes.append(f"model_provider is {pid!r}, set outside keyconf")
             st.notes.append(f"model: {data.get('model') or '(Codex default)'}")
-        if ctx.env.get("OPENAI_BASE_URL"):
+        if ctx.env.get("OPENAI_BASE_URL") and pid in (None, "openai"):
             st.conflicts.append("OPENAI_BASE_URL is exported in this shell; Codex's built-in openai provider "
                                 "would use it")
         return st

@@ -19,12 +19,15 @@ def final_code(codes: list[int], successes: int) -> int:
 
 
 def show_diffs(out: Reporter, paths: Paths, edits) -> None:
-    shown = False
-    for edit in edits:
-        if edit.changes and not edit.internal:
+    """The diff of every user-visible edit; keyconf's own records (profiles, stored keys, state) by name."""
+    changed = [e for e in edits if e.changes]
+    for edit in changed:
+        if not edit.internal:
             out.say(edit.diff(paths.display).rstrip("\n"))
-            shown = True
-    if not shown:
+    own = [paths.display(e.target) for e in changed if e.internal]
+    if own:
+        out.say("keyconf's own records that change: " + ", ".join(own))
+    if not changed:
         out.say("no changes")
 
 
@@ -35,6 +38,7 @@ def verify_report(out: Reporter, client: str, finding) -> None:
         out.say(f"  verify: FAILED, {finding.reason}", style="red")
         if finding.hint:
             out.say(f"  hint: {finding.hint}")
+        out.failed(finding.code, finding.reason, client, finding.hint)
     for note in getattr(finding, "notes", None) or ():
         out.say(f"  note: {note}")
     info = getattr(finding, "key_info", None)

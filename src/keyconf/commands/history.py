@@ -57,9 +57,10 @@ def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Repor
             out.say("nothing was changed", err=True)
             return 0
         engine.restore(paths, entry, edits)
-    files = [paths.display(e.target) for e in edits if not e.internal and e.changes]
+    changed = [e for e in edits if not e.internal and e.changes]
+    files = [paths.display(e.target) for e in changed]
     out.result({"id": entry.id, "status": "undone", "changed": files})
     out.say(f"undid change {entry.id} ({entry.meta['command']})")
-    for name in files:
-        out.say(f"  restored {name}")
+    for edit in changed:
+        out.say(f"  {'deleted' if edit.after is None else 'restored'} {paths.display(edit.target)}")
     return 0

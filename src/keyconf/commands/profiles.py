@@ -49,7 +49,7 @@ def show(session: Session, name: str | None) -> int:
     return 0
 
 
-def remove(session: Session, name: str, force: bool, yes: bool) -> int:
+def remove(session: Session, name: str, force: bool, yes: bool, dry_run: bool = False) -> int:
     """Delete a profile and its key, in one journaled change (so `undo` brings both back)."""
     from keyconf.commands import change as pipeline
 
@@ -61,7 +61,7 @@ def remove(session: Session, name: str, force: bool, yes: bool) -> int:
             raise UsageError(f"profile {name!r} is still used by {', '.join(clients)}",
                              hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force to take "
                                   "keyconf's settings out of them in the same change")
-        if not session.confirm(f"Delete profile {profile.name} and its stored key?", yes):
+        if not dry_run and not session.confirm(f"Delete profile {profile.name} and its stored key?", yes):
             out.say("nothing was changed", err=True)
             return 0
 
@@ -73,6 +73,9 @@ def remove(session: Session, name: str, force: bool, yes: bool) -> int:
         # profile that is gone would leave them, and the shell files, without a key)
         requests = [Request(client, "remove") for client in clients]
         change = pipeline.plan(session, "profile rm", requests, profile_changes=drop)
+        if dry_run:
+            pipeline.show(session, change)
+            return pipeline.report(session, change, {}, planned=True)
         pipeline.commit(session, change)
     if requests:
         pipeline.report(session, change, {})
@@ -81,7 +84,7 @@ def remove(session: Session, name: str, force: bool, yes: bool) -> int:
     return 0
 
 
-def default(session: Session, name: str) -> int:
+def default(session: Session, name: str, dry_run: bool = False) -> int:
     """Choose the profile that commands use when no --profile is given."""
     from keyconf.commands import change as pipeline
 
@@ -92,6 +95,9 @@ def default(session: Session, name: str) -> int:
             book.default = name
 
         change = pipeline.plan(session, "profile default", [], profile_changes=choose)
+        if dry_run:
+            pipeline.show(session, change)
+            return 0
         pipeline.commit(session, change)
     session.out.result({"profile": name, "status": "default"})
     session.out.say(f"{name} is now the default profile")
