@@ -68,3 +68,14 @@ def test_answering_no_changes_nothing(home, relay):
     assert code == 0 and "nothing was changed" in screen
     assert settings.read_text() == original
     assert "sk-someone-elses-000000" not in screen
+
+
+def test_a_rejected_key_is_asked_again_with_the_dashboards_hint(home, relay):
+    """Check first, then write: on a terminal the part that failed is asked for again (up to 3 tries)."""
+    settings = home / ".claude" / "settings.json"
+    code, screen = _run_on_terminal(["use", "claude-code", "--base-url", relay.url], [
+        (b"API key (input hidden)", "sk-Truncated00000000"), (b"quota)\r\nAPI key (input hidden)", KEY)], home)
+    assert code == 0, screen
+    assert "complete key" in screen and "check failed" in screen
+    assert json.loads(settings.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == KEY
+    assert KEY not in screen
