@@ -80,3 +80,12 @@ def test_undo_says_deleted_for_a_file_the_change_created(kc, home, relay):
     result = kc("undo")
     assert "deleted ~/.codex/config.toml" in result.stdout
     assert json.loads(kc("undo", "--json").stdout)["ok"]
+
+
+def test_a_folder_keyconf_made_does_not_make_a_client_installed(kc, home, relay, monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no codex program here
+    assert kc("use", "codex", "--key-stdin", "--base-url", relay.url, input=KEY + "\n").code == 0
+    item = kc("status", "codex", "--json").json()["results"][0]
+    assert item["configured"] and not item["installed"]
+    assert kc("remove", "codex").code == 0
+    assert not (home / ".codex").exists()  # and remove took the folder it made away again

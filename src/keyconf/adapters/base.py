@@ -72,7 +72,15 @@ class Adapter:
 
     # declared knowledge -------------------------------------------------------------------------
     def installed(self, ctx: Context) -> bool:
-        return bool(self.binary and which(self.binary, ctx.env.get("PATH")))
+        """The client's program is on PATH, or its own folder exists (and keyconf did not make it)."""
+        if self.binary and which(self.binary, ctx.env.get("PATH")):
+            return True
+        folder = self.app_folder(ctx)
+        return bool(folder and folder.is_dir() and not ctx.memo(self.id).get("made_folder"))
+
+    def app_folder(self, ctx: Context) -> Path | None:
+        """The folder the client keeps its settings in, whose presence says it is installed."""
+        return None
 
     def env_vars(self, profile, opts: Options) -> dict | None:
         """The environment variables this client reads, as configured by `opts`

@@ -72,8 +72,8 @@ class ClaudeCode(Adapter):
     binary = "claude"
     process_names = ("claude",)
 
-    def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or config_dir(ctx).is_dir()
+    def app_folder(self, ctx: Context) -> Path:
+        return config_dir(ctx)
 
     def _load(self, ctx: Context, path: Path) -> tuple[bytes | None, JsonDoc]:
         before = fsutil.read_bytes(path)

@@ -145,8 +145,8 @@ class Codex(Adapter):
     def _files(self, ctx: Context) -> tuple[Path, Path]:
         return codex_home(ctx) / "config.toml", codex_home(ctx) / "auth.json"
 
-    def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or codex_home(ctx).is_dir()
+    def app_folder(self, ctx: Context) -> Path:
+        return codex_home(ctx)
 
     def link(self, profile, key: str, opts: Options) -> tuple[str, str]:
         from keyconf import links

@@ -44,8 +44,8 @@ class Cursor(Adapter):
     process_names = ("Cursor", "cursor", "Cursor.exe")
     needs_app = True  # the settings database exists only once Cursor has run
 
-    def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or user_dir(ctx).is_dir()
+    def app_folder(self, ctx: Context) -> Path:
+        return user_dir(ctx)
 
     def _db(self, ctx: Context) -> Path:
         return user_dir(ctx) / "globalStorage" / "state.vscdb"

@@ -99,8 +99,8 @@ class GeminiCli(Adapter):
     def settings_file(self, ctx: Context) -> Path:
         return self.folder(ctx) / "settings.json"
 
-    def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or self.folder(ctx).is_dir()
+    def app_folder(self, ctx: Context) -> Path:
+        return self.folder(ctx)
 
     def env_vars(self, profile, opts: Options) -> dict:
         variables = {KEY: {"key_of": profile.name}, BASE_URL: {"value": profile.base_url}}

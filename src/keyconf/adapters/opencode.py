@@ -65,8 +65,8 @@ class Opencode(Adapter):
     def auth_file(self, ctx: Context) -> Path:
         return self._xdg(ctx, "XDG_DATA_HOME", ".local/share") / "opencode" / "auth.json"
 
-    def installed(self, ctx: Context) -> bool:
-        return super().installed(ctx) or self.config_file(ctx).parent.is_dir()
+    def app_folder(self, ctx: Context) -> Path:
+        return self.config_file(ctx).parent
 
     # planning --------------------------------------------------------------------------------------
     def _check_shape(self, doc: JsonDoc, owned_before: dict | None) -> None:

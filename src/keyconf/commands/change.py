@@ -174,6 +174,10 @@ def _plan_client(ctx: Context, request: Request, c, sticky: bool) -> ClientPlan:
         return client_plan
     opts = options_for(adapter, request.options, old, sticky)
     client_plan = adapter.plan_use(ctx, c.profile, c.key, opts)
+    folder = adapter.app_folder(ctx)
+    if folder is not None:  # a folder keyconf makes does not make the client "installed" (status, --all)
+        made = old.memo.get("made_folder") if old is not None else not folder.is_dir()
+        client_plan.binding.memo["made_folder"] = bool(made)
     if opts.via == "env":  # the shell-environment code owns every client's variables
         client_plan.binding.env = shellenv.env_spec(ctx.state.bindings, adapter.id,
                                                     adapter.env_vars(c.profile, opts), opts.shells, ctx.paths)
