@@ -380,3 +380,13 @@ class TestGeminiCliContract(AdapterContract):
     def plant(self, home, token):
         path = gemini_dir(home) / ".env"
         path.write_bytes(path.read_bytes() + f"GEMINI_API_KEY={token}\n".encode())
+
+
+def test_remove_gives_the_env_file_its_mode_back(kc, home, relay):
+    write(home, SETTINGS_RICH, ENV_RICH)
+    env = gemini_dir(home) / ".env"
+    env.chmod(0o644)
+    assert use(kc, relay.url, "--model", "gemini-2.5-pro").code == 0
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600  # it holds the key now
+    assert kc("remove", "gemini-cli").code == 0
+    assert stat.S_IMODE(env.stat().st_mode) == 0o644

@@ -181,8 +181,8 @@ class GeminiCli(Adapter):
         env = self._env_text(ctx, path)
         env.remove_block(record.get("sep", ""))
         self._guard(env, parse_dotenv(env.text))
-        plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), private=True,
-                                   client=self.id))
+        # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
+        plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))
 
     @staticmethod
     def _without_block(env) -> str:
