@@ -43,11 +43,9 @@ class Options:
     def replace(self, **changes) -> "Options":
         return Options(**{**self.to_record(full=True), **changes})
 
-    def given(self) -> dict:
-        """The options that differ from their defaults (what `export` writes and what a re-run keeps)."""
-        return {k: v for k, v in self.to_record(full=True).items() if v != _default(k)}
-
     def to_record(self, full: bool = False) -> dict:
+        """The options as a dict; without `full`, only those that differ from their defaults (what state.json
+        keeps and what a re-run replays)."""
         record = {name: getattr(self, name) for name in DEFAULTS}
         record["shells"] = list(self.shells)
         return record if full else {k: v for k, v in record.items() if v != _default(k)}
@@ -60,7 +58,7 @@ class Options:
         return isinstance(other, Options) and self.to_record() == other.to_record()
 
     def __repr__(self) -> str:
-        return f"Options({self.given()!r})"
+        return f"Options({self.to_record()!r})"
 
 
 def _default(name: str):

@@ -74,7 +74,7 @@ def options_for(adapter, opts: Options, old: Binding | None, sticky: bool = True
     if opts.via not in (None, "config") and via is None:
         raise UsageError(f"{adapter.id} cannot be configured --via {opts.via}",
                          hint=f"{adapter.id} supports: {', '.join(adapter.vias)}", client=adapter.id)
-    values = {k: v for k, v in opts.given().items() if k in adapter.options}
+    values = {k: v for k, v in opts.to_record().items() if k in adapter.options}
     values["via"] = via or adapter.vias[0]
     if opts.no_plaintext and "no_plaintext" not in adapter.options:
         why = adapter.no_plaintext_why or f"{adapter.title} cannot read its key from keyconf at run time"
