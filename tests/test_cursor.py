@@ -383,6 +383,13 @@ def test_a_running_cursor_is_refused(kc, home, tmp_path):
     shutil.copy(shutil.which("sleep"), fake)
     proc = subprocess.Popen([str(fake), "30"])
     try:
+        import time
+        from pathlib import Path
+
+        comm = Path(f"/proc/{proc.pid}/comm")
+        deadline = time.monotonic() + 10
+        while comm.exists() and comm.read_text().strip() != "cursor" and time.monotonic() < deadline:
+            time.sleep(0.01)  # the kernel names the process a moment after exec has begun
         before = dump(db_path(home))
         result = use(kc, "https://relay.example.com")
         assert result.code == 3 and "Cursor is running" in result.output
