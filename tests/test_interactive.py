@@ -3,47 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import subprocess
-import time
-from pathlib import Path
 
 from conftest import KEY
 
 
-def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while needle not in seen:
-        assert time.monotonic() < deadline, f"waited for {needle!r}; got {bytes(seen)!r}"
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                seen.extend(os.read(fd, 4096))
-            except OSError:
-                break
-
-
 def _run_on_terminal(args, answers, home):
-    main, child = pty.openpty()
-    exe = Path(os.sys.executable).parent / "keyconf"
-    proc = subprocess.Popen([str(exe), *args], stdin=child, stdout=child, stderr=child, env=dict(os.environ),
-                            close_fds=True)
-    os.close(child)
-    seen = bytearray()
-    for prompt, answer in answers:
-        _read_until(main, prompt, seen)
-        os.write(main, answer.encode() + b"\r")
-    code = proc.wait(timeout=60)
-    _read_until(main, b"", seen, timeout=1)
-    try:
-        while select.select([main], [], [], 0.2)[0]:
-            seen.extend(os.read(main, 4096))
-    except OSError:
-        pass
-    os.close(main)
-    return code, bytes(seen).decode("utf-8", "replace")
+    """keyconf on a pty, each prompt answered as it appears (see test_terminal.on_terminal)."""
+    from test_terminal import on_terminal
+
+    return on_terminal(args, answers)
 
 
 def test_prompts_hide_the_key_and_ask_before_replacing(home, relay):
