@@ -136,7 +136,7 @@ def test_strict_json_still_refuses_comments():
 
 def test_guard_refuses_an_edit_that_lands_elsewhere(monkeypatch):
     # A bug that writes the member under another name: the result parses, but not to what was intended.
-    monkeypatch.setattr(jsondoc, "_q", lambda value: json.dumps(value + "x"))
+    monkeypatch.setattr(jsondoc, "encode", lambda value: json.dumps(value + "x"))
     doc = JsonDoc(OPENCODE, "opencode.json", jsonc=True)
     with pytest.raises(UnsafeEdit, match=r"opencode.json: keyconf's change did not come out as intended at `modelx?`"):
         set_owned(doc, {("model",): '"keyconf/gpt-5"'}, None)

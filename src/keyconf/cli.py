@@ -328,7 +328,7 @@ def undo(session, change_id, list_, force, dry_run, yes):
 
     if list_:
         return history.undo_list(session.out)
-    return history.undo(change_id, force, dry_run, yes, session.out)
+    return history.undo(session, change_id, force, dry_run, yes)
 
 
 @cli.command()

@@ -192,8 +192,19 @@ class _Object:
         self.index = {m.key: n for n, m in enumerate(members)}  # JSON.parse keeps the last duplicate, so do we
 
 
-def _q(value: str) -> str:
+def encode(value) -> str:
+    """A value as the JSON text keyconf writes (non-ASCII kept as it is, as editors write it)."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def owns(owned: dict | None, path: JPath) -> bool:
+    """Whether an ownership record (from set_owned) says keyconf set `path`."""
+    return _pkey(path) in (owned or {}).get("keys", {})
+
+
+def prior_of(owned: dict | None, path: JPath, default=None):
+    """The raw JSON `path` held before keyconf set it (None: it was absent), or `default` if not owned."""
+    return (owned or {}).get("keys", {}).get(_pkey(path), default)
 
 
 def _dotted(path: JPath) -> str:
@@ -524,7 +535,7 @@ class JsonDoc:
             lead = nl + indent + unit
         compact = "\n" not in lead
         value = _nest(rest[1:], raw, lead.rsplit("\n", 1)[-1], None if compact else unit, sep, nl)
-        member = _q(rest[0]) + sep + value
+        member = encode(rest[0]) + sep + value
         if obj.members:
             self._splice(last.vend, last.vend, "," + lead + member)
         elif not text[obj.start + 1:obj.close].strip(" \t\r\n"):
@@ -641,9 +652,9 @@ def _nest(keys: JPath, raw: str, indent: str, unit: str | None, sep: str, nl: st
     if not keys:
         return raw
     if unit is None:
-        return "{" + _q(keys[0]) + sep + _nest(keys[1:], raw, indent, unit, sep, nl) + "}"
+        return "{" + encode(keys[0]) + sep + _nest(keys[1:], raw, indent, unit, sep, nl) + "}"
     inner = indent + unit
-    return "{" + nl + inner + _q(keys[0]) + sep + _nest(keys[1:], raw, inner, unit, sep, nl) + nl + indent + "}"
+    return "{" + nl + inner + encode(keys[0]) + sep + _nest(keys[1:], raw, inner, unit, sep, nl) + nl + indent + "}"
 
 
 # ---- owned keys with memory ---------------------------------------------------------------------

@@ -231,10 +231,7 @@ def run_key_command(argv: list[str], *, env: Mapping[str, str], timeout: float =
 def _last_lines(text: str, n: int = 5) -> str:
     """The end of a failed command's stderr, with anything shaped like a key masked (a password manager's
     error may quote the key it could not store, and keyconf has not been given that key)."""
-    import re
+    from keyconf.masking import redact_key_shaped
 
-    from keyconf.masking import mask
-
-    shown = " | ".join(text.splitlines()[-n:])
-    return re.sub(r"\bsk-[A-Za-z0-9_\-]{8,}", lambda m: mask(m.group(0)), shown)
+    return redact_key_shaped(" | ".join(text.splitlines()[-n:]))
 

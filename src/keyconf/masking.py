@@ -63,6 +63,15 @@ def remember(secret: str | None) -> None:
                 entry[2].append(whole)  # one end can be the end of several encodings of the key
 
 
+_KEY_SHAPED = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
+
+
+def redact_key_shaped(text: str) -> str:
+    """`redact`, and also every `sk-…` token, for text from outside that may quote a key keyconf was never
+    given (a password manager's error output)."""
+    return _KEY_SHAPED.sub(lambda m: mask(m.group(0)), redact(text))
+
+
 def forget_all() -> None:
     """Forget every remembered key (a new process starts empty; tests start each command like one)."""
     _known.clear()

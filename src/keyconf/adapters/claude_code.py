@@ -14,7 +14,7 @@ from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, home_or
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.system import fragile_command_warning
@@ -30,10 +30,6 @@ ONBOARDED = ("hasCompletedOnboarding",)
 
 def _env(var: str) -> tuple[str, str]:
     return ("env", var)
-
-
-def _q(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def config_dir(ctx: Context) -> Path:
@@ -90,31 +86,30 @@ class ClaudeCode(Adapter):
         old = ctx.memo(self.id)
         owned_before = old.get("files", {}).get(str(settings))
 
-        desired = {_env(BASE_URL): _q(profile.base_url)}
+        desired = {_env(BASE_URL): encode(profile.base_url)}
         use_var = auth_var(opts)
         if opts.via == "env":
             desired = {}  # the shell provides the variables; settings.json keeps nothing of ours
             stray = ()
             for var in (BASE_URL, TOKEN, API_KEY):
-                if doc.raw(_env(var)) not in (None, '""') and \
-                        json.dumps(list(_env(var))) not in (owned_before or {}).get("keys", {}):
+                if doc.raw(_env(var)) not in (None, '""') and not owns(owned_before, _env(var)):
                     plan.warnings.append(f"{doc.name} sets {var}, which beats the shell variable; "
                                          "remove it there or use --via config")
         elif opts.no_plaintext:
             argv = ctx.keyconf_argv()
-            desired[("apiKeyHelper",)] = _q(shlex.join(argv + ["secret", profile.name]))
+            desired[("apiKeyHelper",)] = encode(shlex.join(argv + ["secret", profile.name]))
             fragile = fragile_command_warning(argv, "Claude Code's apiKeyHelper")
             if fragile:
                 plan.warnings.append(fragile)
             stray = (TOKEN, API_KEY)
         else:
-            desired[_env(use_var)] = _q(key)
+            desired[_env(use_var)] = encode(key)
             stray = (API_KEY if use_var == TOKEN else TOKEN,)
         for var in stray:
             # A second credential is sent beside ours (x-api-key next to Bearer) and some relays reject
             # that; an empty value in `env` beats a shell export.
             in_shell = bool(ctx.env.get(var))
-            prior = (owned_before or {}).get("keys", {}).get(json.dumps(list(_env(var))), doc.raw(_env(var)))
+            prior = prior_of(owned_before, _env(var), doc.raw(_env(var)))
             in_file = prior not in (None, '""')
             if in_shell or in_file:
                 desired[_env(var)] = '""'
@@ -123,10 +118,10 @@ class ClaudeCode(Adapter):
                                   f"sends only the relay key (remove gives it back)")
         if opts.via != "env":
             for var, value in model_vars(opts).items():
-                desired[_env(var)] = _q(value)
+                desired[_env(var)] = encode(value)
         for path, raw in desired.items():
             prior = doc.raw(path)
-            ours = json.dumps(list(path)) in (owned_before or {}).get("keys", {})
+            ours = owns(owned_before, path)
             if prior not in (None, '""', raw) and not ours and path[-1] in (BASE_URL, TOKEN, API_KEY, "apiKeyHelper"):
                 value = json.loads(prior)
                 shown = mask(value) if path[-1] in (TOKEN, API_KEY) and isinstance(value, str) else prior

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.jsondoc import JsonDoc, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.system import running
@@ -87,7 +87,7 @@ class Cursor(Adapter):
             models = doc.get(("aiSettings", "userAddedModels"), [])
             if not isinstance(models, list):
                 raise UnsafeEdit("Cursor's aiSettings.userAddedModels is not a list", client=self.id)
-            prior = old.get("owned", {}).get("keys", {}).get(json.dumps(["aiSettings", "userAddedModels"]))
+            prior = prior_of(old.get("owned"), ("aiSettings", "userAddedModels"))
             base = json.loads(prior) if prior else models
             desired[("aiSettings", "userAddedModels")] = json.dumps(base + ([model] if model not in base else []))
         owned = set_owned(doc, desired, old.get("owned"))

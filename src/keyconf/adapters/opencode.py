@@ -16,7 +16,7 @@ from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -28,10 +28,6 @@ PACKAGE = "@ai-sdk/openai-compatible"
 NO_PLAINTEXT = ("opencode cannot run a command to get its key (its config resolves only {env:VAR} and "
                 "{file:path}), so the key would still be stored in a file; the key goes to opencode's 0600 "
                 "auth.json")
-
-
-def _q(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _jsonc(content: bytes | None, name: str) -> JsonDoc:
@@ -95,13 +91,13 @@ class Opencode(Adapter):
         doc = _jsonc(before, ctx.paths.display(config))
         owned_before = old.get(str(config))
         self._check_shape(doc, owned_before)
-        desired = {PROVIDER + ("npm",): _q(PACKAGE), PROVIDER + ("name",): _q(f"keyconf: {profile.name}"),
-                   PROVIDER + ("options", "baseURL"): _q(openai_base(profile.base_url))}
+        desired = {PROVIDER + ("npm",): encode(PACKAGE), PROVIDER + ("name",): encode(f"keyconf: {profile.name}"),
+                   PROVIDER + ("options", "baseURL"): encode(openai_base(profile.base_url))}
         if opts.model:
             desired[PROVIDER + ("models", opts.model)] = "{}"
-            desired[("model",)] = _q(f"{PROVIDER_ID}/{opts.model}")
+            desired[("model",)] = encode(f"{PROVIDER_ID}/{opts.model}")
             prior = doc.raw(("model",))
-            if prior not in (None, desired[("model",)]) and '["model"]' not in (owned_before or {}).get("keys", {}):
+            if prior not in (None, desired[("model",)]) and not owns(owned_before, ("model",)):
                 plan.replaces.append(f"model = {prior} in {doc.name}")
         else:
             current = doc.get(("model",))
@@ -112,7 +108,7 @@ class Opencode(Adapter):
 
         auth_before = fsutil.read_bytes(auth_path)
         auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
-        files[str(auth_path)] = set_owned(auth, {(PROVIDER_ID, "type"): _q("api"), (PROVIDER_ID, "key"): _q(key)},
+        files[str(auth_path)] = set_owned(auth, {(PROVIDER_ID, "type"): encode("api"), (PROVIDER_ID, "key"): encode(key)},
                                           old.get(str(auth_path)))
         plan.edits.append(FileEdit(auth_path, auth_before, auth.content(), private=True, client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})

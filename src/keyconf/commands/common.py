@@ -69,13 +69,3 @@ def check_targets(session, targets: list, deep: bool = False, timeout: float | N
 def masked(key: str | None) -> str | None:
     return mask(key) if key else None
 
-
-def confirm(out: Reporter, question: str, yes: bool) -> bool:
-    """Ask on a terminal unless --yes (for commands not yet given a Session)."""
-    import sys
-
-    if yes or out.json_mode or not sys.stdin.isatty():
-        return True
-    import click
-
-    return click.confirm(question, default=False, err=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keyconf import engine
-from keyconf.commands.common import confirm, show_diffs
+from keyconf.commands.common import show_diffs
 from keyconf.output import Reporter
 from keyconf.paths import Paths
 
@@ -23,8 +23,8 @@ def undo_list(out: Reporter) -> int:
     return 0
 
 
-def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Reporter) -> int:
-    paths = Paths.from_environ()
+def undo(session, entry_id: str | None, force: bool, dry_run: bool, yes: bool) -> int:
+    out, paths = session.out, session.paths
     # A dry run writes nothing, not even a recovery: it says what the next command will roll back.
     with engine.locked(paths, notify=lambda text: out.say(text, err=True), force=force,
                        recovery=not dry_run) as recovered:
@@ -53,7 +53,7 @@ def undo(entry_id: str | None, force: bool, dry_run: bool, yes: bool, out: Repor
         if dry_run:
             show_diffs(out, paths, edits)
             return 0
-        if force and not confirm(out, f"Restore the files of {entry.id}, losing changes made since?", yes):
+        if force and not session.confirm(f"Restore the files of {entry.id}, losing changes made since?", yes):
             out.say("nothing was changed", err=True)
             return 0
         engine.restore(paths, entry, edits)
