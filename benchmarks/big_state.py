@@ -4,6 +4,9 @@ entry and the write. Prints, per step: time, peak memory of the process (and as 
 and the size of the journal entry it wrote. Then the engine's own share, in-process: the memory engine.apply
 and an undo add on top of the bytes the plan already holds.
 
+Goals (issue 12): peak memory of use/remove at most 2.5x the file, a journal entry of at most 1 MB, and the
+file byte-identical after remove and after undo.
+
     .venv/bin/python benchmarks/big_state.py [--mb 200]
 """
 

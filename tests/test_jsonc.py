@@ -146,9 +146,9 @@ def test_guard_refuses_a_member_left_inside_a_comment(monkeypatch):
     # A bug that puts the member after a line comment (`"a": 1 // c, "model": ...`): it parses, without it.
     def misplaced(self, obj, rest, raw):
         at = self._texts()[0].index("\n", obj.members[-1].vend)
-        self._splice(at, at, ', "model": ' + raw)
+        return at, at, ', "model": ' + raw
 
-    monkeypatch.setattr(JsonDoc, "_insert", misplaced)
+    monkeypatch.setattr(JsonDoc, "_insertion", misplaced)
     doc = JsonDoc(b'{\n  "a": 1 // c\n}', "opencode.json", jsonc=True)
     with pytest.raises(UnsafeEdit, match="opencode.json: keyconf's change did not come out as intended at `model`"):
         set_owned(doc, {("model",): '"m"'}, None)
@@ -157,9 +157,9 @@ def test_guard_refuses_a_member_left_inside_a_comment(monkeypatch):
 def test_guard_refuses_an_edit_that_would_not_parse(monkeypatch):
     def no_comma(self, obj, rest, raw):
         at = obj.members[-1].vend
-        self._splice(at, at, ' "model": ' + raw)
+        return at, at, ' "model": ' + raw
 
-    monkeypatch.setattr(JsonDoc, "_insert", no_comma)
+    monkeypatch.setattr(JsonDoc, "_insertion", no_comma)
     doc = JsonDoc(b'{\n  "a": 1 // c\n}', "opencode.json", jsonc=True)
     with pytest.raises(UnsafeEdit, match="opencode.json: keyconf's change would not parse .Expecting ',' delimiter"):
         set_owned(doc, {("model",): '"m"'}, None)

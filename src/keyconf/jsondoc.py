@@ -15,7 +15,9 @@ How a document is read, so that a 200 MB `~/.claude.json` stays cheap and odd bu
 
 Every change is checked before it is kept (`_guard`): the result must parse, each member keyconf meant to set
 must hold exactly the intended text, and every other member on the way must have its old bytes. Anything else
-is an UnsafeEdit and nothing is written.
+is an UnsafeEdit and nothing is written. The old bytes are not kept beside the new ones for this: a window over
+the new bytes (`_Window`) holds only what an edit replaced, so a big file costs its bytes plus one parse text
+at any time (the bytes as read are rebuilt from the window by `original()`).
 
 Ownership with memory: before keyconf first sets a key it records the key's old raw text (or that it was
 absent), and for each enclosing object that was absent or empty, its old text. Restoring those gives back the
@@ -25,7 +27,6 @@ original bytes, which is what `remove` promises.
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 import re
 
@@ -173,6 +174,58 @@ def _blank(text: str) -> tuple[str, list[int]]:
     return plain, trailing
 
 
+# ---- old bytes without a second copy ------------------------------------------------------------------
+class _Window:
+    """Bytes as they were at some point, kept as a window over the current bytes once edits start, so that a
+    200 MB file is held once, not twice, while its edit is checked: the current bytes before `lo` and from `hi`
+    on are the old ones (shifted); `middle` is what the old bytes held between. Until the first edit, `data`
+    is the old bytes themselves."""
+
+    def __init__(self, data: bytes):
+        self.data: bytes | None = data
+        self.size = len(data)
+        self.lo = self.hi = 0
+        self.middle = b""
+
+    def splice(self, current: bytes, start: int, end: int, new_len: int) -> None:
+        """Note that current[start:end] is about to become `new_len` other bytes."""
+        if self.data is not None:
+            self.data, self.lo, self.hi = None, start, start
+        lo, hi = min(self.lo, start), max(self.hi, end)
+        # outside the window the current bytes are still the old ones: widening takes them in
+        self.middle = b"".join((current[lo:self.lo], self.middle, current[self.hi:hi]))
+        self.lo, self.hi = lo, hi + new_len - (end - start)
+
+    def views(self, current: bytes, start: int, end: int) -> list[memoryview]:
+        """The old bytes [start:end] as views into `current` and `middle`: no copies."""
+        if self.data is not None:
+            return [memoryview(self.data)[start:end]]
+        mid_end = self.lo + len(self.middle)
+        shift = self.hi - mid_end
+        out = []
+        if start < self.lo:
+            out.append(memoryview(current)[start:min(end, self.lo)])
+        if start < mid_end and end > self.lo:
+            out.append(memoryview(self.middle)[max(start, self.lo) - self.lo:min(end, mid_end) - self.lo])
+        if end > mid_end:
+            out.append(memoryview(current)[max(start, mid_end) + shift:end + shift])
+        return out
+
+    def equals(self, current: bytes, start: int, end: int, other: memoryview) -> bool:
+        """Whether the old bytes [start:end] are `other`."""
+        if end - start != len(other):
+            return False
+        at = 0
+        for piece in self.views(current, start, end):
+            if other[at:at + len(piece)] != piece:
+                return False
+            at += len(piece)
+        return True
+
+    def bytes(self, current: bytes) -> bytes:
+        return self.data if self.data is not None else b"".join(self.views(current, 0, self.size))
+
+
 # ---- the document ----------------------------------------------------------------------------------
 class _Member:
     __slots__ = ("key", "kstart", "kend", "vstart", "vend", "same")
@@ -225,8 +278,10 @@ class JsonDoc:
         self._edited = False
         self._check_utf8(data)
         self._set(data)
-        # Values whose bytes are unchanged since here need no parse after an edit: a compare says where they end.
-        self._base_data, self._base_scans = data, self._scans
+        self._orig = _Window(data)  # the bytes as read, for `original()`
+        # What `_guard` compares with: the document at the start of the change being checked (`_checkpoint`).
+        # Values whose bytes are unchanged since then need no parse after an edit: a compare says where they end.
+        self._base, self._base_scans, self._base_copy = self._orig, self._scans, None
         self._validate()
 
     def _set(self, data: bytes) -> None:
@@ -329,7 +384,7 @@ class JsonDoc:
     def _scan(self, start: int, path: JPath) -> _Object:
         _, plain = self._texts()
         hints = None
-        if self._data is not self._base_data and self._base_scans.get(path) is not None:
+        if self._base.data is not self._data and self._base_scans.get(path) is not None:
             hints = {m.key: m for m in self._base_scans[path].members}
         members: list[_Member] = []
         try:
@@ -364,8 +419,7 @@ class JsonDoc:
         if hint is not None and plain.startswith(("{", "[", '"'), vstart):
             size = hint.vend - hint.vstart
             mine = memoryview(self._data)[self._off + vstart:self._off + vstart + size]
-            theirs = memoryview(self._base_data)[self._off + hint.vstart:self._off + hint.vend]
-            if mine == theirs:
+            if self._base.equals(self._data, self._off + hint.vstart, self._off + hint.vend, mine):
                 return vstart + size, True  # the same bytes as a value that parsed before end at the same place
         return _value_end(plain, vstart), False
 
@@ -451,6 +505,14 @@ class JsonDoc:
     def is_object(self, path: JPath) -> bool:
         return self.kind(path) == "object"
 
+    def original(self) -> bytes | None:
+        """The bytes the document was read from (None: there was no file). They are rebuilt here, not kept
+        beside the edited ones; the parse text goes first, so a big file is held twice at most."""
+        if not self.existed:
+            return None
+        self._text = self._plain = None
+        return self._orig.bytes(self._data)
+
     def content(self) -> bytes | None:
         """The document's bytes, or None when the file should be deleted again."""
         if self.gone or (not self.existed and not self._data):
@@ -475,6 +537,9 @@ class JsonDoc:
                                  "as UTF-8; nothing was written") from None
         data, off = self._data, self._off
         self._text = self._plain = None  # let the old text go before the new bytes exist (a 200 MB file)
+        self._orig.splice(data, off + start, off + end, len(new))
+        if self._base is not self._orig:
+            self._base.splice(data, off + start, off + end, len(new))
         view = memoryview(data)
         self._set(b"".join((view[:off + start], new, view[off + end:])))
         self._edited = True
@@ -484,19 +549,20 @@ class JsonDoc:
         i = text.find("\n")
         return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 
-    def _start_object(self) -> None:
+    # The edits below work out one splice and return it; their callers make it once the work is done, so that
+    # no local still holds the parse text while the new bytes are built (a 200 MB file would be held 3 times).
+    def _opening(self) -> tuple[int, int, str]:
         """An empty document gets `{}`; comments in a JSONC one stay above it."""
         text, _ = self._texts()
         nl = self._newline()
         if not text.strip(" \t\r\n"):
-            self._splice(0, len(text), "{}" + nl)
-        else:
-            self._splice(len(text), len(text), ("" if text.endswith("\n") else nl) + "{}" + nl)
+            return 0, len(text), "{}" + nl
+        return len(text), len(text), ("" if text.endswith("\n") else nl) + "{}" + nl
 
     def set_raw(self, path: JPath, raw: str) -> None:
         """Set the value at `path` (JSON text), creating enclosing objects as needed."""
         if self.empty:
-            self._start_object()
+            self._splice(*self._opening())
         span = self._locate(path)
         if span is not None:
             self._splice(span[0], span[1], raw)
@@ -511,9 +577,9 @@ class JsonDoc:
                 found = _ARTICLE[self.kind(path[:depth + 1])]
                 raise self._wrong(path[:depth + 1], found, "an object", "keyconf will not replace it")
             obj, depth = inner, depth + 1
-        self._insert(obj, path[depth:], raw)
+        self._splice(*self._insertion(obj, path[depth:], raw))
 
-    def _insert(self, obj: _Object, rest: JPath, raw: str) -> None:
+    def _insertion(self, obj: _Object, rest: JPath, raw: str) -> tuple[int, int, str]:
         text, plain = self._texts()
         line_start = text.rfind("\n", 0, obj.start) + 1
         indent = _INDENT.match(text, line_start).group()
@@ -537,11 +603,11 @@ class JsonDoc:
         value = _nest(rest[1:], raw, lead.rsplit("\n", 1)[-1], None if compact else unit, sep, nl)
         member = encode(rest[0]) + sep + value
         if obj.members:
-            self._splice(last.vend, last.vend, "," + lead + member)
-        elif not text[obj.start + 1:obj.close].strip(" \t\r\n"):
-            self._splice(obj.start + 1, obj.close, lead + member + nl + indent)
-        else:  # an empty object holding comments: they stay, the member goes after them
-            self._splice(_ws_start(text, obj.close), obj.close, lead + member + nl + indent)
+            return last.vend, last.vend, "," + lead + member
+        if not text[obj.start + 1:obj.close].strip(" \t\r\n"):
+            return obj.start + 1, obj.close, lead + member + nl + indent
+        # an empty object holding comments: they stay, the member goes after them
+        return _ws_start(text, obj.close), obj.close, lead + member + nl + indent
 
     def _comma_after(self, offset: int) -> int | None:
         """The comma that follows a member's value, trailing or not (JSONC), or None."""
@@ -556,23 +622,22 @@ class JsonDoc:
         """Remove the member at `path` with one comma and the whitespace before its key; comments stay."""
         obj = self._object(path[:-1]) if path else None
         n = None if obj is None else obj.index.get(path[-1])
-        if n is None:
-            return
+        if n is not None:
+            self._splice(*self._deletion(obj, n))
+
+    def _deletion(self, obj: _Object, n: int) -> tuple[int, int, bytes]:
         text, _ = self._texts()
         member = obj.members[n]
         if n > 0:
             comma = self._comma_after(obj.members[n - 1].vend)
             key_at = _ws_start(text, member.kstart)
-            kept = self._bytes(comma + 1, key_at) if key_at > comma + 1 else b""
-            self._splice(comma, member.vend, kept)
-        elif len(obj.members) > 1:
-            comma = self._comma_after(member.vend)
-            self._splice(member.kstart, _skip(text, comma + 1), self._bytes(member.vend, comma))
-        else:
-            comma = self._comma_after(member.vend)  # a trailing comma goes with the only member
-            end = member.vend if comma is None else comma + 1
-            inside = self._bytes(obj.start + 1, member.kstart) + self._bytes(end, obj.close)
-            self._splice(obj.start + 1, obj.close, inside if inside.strip(b" \t\r\n") else b"")
+            return comma, member.vend, self._bytes(comma + 1, key_at) if key_at > comma + 1 else b""
+        comma = self._comma_after(member.vend)
+        if len(obj.members) > 1:
+            return member.kstart, _skip(text, comma + 1), self._bytes(member.vend, comma)
+        end = member.vend if comma is None else comma + 1  # a trailing comma goes with the only member
+        inside = self._bytes(obj.start + 1, member.kstart) + self._bytes(end, obj.close)
+        return obj.start + 1, obj.close, inside if inside.strip(b" \t\r\n") else b""
 
     def replace_value(self, path: JPath, raw: str) -> None:
         if not path:
@@ -583,28 +648,39 @@ class JsonDoc:
             self._splice(span[0], span[1], raw)
 
     # the guard --------------------------------------------------------------------------------
-    def _snapshot(self) -> JsonDoc:
-        """This document as it is now, for `_guard`: shares the bytes and member lists, not the text."""
-        snap = copy.copy(self)
-        snap._text = snap._plain = None
-        snap._scans = dict(self._scans)
-        return snap
+    def _checkpoint(self) -> None:
+        """Make the document as it is now what `_guard` compares with."""
+        if self._base.data is not self._data:  # edited since the last checkpoint
+            self._base, self._base_scans = _Window(self._data), self._scans
+        self._base_copy = None
 
-    def _guard(self, before: JsonDoc, intended: dict[JPath, str | None]) -> None:
-        """Refuse the change unless the result parses and differs from `before` only as `intended` says
+    def _base_object(self, path: JPath) -> _Object | None:
+        if path not in self._base_scans:
+            if self._base_copy is None:  # an object nobody read before the change: read the old bytes again
+                self._base_copy = JsonDoc(self._base.bytes(self._data), self.name, jsonc=self.jsonc)
+            return self._base_copy._object(path)
+        return self._base_scans[path]
+
+    def _base_locate(self, path: JPath) -> tuple[int, int] | None:
+        obj = self._base_object(path[:-1])
+        n = None if obj is None else obj.index.get(path[-1])
+        return None if n is None else (obj.members[n].vstart, obj.members[n].vend)
+
+    def _guard(self, intended: dict[JPath, str | None]) -> None:
+        """Refuse the change unless the result parses and differs from the checkpoint only as `intended` says
         (path -> the exact raw text, or None for absent)."""
-        if self.gone or self._data is before._data:
+        if self.gone or self._base.data is self._data:
             return
         intended = {p: raw for p, raw in intended.items() if not any(p[:d] in intended for d in range(len(p)))}
         ancestors = {p[:d] for p in intended for d in range(len(p))}
         self._validate()
         try:
-            self._same(before, (), intended, ancestors)
+            self._same((), intended, ancestors)
         except _Mismatch as exc:
             raise UnsafeEdit(f"{self.name}: keyconf's change did not come out as intended at `{exc}`; "
                              "nothing was written", hint="this is a bug in keyconf: please report it") from None
 
-    def _same(self, before: JsonDoc, path: JPath, intended: dict, ancestors: set) -> None:
+    def _same(self, path: JPath, intended: dict, ancestors: set) -> None:
         if path in intended:
             want = intended[path]
             if path:
@@ -615,10 +691,10 @@ class JsonDoc:
             if (None if want is None else want.encode("utf-8")) != got:
                 raise _Mismatch(_dotted(path))
             return
-        mine, theirs = self._object(path), before._object(path)
+        mine, theirs = self._object(path), self._base_object(path)
         if mine is None:  # fine only if nothing is meant to be there and nothing changed
             wanted = [raw for p, raw in intended.items() if p[:len(path)] == path]
-            if any(raw is not None for raw in wanted) or not self._same_value(before, path):
+            if any(raw is not None for raw in wanted) or not self._same_value(path):
                 raise _Mismatch(_dotted(path))
             return
         old = theirs.index if theirs is not None else {}
@@ -626,21 +702,21 @@ class JsonDoc:
         for key in set(mine.index) | set(old) | meant:
             sub = path + (key,)
             if sub in intended or sub in ancestors:
-                self._same(before, sub, intended, ancestors)
-            elif not self._same_value(before, sub):
+                self._same(sub, intended, ancestors)
+            elif not self._same_value(sub):
                 raise _Mismatch(_dotted(sub))
 
-    def _same_value(self, before: JsonDoc, path: JPath) -> bool:
-        if before._data is self._base_data:  # compared already while scanning? (a 200 MB member costs 0.2 s)
-            obj = self._object(path[:-1])
-            n = None if obj is None else obj.index.get(path[-1])
-            if n is not None and obj.members[n].same:
-                return True
-        mine, theirs = self._locate(path), before._locate(path)
+    def _same_value(self, path: JPath) -> bool:
+        obj = self._object(path[:-1])
+        n = None if obj is None else obj.index.get(path[-1])
+        if n is not None and obj.members[n].same:  # compared already while scanning (a 200 MB member: 0.2 s)
+            return True
+        mine, theirs = self._locate(path), self._base_locate(path)
         if mine is None or theirs is None:
             return mine is None and theirs is None
-        return (memoryview(self._data)[self._off + mine[0]:self._off + mine[1]]
-                == memoryview(before._data)[before._off + theirs[0]:before._off + theirs[1]])
+        off = self._off
+        return self._base.equals(self._data, off + theirs[0], off + theirs[1],
+                                 memoryview(self._data)[off + mine[0]:off + mine[1]])
 
 
 class _Mismatch(Exception):
@@ -672,7 +748,7 @@ def set_owned(doc: JsonDoc, desired: dict[JPath, str], owned: dict | None) -> di
 
     Keys owned before but not desired now get their old values back. The result is checked (`_guard`).
     """
-    before = doc._snapshot()
+    doc._checkpoint()
     intended: dict[JPath, str | None] = {}
     owned = {"keys": dict((owned or {}).get("keys", {})), "containers": dict((owned or {}).get("containers", {}))}
     for pkey in list(owned["keys"]):
@@ -702,20 +778,20 @@ def set_owned(doc: JsonDoc, desired: dict[JPath, str], owned: dict | None) -> di
             doc.set_raw(path, raw)
         intended[path] = raw
     intended.update(_collapse(doc, owned["containers"], keep={p[:d] for p in desired for d in range(len(p))}))
-    doc._guard(before, intended)
+    doc._guard(intended)
     return owned
 
 
 def restore_owned(doc: JsonDoc, owned: dict | None) -> bool:
     """Give every owned key and emptied container its old text back. Returns False if the file should go."""
-    before = doc._snapshot()
+    doc._checkpoint()
     owned = owned or {}
     intended: dict[JPath, str | None] = {}
     for pkey, prior in owned.get("keys", {}).items():
         intended[_unpkey(pkey)] = prior
         _restore_key(doc, _unpkey(pkey), prior)
     intended.update(_collapse(doc, dict(owned.get("containers", {})), keep=set()))
-    doc._guard(before, intended)
+    doc._guard(intended)
     return not doc.gone
 
 

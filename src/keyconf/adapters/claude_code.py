@@ -71,15 +71,15 @@ class ClaudeCode(Adapter):
     def app_folder(self, ctx: Context) -> Path:
         return config_dir(ctx)
 
-    def _load(self, ctx: Context, path: Path) -> tuple[bytes | None, JsonDoc]:
-        before = fsutil.read_bytes(path)
-        doc = JsonDoc(before, ctx.paths.display(path))
-        return before, doc
+    def _load(self, ctx: Context, path: Path) -> JsonDoc:
+        # No local copy of the bytes: ~/.claude.json can be hundreds of MB, and the document alone keeps
+        # what it needs to give them back (`original()`).
+        return JsonDoc(fsutil.read_bytes(path), ctx.paths.display(path))
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
         settings = settings_file(ctx)
-        before, doc = self._load(ctx, settings)
+        doc = self._load(ctx, settings)
         if doc.raw(("env",)) is not None and not doc.is_object(("env",)):
             raise UnsafeEdit(f"{doc.name}: `env` is not a JSON object; keyconf will not replace it",
                              hint="make `env` an object of strings, then run keyconf again", client=self.id)
@@ -127,13 +127,13 @@ class ClaudeCode(Adapter):
                 shown = mask(value) if path[-1] in (TOKEN, API_KEY) and isinstance(value, str) else prior
                 plan.replaces.append(f"{'.'.join(path)} = {shown} in {doc.name}")
         owned = set_owned(doc, desired, owned_before)
-        plan.edits.append(FileEdit(settings, before, doc.content(), private=True, client=self.id))
+        plan.edits.append(FileEdit(settings, doc.original(), doc.content(), private=True, client=self.id))
 
         # Without the onboarding flag the first run shows a login screen and ignores the relay.
         state_path = state_file(ctx)
-        state_before, state_doc = self._load(ctx, state_path)
+        state_doc = self._load(ctx, state_path)
         owned_state = set_owned(state_doc, {ONBOARDED: "true"}, old.get("files", {}).get(str(state_path)))
-        plan.edits.append(FileEdit(state_path, state_before, state_doc.content(), client=self.id))
+        plan.edits.append(FileEdit(state_path, state_doc.original(), state_doc.content(), client=self.id))
 
         files = {str(settings): owned, str(state_path): owned_state}
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})
@@ -143,11 +143,11 @@ class ClaudeCode(Adapter):
         plan = ClientPlan(self.id)
         for name, owned in binding.memo.get("files", {}).items():
             path = Path(name)
-            before, doc = self._load(ctx, path)
+            doc = self._load(ctx, path)
             if not doc.existed:
                 continue
             restore_owned(doc, owned)
-            plan.edits.append(FileEdit(path, before, doc.content(), client=self.id))
+            plan.edits.append(FileEdit(path, doc.original(), doc.content(), client=self.id))
         plan.binding = None
         return plan
 
@@ -222,7 +222,7 @@ class ClaudeCode(Adapter):
         if self.id not in ctx.state.bindings:
             return []
         try:
-            _, doc = self._load(ctx, state_file(ctx))
+            doc = self._load(ctx, state_file(ctx))
         except Exception as exc:  # noqa: BLE001 - doctor reports, never fails
             return [("problem", getattr(exc, "message", str(exc)))]
         if doc.get(ONBOARDED) is not True:

@@ -125,14 +125,13 @@ class GeminiCli(Adapter):
         files = {}
 
         settings = self.settings_file(ctx)
-        before = fsutil.read_bytes(settings)
-        doc = JsonDoc(before, ctx.paths.display(settings))
+        doc = JsonDoc(fsutil.read_bytes(settings), ctx.paths.display(settings))
         owned_before = old.get("files", {}).get(str(settings))
         current = doc.raw(AUTH_TYPE)
         if current not in (None, json.dumps(API_KEY_AUTH)) and not owned_before:
             plan.replaces.append(f"security.auth.selectedType = {current} in {doc.name}")
         files[str(settings)] = set_owned(doc, {AUTH_TYPE: json.dumps(API_KEY_AUTH)}, owned_before)
-        plan.edits.append(FileEdit(settings, before, doc.content(), client=self.id))
+        plan.edits.append(FileEdit(settings, doc.original(), doc.content(), client=self.id))
 
         env_path = self.env_file(ctx)
         record = old.get("files", {}).get(str(env_path))
@@ -207,12 +206,11 @@ class GeminiCli(Adapter):
             if path.name == ".env":
                 self._drop_block(ctx, path, record, plan)
                 continue
-            before = fsutil.read_bytes(path)
-            if before is None:
+            doc = JsonDoc(fsutil.read_bytes(path), ctx.paths.display(path))
+            if not doc.existed:
                 continue
-            doc = JsonDoc(before, ctx.paths.display(path))
             restore_owned(doc, record)
-            plan.edits.append(FileEdit(path, before, doc.content(), client=self.id))
+            plan.edits.append(FileEdit(path, doc.original(), doc.content(), client=self.id))
         plan.binding = None
         return plan
 

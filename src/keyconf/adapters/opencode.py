@@ -87,8 +87,7 @@ class Opencode(Adapter):
             if name not in (str(config), str(auth_path)):
                 self._restore(ctx, Path(name), old[name], plan)
 
-        before = fsutil.read_bytes(config)
-        doc = _jsonc(before, ctx.paths.display(config))
+        doc = _jsonc(fsutil.read_bytes(config), ctx.paths.display(config))
         owned_before = old.get(str(config))
         self._check_shape(doc, owned_before)
         desired = {PROVIDER + ("npm",): encode(PACKAGE), PROVIDER + ("name",): encode(f"keyconf: {profile.name}"),
@@ -104,13 +103,12 @@ class Opencode(Adapter):
             plan.warnings.append(f"no model set: opencode keeps {'model ' + repr(current) if current else 'its own default model'}"
                                  " and lists no relay model; pass --model with one your key's group offers")
         files = {str(config): set_owned(doc, desired, owned_before)}
-        plan.edits.append(FileEdit(config, before, doc.content(), client=self.id))
+        plan.edits.append(FileEdit(config, doc.original(), doc.content(), client=self.id))
 
-        auth_before = fsutil.read_bytes(auth_path)
-        auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
+        auth = JsonDoc(fsutil.read_bytes(auth_path), ctx.paths.display(auth_path))
         files[str(auth_path)] = set_owned(auth, {(PROVIDER_ID, "type"): encode("api"), (PROVIDER_ID, "key"): encode(key)},
                                           old.get(str(auth_path)))
-        plan.edits.append(FileEdit(auth_path, auth_before, auth.content(), private=True, client=self.id))
+        plan.edits.append(FileEdit(auth_path, auth.original(), auth.content(), private=True, client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})
         if ctx.env.get("OPENCODE_AUTH_CONTENT"):
             plan.warnings.append("OPENCODE_AUTH_CONTENT is set in this shell: opencode then ignores auth.json and "
@@ -118,13 +116,12 @@ class Opencode(Adapter):
         return plan
 
     def _restore(self, ctx: Context, path: Path, owned: dict, plan: ClientPlan) -> None:
-        before = fsutil.read_bytes(path)
-        if before is None:
+        doc = (JsonDoc if path.name == "auth.json" else _jsonc)(fsutil.read_bytes(path), ctx.paths.display(path))
+        if not doc.existed:
             return
-        doc = _jsonc(before, ctx.paths.display(path)) if path.name != "auth.json" else \
-            JsonDoc(before, ctx.paths.display(path))
         restore_owned(doc, owned)
-        plan.edits.append(FileEdit(path, before, doc.content(), private=path.name == "auth.json", client=self.id))
+        plan.edits.append(FileEdit(path, doc.original(), doc.content(), private=path.name == "auth.json",
+                                   client=self.id))
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
