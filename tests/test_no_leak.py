@@ -260,3 +260,26 @@ def test_files_holding_the_key_are_private(kc, home, relay, monkeypatch, args):
     for after in (["remove", args[0]], ["undo"]):
         run(kc, *after)
         assert not open_to_others(holders(home, KEY), home), after
+
+
+PASTED = "sk-PastedAsArgument0123456789abcdefXYZ"  # what a New API dashboard's copy button gives
+
+
+@pytest.mark.parametrize("args", [
+    ["use", "claude-code", PASTED],
+    ["use", "--json", "claude-code", PASTED],
+    ["use", "claude-code", f"--key={PASTED}"],
+    ["use", "codex", "--base-url", PASTED, "--no-verify"],
+    ["profile", "show", PASTED],
+    ["no-such-command", PASTED],
+])
+def test_a_key_pasted_as_an_argument_is_never_echoed(kc, home, args):
+    # Where a client or profile name is expected, the error quotes the argument: masked, with the way to
+    # hand keyconf a key instead.
+    forget_keys()
+    result = kc(*args)
+    assert result.code == 2, result.output
+    assert not leaked(result.stdout + "\n" + result.stderr, PASTED), result.output
+    assert "looks like an API key" in result.stderr and "--key-stdin" in result.stderr
+    if "--json" in args:
+        assert json.loads(result.stdout)["exit_code"] == 2

@@ -643,8 +643,20 @@ def completion(shell):
     click.echo(script(cli, shell), nl=False)
 
 
+def _pasted_keys(argv: list[str]) -> list[str]:
+    """Arguments (or `--flag=value` values) that are API keys pasted where a name was meant. Remembered, so
+    that every message quoting them shows them masked."""
+    from keyconf.masking import looks_like_key, remember
+
+    found = [word for arg in argv for word in {arg, arg.partition("=")[2]} if looks_like_key(word)]
+    for key in found:
+        remember(key)
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    pasted = _pasted_keys(argv) if any("sk-" in arg for arg in argv) else []
     try:
         code = cli.main(args=argv, prog_name="keyconf", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
@@ -660,7 +672,13 @@ def main(argv: list[str] | None = None) -> None:
             out.error(UsageError(exc.format_message()))
             code = out.finish(exc.exit_code)
         else:
-            exc.show()
+            import io
+
+            from keyconf.masking import redact
+
+            shown = io.StringIO()
+            exc.show(file=shown)
+            click.echo(redact(shown.getvalue()), err=True, nl=False)
             code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback with a key in it
         import os
@@ -672,4 +690,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(redact(f"error: unexpected {type(exc).__name__}: {exc}"), err=True)
         click.echo("  (set KEYCONF_DEBUG=1 for the traceback)", err=True)
         code = 1
+    if pasted:
+        from keyconf.masking import mask
+
+        click.echo(f"note: {mask(pasted[0])} on the command line looks like an API key; keyconf never takes a key "
+                   "there (it stays in your shell history): pipe it with --key-stdin, set KEYCONF_API_KEY, or let "
+                   "keyconf ask for it", err=True)
     sys.exit(code if isinstance(code, int) else 0)

@@ -66,6 +66,11 @@ def remember(secret: str | None) -> None:
 _KEY_SHAPED = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 
 
+def looks_like_key(text: str) -> bool:
+    """An `sk-…` token: what relay dashboards hand out (and what must never be echoed from argv)."""
+    return _KEY_SHAPED.fullmatch(text) is not None
+
+
 def redact_key_shaped(text: str) -> str:
     """`redact`, and also every `sk-…` token, for text from outside that may quote a key keyconf was never
     given (a password manager's error output)."""
