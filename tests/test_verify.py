@@ -13,6 +13,8 @@ import relayfaults
 from conftest import KEY
 
 from keyconf import verify
+from keyconf.adapters.claude_code import ALIASES
+from keyconf.adapters.codex import ADAPTER as CODEX
 from keyconf.errors import UsageError
 from keyconf.progress import Spinner
 from keyconf.verify import CheckTarget, check_many
@@ -136,9 +138,9 @@ def test_key_with_odd_characters_is_5_without_crashing(faulty):
 def test_claude_code_default_model_must_be_offered(faulty):
     target = CheckTarget(faulty.url, KEY, "anthropic", client="claude-code")
     finding = check_many([target])["claude-code"]
-    assert finding.code == 10 and verify.DEFAULT_MODELS["claude-code"] in finding.reason
+    assert finding.code == 10 and ALIASES["default"] in finding.reason
     assert "claude-sonnet-4-5" in finding.hint and "available group" in finding.hint
-    faulty.models.append(verify.DEFAULT_MODELS["claude-code"])
+    faulty.models.append(ALIASES["default"])
     assert check_many([target])["claude-code"].ok
 
 
@@ -177,7 +179,7 @@ def test_deep_uses_the_clients_model_and_protocol_never_the_first_listed(faulty)
 def test_deep_without_the_default_model_sends_nothing(faulty):
     target = CheckTarget(faulty.url, KEY, "responses", client="codex")
     finding = check_many([target], deep=True)["codex"]
-    assert finding.code == 10 and verify.DEFAULT_MODELS["codex"] in finding.reason
+    assert finding.code == 10 and CODEX.default_model in finding.reason
     assert not faulty.seen("/v1/responses")
 
 
@@ -533,10 +535,10 @@ def test_verify_command_and_deep(kc, relay):
 
 
 def test_deep_without_a_model_checks_claude_codes_default_not_the_first_listed(kc, relay):
-    relay.models.remove(verify.DEFAULT_MODELS["claude-code"])
+    relay.models.remove(ALIASES["default"])
     assert use(kc, relay.url, KEY, "--no-verify").code == 0
     deep = kc("verify", "claude-code", "--deep", "--json")
-    assert deep.code == 10 and verify.DEFAULT_MODELS["claude-code"] in deep.stdout
+    assert deep.code == 10 and ALIASES["default"] in deep.stdout
     assert not relay.seen("/v1/messages")
 
 

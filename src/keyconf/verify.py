@@ -24,24 +24,6 @@ TIMEOUT = DEFAULT_TIMEOUT  # the old name, kept for callers
 CONNECT_TIMEOUT = 5.0  # a relay that takes longer than this to accept a connection is not coming
 USER_AGENT = "keyconf-verify"
 
-# The model each client asks for when none is set. They move with every client release, so they are
-# only what the versions keyconf was tested with did, observed against the loopback relay:
-#   Claude Code 2.1.197 with an API key sends `claude-opus-4-8` (the `default`/`opus` alias; `sonnet`
-#     is claude-sonnet-5 and `haiku` claude-haiku-4-5-20251001).
-#   Codex CLI 0.169 sends `gpt-6.1-sol`.
-#   Gemini CLI 0.61 defaults to `auto`, which with an API key means gemini-3-pro-preview (it may route
-#     small turns to gemini-3-flash-preview first).
-#   Cursor, Cherry Studio, opencode and SDKs (protocol chat) have no default: the user picks in the app.
-DEFAULT_MODELS = {
-    "claude-code": "claude-opus-4-8",
-    "codex": "gpt-6.1-sol",
-    "gemini-cli": "gemini-3-pro-preview",
-}
-PROTOCOL_CLIENT = {"anthropic": "claude-code", "responses": "codex", "gemini": "gemini-cli"}
-CLIENT_TITLES = {"claude-code": "Claude Code", "codex": "Codex CLI", "gemini-cli": "Gemini CLI",
-                 "cursor": "Cursor", "cherry-studio": "Cherry Studio", "opencode": "opencode", "shell": "the shell"}
-CLAUDE_ALIASES = {"opus": "claude-opus-4-8", "sonnet": "claude-sonnet-5", "haiku": "claude-haiku-4-5-20251001",
-                  "default": "claude-opus-4-8", "best": "claude-opus-4-8", "opusplan": "claude-opus-4-8"}
 # A client that runs on its vendor's models needs at least one of them when no model is set.
 FAMILIES = {"anthropic": ("claude", "Claude"), "gemini": ("gemini", "Gemini")}
 PROTOCOL_LABELS = {"anthropic": "Anthropic Messages", "responses": "Responses", "chat": "chat completions",
@@ -620,20 +602,18 @@ def _deep(run: _Run, root: str, key: str, protocol: str, model: str) -> Finding:
 # ---------------------------------------------------------------------------------------------------
 # Which models a client will ask for
 
-def _resolve_alias(protocol: str, model: str, tiers: dict) -> str:
-    if protocol != "anthropic":
-        return model
-    bare = re.sub(r"\[1m\]$", "", model.strip(), flags=re.IGNORECASE)  # Claude Code's 1M-context marker
-    alias = bare.lower()
-    if alias in ("opus", "sonnet", "haiku"):
-        return tiers.get(alias) or CLAUDE_ALIASES[alias]
-    if alias in CLAUDE_ALIASES:
-        return tiers.get("opus") or CLAUDE_ALIASES[alias]
-    return bare
+def _client(target):
+    """The adapter of the client the target is for; for a bare protocol check, the client that speaks it
+    and has a default model (Claude Code for anthropic). None: no client knows (chat)."""
+    from keyconf import adapters
 
-
-def _client_of(target) -> str | None:
-    return getattr(target, "client", None)
+    client = getattr(target, "client", None)
+    if client in adapters.CLIENT_IDS:
+        return adapters.get(client)
+    if client:
+        return None  # a profile's own check ("profile work"): no client's defaults apply
+    return next((a for a in map(adapters.get, adapters.CLIENT_IDS)
+                 if a.protocol == (target.protocol or "chat") and a.default_model), None)
 
 
 def _wanted(target, deep: bool) -> tuple[list[str], bool]:
@@ -642,20 +622,18 @@ def _wanted(target, deep: bool) -> tuple[list[str], bool]:
     A built-in default is only looked for when the client is known (or a deep request needs a model):
     check() callers without a client keep the old meaning, no model set means no model checked.
     """
-    protocol = target.protocol or "chat"
     tiers = dict(getattr(target, "tiers", None) or {})
     extras = [m for m in list(getattr(target, "models", None) or ()) + list(tiers.values()) if m]
     configured = (target.model or "").strip()
+    client = _client(target)
+    resolve = client.model_for if client else (lambda name, _tiers: name)
     main, default = None, False
     if configured:
-        main = _resolve_alias(protocol, configured, tiers)
-    elif _client_of(target) or deep:
-        client = _client_of(target) or PROTOCOL_CLIENT.get(protocol)
-        main, default = DEFAULT_MODELS.get(client or ""), True
-        if main and protocol == "anthropic":
-            main = _resolve_alias(protocol, "default", tiers)  # Claude Code's default is its opus tier
+        main = resolve(configured, tiers)
+    elif client and client.default_model and (getattr(target, "client", None) or deep):
+        main, default = resolve(client.default_model, tiers), True
     models: list[str] = []
-    for model in ([main] if main else []) + [_resolve_alias(protocol, m, tiers) for m in extras]:
+    for model in ([main] if main else []) + [resolve(m, tiers) for m in extras]:
         if model not in models:
             models.append(model)
     return models, default
@@ -673,8 +651,8 @@ def _closest(model: str, available: list[str]) -> list[str]:
 
 
 def _title(target) -> str:
-    client = _client_of(target) or PROTOCOL_CLIENT.get(target.protocol or "")
-    return CLIENT_TITLES.get(client or "", "the client")
+    client = _client(target)
+    return client.title if client else "the client"
 
 
 def _model_problem(target, wanted: list[str], default: bool, available: list[str]) -> Finding | None:

@@ -7,6 +7,7 @@ Owns only ANTHROPIC_BASE_URL (root, no /v1), one of ANTHROPIC_AUTH_TOKEN / ANTHR
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -26,6 +27,10 @@ MODEL = "ANTHROPIC_MODEL"
 TIER_MODELS = {"haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL", "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
                "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL"}
 ONBOARDED = ("hasCompletedOnboarding",)
+# Claude Code 2.1.197 with an API key: `default`/`opus` is claude-opus-4-8, `sonnet` claude-sonnet-5 and
+# `haiku` claude-haiku-4-5-20251001; a tier's ANTHROPIC_DEFAULT_*_MODEL replaces its alias.
+ALIASES = {"opus": "claude-opus-4-8", "sonnet": "claude-sonnet-5", "haiku": "claude-haiku-4-5-20251001",
+           "default": "claude-opus-4-8", "best": "claude-opus-4-8", "opusplan": "claude-opus-4-8"}
 
 
 def _env(var: str) -> tuple[str, str]:
@@ -67,6 +72,7 @@ class ClaudeCode(Adapter):
     options = ("model", "models", "no_plaintext", "anthropic_auth", "shells")
     binary = "claude"
     process_names = ("claude",)
+    default_model = "default"  # its opus tier (model_for)
 
     def app_folder(self, ctx: Context) -> Path:
         return config_dir(ctx)
@@ -162,6 +168,15 @@ class ClaudeCode(Adapter):
         for var, value in model_vars(opts).items():
             variables[var] = {"value": value}
         return variables
+
+    def model_for(self, name: str, tiers: dict) -> str:
+        bare = re.sub(r"\[1m\]$", "", name.strip(), flags=re.IGNORECASE)  # the 1M-context marker
+        alias = bare.lower()
+        if alias in ("opus", "sonnet", "haiku"):
+            return tiers.get(alias) or ALIASES[alias]
+        if alias in ALIASES:
+            return tiers.get("opus") or ALIASES[alias]
+        return bare
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         return Target(profile.base_url, key, self.protocol, opts.model, opts.models, client=self.id)

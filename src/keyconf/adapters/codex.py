@@ -141,6 +141,7 @@ class Codex(Adapter):
     vias = ("config", "env")
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
+    default_model = "gpt-6.1-sol"  # what Codex CLI 0.169 sends when no model is set
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
         return codex_home(ctx) / "config.toml", codex_home(ctx) / "auth.json"

@@ -86,6 +86,9 @@ class GeminiCli(Adapter):
     options = ("model", "shells")
     no_plaintext_why = "Gemini CLI cannot run a command for its key; the key goes to a 0600 file"
     binary = "gemini"
+    # Gemini CLI 0.61 defaults to `auto`, which with an API key means gemini-3-pro-preview (it may route
+    # small turns to gemini-3-flash-preview first)
+    default_model = "gemini-3-pro-preview"
 
     # where -----------------------------------------------------------------------------------------
     def folder(self, ctx: Context) -> Path:
