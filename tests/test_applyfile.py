@@ -10,7 +10,7 @@ from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyconf import applyfile, shellenv
+from keyconf import applyfile
 from keyconf.applyfile import Locator, parse, render_export
 from keyconf.errors import UsageError
 from keyconf.keysources import KeySpec
@@ -110,10 +110,6 @@ def test_a_profile_no_client_uses_is_a_warning_with_its_line():
 def test_byte_order_mark_and_crlf_are_fine():
     f = parse("\ufeff" + GOOD.replace("\n", "\r\n"), "team.toml")
     assert list(f.clients) == ["claude-code", "codex", "cursor", "cherry-studio"]
-
-
-def test_the_shell_list_matches_shellenv():
-    assert applyfile.SHELLS == shellenv.SHELLS
 
 
 def test_every_client_keyconf_names_has_options():

@@ -55,6 +55,7 @@ def fails(exc_type, profiles, io_: KeyIO):
     ({"stored": True}, KeySpec("stored")),
     ({"command": ["op", "read", "op://vault/relay key/crédential"]},
      KeySpec("command", ["op", "read", "op://vault/relay key/crédential"])),
+    ({"command": ["sh", "-c", 'printf "%s" "$K"\t\x7f\\']}, KeySpec("command", ["sh", "-c", 'printf "%s" "$K"\t\x7f\\'])),
 ])
 def test_spec_from_toml_and_back(value, spec):
     import tomllib

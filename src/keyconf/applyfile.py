@@ -18,15 +18,15 @@ import json
 import re
 import tomllib
 
-from keyconf import keysources
+from keyconf import keysources, tomltext
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.keysources import KeySpec
+from keyconf.model import SHELLS
 from keyconf.urls import normalise_root
 
 SUPPORTED_VERSIONS = (1,)
 TOP_LEVEL = ("version", "profiles", "clients")
 PROFILE_KEYS = ("base_url", "key", "models")
-SHELLS = ("bash", "zsh", "fish", "powershell")  # = shellenv.SHELLS (not imported: it pulls in file I/O)
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -633,5 +633,4 @@ def _toml(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
-    # A JSON string is a TOML basic string, except that TOML also forbids a raw DEL.
-    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+    return tomltext.string(value)

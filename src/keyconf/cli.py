@@ -327,7 +327,7 @@ def undo(session, change_id, list_, force, dry_run, yes):
     from keyconf.commands import history
 
     if list_:
-        return history.undo_list(session.out)
+        return history.undo_list(session)
     return history.undo(session, change_id, force, dry_run, yes)
 
 

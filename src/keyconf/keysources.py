@@ -39,12 +39,12 @@ class KeySpec:
 
     def to_toml(self) -> str:
         """The inline table as written in an apply file."""
-        import json
+        from keyconf.tomltext import string
 
         if self.kind == "env":
-            return "{ env = " + json.dumps(self.arg) + " }"
+            return "{ env = " + string(self.arg) + " }"
         if self.kind == "command":
-            return "{ command = [" + ", ".join(json.dumps(a, ensure_ascii=False) for a in self.arg) + "] }"
+            return "{ command = [" + ", ".join(map(string, self.arg)) + "] }"
         return "{ " + self.kind + " = true }"
 
 

@@ -12,6 +12,7 @@ Plain classes rather than dataclasses: `status` imports this module, and datacla
 from __future__ import annotations
 
 STATE_VERSION = 2
+SHELLS = ("bash", "zsh", "fish", "powershell")  # the shells keyconf writes environment blocks for
 
 # Every option a client may accept, with its default. Adapters declare which ones they take
 # (`Adapter.options`); `use`, `apply` and `import` refuse the others by name.

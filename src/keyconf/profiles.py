@@ -7,11 +7,10 @@ for tomlkit.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 
-from keyconf import fsutil
+from keyconf import fsutil, tomltext
 from keyconf.errors import KeyconfError, UnsafeEdit, UsageError
 from keyconf.paths import Paths
 
@@ -92,13 +91,13 @@ class Profiles:
             return None
         lines = ["# keyconf profiles. Keys are not here: they are in the secret store.\n"]
         if self.default:
-            lines.append(f"default = {_q(self.default)}\n")
+            lines.append(f"default = {tomltext.string(self.default)}\n")
         for profile in self.items.values():
-            lines.append(f"\n[profiles.{_q(profile.name)}]\n")
+            lines.append(f"\n[profiles.{tomltext.string(profile.name)}]\n")
             for key in Profile.FIELDS:
                 value = getattr(profile, key)
                 if value:
-                    lines.append(f"{key} = {_q(value)}\n")
+                    lines.append(f"{key} = {tomltext.string(value)}\n")
         return "".join(lines).encode("utf-8")
 
     def edit(self):
@@ -115,8 +114,3 @@ def _same(a: bytes, b: bytes) -> bool:
         return tomllib.loads(a.decode("utf-8")) == tomllib.loads(b.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return False
-
-
-def _q(value: str) -> str:
-    # A JSON string is a valid TOML basic string for everything json.dumps emits.
-    return json.dumps(str(value), ensure_ascii=False)

@@ -37,12 +37,13 @@ class Session:
         """Questions go to a person only: not to scripts, and never into --json output."""
         return self.interactive and not self.out.json_mode
 
-    def lock(self):
+    def lock(self, *, recovery: bool = True, force: bool = False):
         """keyconf's one lock, with what it waited for and what it recovered said on stderr (a change killed
-        half-way is finished or rolled back by whichever command takes the lock next)."""
+        half-way is finished or rolled back by whichever command takes the lock next; see engine.locked)."""
         from keyconf import engine
 
-        return engine.locked(self.paths, notify=lambda text: self.out.say(text, err=True))
+        return engine.locked(self.paths, notify=lambda text: self.out.say(text, err=True), recovery=recovery,
+                             force=force)
 
     def confirm(self, question: str, yes: bool) -> bool:
         """Ask on a terminal unless --yes; scripts are not asked, since every change can be undone."""

@@ -15,10 +15,9 @@ from pathlib import Path
 from keyconf import fsutil, textblock, texts
 from keyconf.edits import FileEdit
 from keyconf.errors import UsageError
-from keyconf.model import Binding, ClientStatus, EnvSpec
+from keyconf.model import SHELLS, Binding, ClientStatus, EnvSpec
 from keyconf.paths import Paths
 
-SHELLS = ("bash", "zsh", "fish", "powershell")
 FAMILY = {"bash": "posix", "zsh": "posix", "fish": "fish", "powershell": "powershell"}
 ENV_FILE = {"posix": "keyconf.sh", "fish": "keyconf.fish", "powershell": "keyconf.ps1"}
 BLOCK_TEMPLATE = {"posix": "block_posix.sh", "fish": "block_fish.fish", "powershell": "block_powershell.ps1"}

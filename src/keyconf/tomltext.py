@@ -11,6 +11,7 @@ does not know, it refuses with the file and line rather than guess.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import tomllib
@@ -27,6 +28,11 @@ _ML_LITERAL = re.compile(r"'''(?:[^']|'(?!''))*'''(?:'{1,2})?")
 _SCALAR = re.compile(r"[0-9A-Za-z_+.:-]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SPACE_TIME = re.compile(r" \d{2}:")
+
+
+def string(value: str) -> str:
+    """`value` as a TOML basic string: JSON's escapes are TOML's, but TOML also forbids a raw DEL."""
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 class Statement:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from keyconf import engine
 from keyconf.commands.common import show_diffs
-from keyconf.output import Reporter
-from keyconf.paths import Paths
 
 
-def undo_list(out: Reporter) -> int:
-    paths = Paths.from_environ()
+def undo_list(session) -> int:
+    out, paths = session.out, session.paths
     entries = engine.entries(paths)
     if not entries:
         out.say("the journal is empty")
@@ -26,8 +24,7 @@ def undo_list(out: Reporter) -> int:
 def undo(session, entry_id: str | None, force: bool, dry_run: bool, yes: bool) -> int:
     out, paths = session.out, session.paths
     # A dry run writes nothing, not even a recovery: it says what the next command will roll back.
-    with engine.locked(paths, notify=lambda text: out.say(text, err=True), force=force,
-                       recovery=not dry_run) as recovered:
+    with session.lock(recovery=not dry_run, force=force) as recovered:
         if dry_run and not entry_id:
             for pending in engine.pending(paths):
                 out.say(f"change {pending.id} ({pending.meta['command']}) was interrupted; the next keyconf "
