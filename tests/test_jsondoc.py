@@ -166,3 +166,15 @@ def test_the_window_gives_back_the_old_bytes_after_any_splices(case, data):
     if end > start:
         flipped = bytes([old[start] ^ 1]) + old[start + 1:end]
         assert not window.equals(current, start, end, memoryview(flipped))
+
+
+def test_the_guard_lets_go_of_the_old_document_it_read_again():
+    # Restoring keys in two objects: the second is first read after the first edit, so the guard parses the
+    # old bytes again to compare with it. That copy (a whole file and its text) must not outlive the check.
+    original = b'{"a": {"k": 1}, "pad": "' + b"x" * 1000 + b'", "b": {"k": 2}}'
+    doc = JsonDoc(original, "t.json")
+    owned = set_owned(doc, {("a", "k"): "10", ("b", "k"): "20"}, None)
+    doc = JsonDoc(doc.content(), "t.json")
+    restore_owned(doc, owned)
+    assert doc._base_copy is None
+    assert doc.content() == original and doc.original() != original

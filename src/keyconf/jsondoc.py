@@ -193,7 +193,8 @@ class _Window:
             self.data, self.lo, self.hi = None, start, start
         lo, hi = min(self.lo, start), max(self.hi, end)
         # outside the window the current bytes are still the old ones: widening takes them in
-        self.middle = b"".join((current[lo:self.lo], self.middle, current[self.hi:hi]))
+        view = memoryview(current)
+        self.middle = b"".join((view[lo:self.lo], self.middle, view[self.hi:hi]))
         self.lo, self.hi = lo, hi + new_len - (end - start)
 
     def views(self, current: bytes, start: int, end: int) -> list[memoryview]:
@@ -282,6 +283,7 @@ class JsonDoc:
         # What `_guard` compares with: the document at the start of the change being checked (`_checkpoint`).
         # Values whose bytes are unchanged since then need no parse after an edit: a compare says where they end.
         self._base, self._base_scans, self._base_copy = self._orig, self._scans, None
+        # `_splice` is the only writer of `_data`, so `window.data is self._data` says "not edited since".
         self._validate()
 
     def _set(self, data: bytes) -> None:
@@ -679,6 +681,8 @@ class JsonDoc:
         except _Mismatch as exc:
             raise UnsafeEdit(f"{self.name}: keyconf's change did not come out as intended at `{exc}`; "
                              "nothing was written", hint="this is a bug in keyconf: please report it") from None
+        finally:
+            self._base_copy = None  # a re-read of the old bytes lives only as long as the check
 
     def _same(self, path: JPath, intended: dict, ancestors: set) -> None:
         if path in intended:
