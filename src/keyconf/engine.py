@@ -66,14 +66,14 @@ def locked(paths: Paths, *, notify: Callable[[str], None] | None = None, timeout
     try:
         _acquire(handle, paths, notify, LOCK_WAIT_SECONDS if timeout is None else timeout)
         held = True
-        _write_pid(handle)
+        _show_holder(handle, f"{os.getpid()}\n")
         report = recover(paths, force=force) if recovery else Recovered()
         for line in report if notify else ():
             notify(line)
         yield report
     finally:
         if held:  # only the holder empties it; an idle keyconf leaves its folder as it found it
-            _clear_pid(handle)
+            _show_holder(handle, "")
         handle.close()  # closing releases the lock
 
 
@@ -100,25 +100,15 @@ def _holder(paths: Paths) -> str:
     return f" (pid {pid})"
 
 
-def _clear_pid(handle) -> None:
+def _show_holder(handle, pid: str) -> None:
+    """Write the holder's pid into the lock file, or "" on release. For the waiting message only: the lock
+    itself is the flock, which dies with its holder."""
     if os.name == "nt":
         return
     try:
         handle.seek(0)
         handle.truncate()
-        handle.flush()
-    except OSError:
-        pass
-
-
-def _write_pid(handle) -> None:
-    """For the waiting message only: the lock itself is the flock, which dies with its holder."""
-    if os.name == "nt":
-        return
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n".encode())
+        handle.write(pid.encode())
         handle.flush()
     except OSError:
         pass

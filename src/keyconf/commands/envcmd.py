@@ -60,14 +60,18 @@ def _made_link(adapter, profile, key: str, opts: Options, fmt: str | None) -> tu
     return made
 
 
+def _reveal_alone(out, reveal: bool, prints: str, thing: str) -> None:
+    if reveal and out.json_mode:
+        raise UsageError(f"--reveal prints {prints}; --json output is always masked",
+                         hint=f"drop --json to get {thing}, or drop --reveal for the masked one")
+
+
 def link(session: Session, client: str, profile_name: str | None, model: str | None, protocol: str | None,
          open_: bool, reveal: bool, fmt: str | None = None) -> int:
     from keyconf.system import open_link
 
     out = session.out
-    if reveal and out.json_mode:
-        raise UsageError("--reveal prints the working link by itself; --json output is always masked",
-                         hint="drop --json to get the link, or drop --reveal for the masked one")
+    _reveal_alone(out, reveal, "the working link by itself", "the link")
     adapter = adapters.get(client)
     binding, profile = _binding_and_profile(session, client, profile_name)
     opts = binding.options if binding else Options()
@@ -94,9 +98,7 @@ def link(session: Session, client: str, profile_name: str | None, model: str | N
 def env(session: Session, client: str, shell: str | None, profile_name: str | None, reveal: bool) -> int:
     """Exactly the variables the client's binding configures (auth variable, model, URL shape)."""
     out = session.out
-    if reveal and out.json_mode:
-        raise UsageError("--reveal prints the snippet by itself, for eval; --json output is always masked",
-                         hint="drop --json to get the snippet, or drop --reveal for the masked one")
+    _reveal_alone(out, reveal, "the snippet by itself, for eval", "the snippet")
     adapter = adapters.get(client)
     binding, profile = _binding_and_profile(session, client, profile_name)
     if binding is not None and binding.env is not None and not profile_name:
