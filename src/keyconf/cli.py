@@ -13,7 +13,7 @@ from keyconf import __version__
 
 
 def _json_requested(argv: list[str]) -> bool:
-    return "--json" in argv
+    return "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # after `--`: a client's own flags
 
 
 def run(command: str):
@@ -205,6 +205,67 @@ def verify(session, clients, use_all, deep, timeout):
     from keyconf.commands import inspect
 
     return inspect.verify(session, list(clients), use_all, deep, timeout)
+
+
+@cli.command("run")
+@click.argument("client", shell_complete=_complete_clients)
+@click.argument("args", nargs=-1, metavar="[-- ARGS...]")
+@click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
+              help="Profile to use (default: the folder's .keyconf.toml pin, else the default profile).")
+@click.option("--model", metavar="MODEL", help="Model for this run (default: the pin's, else the client's own).")
+@click.option("--print", "print_", is_flag=True,
+              help="Print the equivalent command line for your shell instead (the key fetched by `keyconf secret`).")
+@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]),
+              help="Syntax for --print (default: your login shell).")
+@click.option("--dry-run", is_flag=True, help="Show what would be set (key masked); start nothing.")
+@json_option
+@run("run")
+def run_(session, client, args, profile, model, print_, shell, dry_run):
+    """Start CLIENT with a profile for this one process.
+
+    Nothing outside keyconf's own folder is written: your global settings keep working in every other
+    terminal. The key reaches the client only through that process's environment (or `keyconf secret`),
+    never its arguments. Exit status, signals, the terminal and the folder are the client's own (exec).
+    Give the client's own arguments after --. Works for claude-code, codex, gemini-cli, opencode and shell
+    (the command after --, default your $SHELL).
+
+    \b
+    Examples:
+      keyconf run claude-code --profile work
+      keyconf run codex --profile home -- exec "fix the tests"
+      keyconf run claude-code --print --shell zsh     a line for an alias
+      keyconf run shell --profile work -- python script.py
+      keyconf run gemini-cli --dry-run
+    """
+    from keyconf.commands import run as commands
+
+    return commands.run(session, client, profile, model, args, print_, shell, dry_run)
+
+
+@cli.command()
+@click.argument("profile", required=False, shell_complete=_complete_profiles)
+@click.option("--model", "models", multiple=True, metavar="CLIENT=MODEL",
+              help="A model for one client under this folder (repeatable).")
+@click.option("--clear", is_flag=True, help="Remove this folder's .keyconf.toml.")
+@click.option("--dry-run", is_flag=True, help="Show the diff; write nothing.")
+@json_option
+@run("pin")
+def pin(session, profile, models, clear, dry_run):
+    """Pin this folder to a profile (.keyconf.toml).
+
+    `run`, `env`, `status` and `verify` started here or in any folder below use the pinned profile and
+    say so. The file names the profile only: no key, no URL. Without PROFILE: show the pin in effect.
+
+    \b
+    Examples:
+      keyconf pin work
+      keyconf pin work --model claude-code=claude-sonnet-4-5 --model opencode=gpt-5
+      keyconf pin
+      keyconf pin --clear
+    """
+    from keyconf.commands import pin as commands
+
+    return commands.pin(session, profile, models, clear, dry_run)
 
 
 @cli.command("import")
@@ -500,14 +561,45 @@ def secret(session, profile):
 
 @cli.group()
 def profile():
-    """Manage profiles: list, show, default, rm, rotate.
+    """Manage profiles: add, list, show, default, rm, rotate.
 
     \b
     Examples:
+      keyconf profile add work
       keyconf profile list
       keyconf profile default work
       keyconf profile rotate work
     """
+
+
+@profile.command("add")
+@click.argument("name")
+@click.option("--base-url", metavar="URL", help="Base URL from the dashboard (a pasted /v1 is fine).")
+@click.option("--key-stdin", is_flag=True, help="Read the key from one line of standard input.")
+@click.option("--key-env", metavar="VAR", help="Read the key from environment variable VAR.")
+@click.option("--secret-store", type=click.Choice(["auto", "keyring", "file"]),
+              help="Where the key is kept (default: KEYCONF_SECRET_STORE or auto).")
+@verify_options
+@click.option("--dry-run", is_flag=True, help="Show what would be stored (key masked); write nothing.")
+@json_option
+@run("profile add")
+def profile_add(session, name, base_url, key_stdin, key_env, secret_store, no_verify, force, deep, timeout,
+                dry_run):
+    """Store a profile without configuring any client.
+
+    Asks the Base URL and the key (or --base-url, --key-stdin, --key-env), checks them against the relay,
+    and keeps them for `keyconf run`, pins and later `use`. One change: `keyconf undo` takes it back.
+
+    \b
+    Examples:
+      keyconf profile add work
+      keyconf profile add home --base-url https://relay.example.com --key-env HOME_KEY
+    """
+    from keyconf.commands import profiles
+    from keyconf.commands.change import Flags
+
+    flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=True, deep=deep, force=force, timeout=timeout)
+    return profiles.add(session, name, base_url, key_stdin, key_env, secret_store, flags)
 
 
 @profile.command("list")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.errors import UsageError
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 from keyconf.paths import Paths
 from keyconf.state import State
 from keyconf.system import which
@@ -73,6 +74,7 @@ class Adapter:
     # checks the key's group offers. It moves with client releases: what the version keyconf is tested with
     # sent to the loopback relay. None: the user picks in the app.
     default_model: str | None = None
+    run_why = ""  # why `keyconf run` can't start this client (a desktop app started from its own launcher)
 
     # declared knowledge -------------------------------------------------------------------------
     def installed(self, ctx: Context) -> bool:
@@ -127,11 +129,24 @@ class Adapter:
     def after_commit(self, ctx: Context, plan: ClientPlan, no_open: bool) -> None:
         """A step that must follow the written change (Cherry Studio: hand the import link over)."""
 
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """How `keyconf run` starts this client for one process with `profile`, through the client's own
+        per-process settings (variables, flags, overlay files in `run_folder`); no file of the client's is
+        touched and the key goes only into the variables named in `key_vars`. Pure: writes nothing."""
+        why = self.run_why or "it has no per-process settings"
+        raise UsageError(f"`keyconf run` can't start {self.title}: {why}",
+                         hint=f"configure it for every start with `keyconf use {self.id}`", client=self.id)
+
 
 def home_or(ctx: Context, variable: str, *default: str) -> Path:
     """A client's folder: `$variable` when set (CODEX_HOME, CLAUDE_CONFIG_DIR, ...), else under HOME."""
     value = ctx.env.get(variable, "").strip()
     return Path(value) if value else ctx.paths.home.joinpath(*default)
+
+
+def run_folder(ctx: Context, client: str) -> Path:
+    """Where `keyconf run` keeps a client's overlay files: inside keyconf's own (0700) state folder."""
+    return ctx.paths.keyconf_home / "run" / client
 
 
 def strip_v1(base: str) -> str:

@@ -12,12 +12,12 @@ import shlex
 from pathlib import Path
 
 from keyconf import fsutil
-from keyconf.adapters.base import Adapter, Context, home_or
+from keyconf.adapters.base import Adapter, Context, home_or, run_folder
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 from keyconf.system import fragile_command_warning
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
@@ -62,6 +62,19 @@ def model_vars(opts: Options) -> dict:
         if (opts.models or {}).get(tier):
             found[var] = opts.models[tier]
     return found
+
+
+def _digest(body: bytes) -> str:
+    """A short name for an overlay's content: concurrent runs with other profiles never share a file."""
+    import hashlib
+
+    return hashlib.sha256(body).hexdigest()[:16]
+
+
+def _onboarded(path: Path) -> bool:
+    """`hasCompletedOnboarding: true` in the global state file, found without parsing it (it can be huge)."""
+    content = fsutil.read_bytes(path) or b""
+    return re.search(rb'"hasCompletedOnboarding"\s*:\s*true', content) is not None
 
 
 class ClaudeCode(Adapter):
@@ -168,6 +181,25 @@ class ClaudeCode(Adapter):
         for var, value in model_vars(opts).items():
             variables[var] = {"value": value}
         return variables
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`--settings FILE`: flag settings beat ~/.claude/settings.json, whose `env` beats the shell (so a
+        variable alone would lose to a key set there). The overlay empties both key variables and names
+        `keyconf secret` as apiKeyHelper: the key is fetched at start, never written (Claude Code then sends
+        it as Bearer and x-api-key). The user's hooks, permissions, MCP servers and sessions stay in use."""
+        env = {BASE_URL: profile.base_url, TOKEN: "", API_KEY: ""}
+        if model:
+            env[MODEL] = model
+        helper = shlex.join(ctx.keyconf_argv() + ["secret", profile.name])
+        body = (json.dumps({"apiKeyHelper": helper, "env": env}, indent=2) + "\n").encode()
+        path = run_folder(ctx, self.id) / f"settings-{_digest(body)}.json"
+        launch = Launch(self.binary, env={BASE_URL: profile.base_url, **({MODEL: model} if model else {})},
+                        unset=(TOKEN, API_KEY), argv=["--settings", str(path)], files={path: body})
+        state = state_file(ctx)
+        if not _onboarded(state):
+            launch.notes.append(f"{ctx.paths.display(state)} has no hasCompletedOnboarding: an interactive start "
+                                "shows Claude Code's first-start screens (`claude -p` runs skip them)")
+        return launch
 
     def model_for(self, name: str, tiers: dict) -> str:
         bare = re.sub(r"\[1m\]$", "", name.strip(), flags=re.IGNORECASE)  # the 1M-context marker

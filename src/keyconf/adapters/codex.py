@@ -19,13 +19,17 @@ from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 from keyconf.system import fragile_command_warning
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
 ENV_KEY = "OPENAI_API_KEY"  # the variable Codex reads with --via env
 OWN_PREFIX = ("model_providers", PROVIDER_ID)
+# `keyconf run codex`: a provider of its own, so no field of the user's [model_providers.keyconf] (a bearer
+# token, an auth command, headers) is merged into the overrides; the key comes from this variable
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_CODEX_API_KEY"
 
 
 def _toml_value(value) -> str:
@@ -157,6 +161,20 @@ class Codex(Adapter):
 
     def env_vars(self, profile, opts: Options) -> dict:
         return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`-c` overrides (TOML values, the highest layer of Codex's config) of model_provider and one provider
+        table whose env_key names the variable holding the key: the user's config.toml, sessions, MCP servers
+        and auth.json are all in use, none is written."""
+        table = f"model_providers.{RUN_PROVIDER_ID}"
+        overrides = [f"model_provider={tomltext.string(RUN_PROVIDER_ID)}",
+                     f"{table}.name={tomltext.string(f'keyconf run ({profile.name})')}",
+                     f"{table}.base_url={tomltext.string(openai_base(profile.base_url))}",
+                     f"{table}.wire_api={tomltext.string('responses')}",
+                     f"{table}.env_key={tomltext.string(RUN_KEY_VAR)}"]
+        if model:
+            overrides.append(f"model={tomltext.string(model)}")
+        return Launch(self.binary, key_vars=(RUN_KEY_VAR,), argv=[a for o in overrides for a in ("-c", o)])
 
     def _check_shape(self, cfg: ConfigText, owned_before: dict | None) -> None:
         providers = cfg.data.get("model_providers")

@@ -40,6 +40,7 @@ class Cursor(Adapter):
     id = "cursor"
     title = "Cursor"
     protocol = "chat"
+    run_why = "Cursor is a desktop app that reads its key from its own database, not from a process's environment"
     binary = "cursor"
     process_names = ("Cursor", "cursor", "Cursor.exe")
     needs_app = True  # the settings database exists only once Cursor has run

@@ -17,12 +17,12 @@ import re
 from pathlib import Path
 
 from keyconf import fsutil
-from keyconf.adapters.base import Adapter, Context
+from keyconf.adapters.base import Adapter, Context, run_folder
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 KEY = "GEMINI_API_KEY"
 BASE_URL = "GOOGLE_GEMINI_BASE_URL"
@@ -32,6 +32,8 @@ AUTH_TYPE = ("security", "auth", "selectedType")
 API_KEY_AUTH = "gemini-api-key"
 BEGIN = "# >>> keyconf >>>"  # the same markers as the shell blocks (shellenv.RcText finds them)
 END = "# <<< keyconf <<<"
+# variables that would make Gemini CLI pick another key or auth method than the profile's
+RUN_NEUTRALISED = ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA")
 TRUST_HINT = ("run `gemini` there once and trust the folder, or list it in ~/.gemini/trustedFolders.json; "
               "for scripts use `gemini --skip-trust` or GEMINI_CLI_TRUST_WORKSPACE=true")
 
@@ -115,6 +117,36 @@ class GeminiCli(Adapter):
         from keyconf import links
 
         return links.ccswitch_link("gemini", profile.name, profile.base_url, key, {"model": opts.model})
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """The environment beats ~/.gemini/.env, so the variables alone do it when the user's settings already
+        select API-key auth. Otherwise (a Google login selected) the CLI would ignore the key, and its only
+        per-process way round is GEMINI_CLI_HOME: an overlay home whose `.gemini` holds a copy of the user's
+        settings.json with selectedType = gemini-api-key and a symlink to every other entry of the user's
+        folder (history, trusted folders, extensions, MCP servers stay the user's). The system settings file
+        would be the lighter overlay, but the CLI ignores one that root does not own."""
+        env = {BASE_URL: profile.base_url, **({MODEL: model} if model else {})}
+        launch = Launch(self.binary, env=env, key_vars=(KEY,), unset=RUN_NEUTRALISED)
+        settings = self.settings_file(ctx)
+        doc = JsonDoc(fsutil.read_bytes(settings), ctx.paths.display(settings))
+        auth = doc.get(AUTH_TYPE) if doc.is_object(AUTH_TYPE[:2]) else None
+        if auth == API_KEY_AUTH:
+            return launch
+        set_owned(doc, {AUTH_TYPE: json.dumps(API_KEY_AUTH)}, None)
+        body = doc.content() or b""
+        import hashlib
+
+        home = run_folder(ctx, self.id) / f"home-{hashlib.sha256(body).hexdigest()[:16]}"
+        folder = self.folder(ctx)
+        launch.env["GEMINI_CLI_HOME"] = str(home)
+        launch.files[home / ".gemini" / "settings.json"] = body
+        if folder.is_dir():
+            for entry in sorted(folder.iterdir()):
+                if entry.name != "settings.json":
+                    launch.links[home / ".gemini" / entry.name] = entry
+        launch.notes.append(f"{ctx.paths.display(settings)} selects {auth or 'no'} auth; this run uses a copy with "
+                            "gemini-api-key (GEMINI_CLI_HOME in keyconf's folder, your other files linked)")
+        return launch
 
     # planning --------------------------------------------------------------------------------------
     def _env_text(self, ctx: Context, path: Path):

@@ -15,10 +15,10 @@ from pathlib import Path
 from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.edits import FileEdit
-from keyconf.errors import UnsafeEdit
+from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 PROVIDER_ID = "keyconf"
 PROVIDER = ("provider", PROVIDER_ID)
@@ -28,6 +28,11 @@ PACKAGE = "@ai-sdk/openai-compatible"
 NO_PLAINTEXT = ("opencode cannot run a command to get its key (its config resolves only {env:VAR} and "
                 "{file:path}), so the key would still be stored in a file; the key goes to opencode's 0600 "
                 "auth.json")
+
+
+# `keyconf run opencode`: a provider of its own (nothing of the user's `keyconf` provider is merged in)
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_OPENCODE_API_KEY"
 
 
 def _jsonc(content: bytes | None, name: str) -> JsonDoc:
@@ -76,6 +81,27 @@ class Opencode(Adapter):
         from keyconf import links
 
         return links.ccswitch_link("opencode", profile.name, profile.base_url, key, {"model": opts.model})
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """OPENCODE_CONFIG_CONTENT: a config opencode merges over the user's files (the highest layer), with a
+        provider of its own whose apiKey is `{env:KEYCONF_OPENCODE_API_KEY}`, resolved by opencode from this
+        process's environment. It needs a model: --model, the pin's, or the one `keyconf use` set."""
+        from keyconf.urls import openai_base
+
+        binding = ctx.binding(self.id)
+        model = model or (binding.options.model if binding else None)
+        if not model:
+            raise UsageError("`keyconf run opencode` needs a model: opencode would otherwise send its own default "
+                             "model to its own servers", hint="pass --model MODEL (one your key's group offers), or "
+                             "pin one: keyconf pin PROFILE --model opencode=MODEL", client=self.id)
+        provider = {"npm": PACKAGE, "name": f"keyconf run: {profile.name}",
+                    "options": {"baseURL": openai_base(profile.base_url), "apiKey": "{env:" + RUN_KEY_VAR + "}"},
+                    "models": {model: {}}}
+        content = {"provider": {RUN_PROVIDER_ID: provider}, "model": f"{RUN_PROVIDER_ID}/{model}"}
+        launch = Launch(self.binary, env={"OPENCODE_CONFIG_CONTENT": json.dumps(content)}, key_vars=(RUN_KEY_VAR,))
+        if ctx.env.get("OPENCODE_CONFIG_CONTENT"):
+            launch.notes.append("OPENCODE_CONFIG_CONTENT from your shell is replaced for this run")
+        return launch
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         from keyconf.urls import openai_base

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from keyconf import shellenv
 from keyconf.adapters.base import Adapter, Context
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options
 from keyconf.urls import openai_base
 
 
@@ -28,6 +28,16 @@ class Shell(Adapter):
                 "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)},
                 "ANTHROPIC_AUTH_TOKEN": {"key_of": profile.name},
                 "ANTHROPIC_BASE_URL": {"value": profile.base_url}}
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """The OPENAI_* / ANTHROPIC_* variables for the command after `--` (no command: your $SHELL); a stray
+        ANTHROPIC_API_KEY would be sent beside the token, so it is taken out."""
+        variables = self.env_vars(profile, Options())
+        env = {name: spec["value"] for name, spec in variables.items() if "value" in spec}
+        if model:
+            env.update({"OPENAI_MODEL": model, "ANTHROPIC_MODEL": model})
+        return Launch(None, env=env, key_vars=[n for n, spec in variables.items() if "key_of" in spec],
+                      unset=("ANTHROPIC_API_KEY",))
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)

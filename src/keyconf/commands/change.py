@@ -343,7 +343,8 @@ def report(session: Session, change: Change, findings: dict, *, planned: bool = 
         codes.append(int(exc.code))
     for name, finding in findings.items():
         if name.startswith("profile "):  # the key of a profile no client uses yet
-            out.result({"profile": name.split(" ", 1)[1], "status": status_of_profile(written, planned),
+            out.result({"profile": name.split(" ", 1)[1],
+                        "status": status_of_profile(written, planned, change.command),
                         "verify": finding.to_json()})
             out.say(f"{name}: key {'stored' if written and not planned else 'checked'}")
             verify_report(out, name, finding)
@@ -352,8 +353,9 @@ def report(session: Session, change: Change, findings: dict, *, planned: bool = 
     return final_code(codes, successes)
 
 
-def status_of_profile(written: bool, planned: bool) -> str:
-    return "planned" if planned else ("rotated" if written else "not written")
+def status_of_profile(written: bool, planned: bool, command: str = "profile rotate") -> str:
+    done = "stored" if command == "profile add" else "rotated"
+    return "planned" if planned else (done if written else "not written")
 
 
 def _past(verb: str) -> str:

@@ -110,3 +110,28 @@ def secret(session: Session, name: str | None) -> int:
     key = secretstore.read_key(session.paths, profile)
     session.out.raw(key + "\n")
     return 0
+
+
+def add(session: Session, name: str, base_url: str | None, key_stdin: bool, key_env: str | None,
+        secret_store: str | None, flags) -> int:
+    """Store a new profile (Base URL and key asked, checked against the relay) without configuring any
+    client: one for `keyconf run` and pins. Through the change pipeline, so `undo` takes it back."""
+    from keyconf.commands.clients import run_use
+    from keyconf.commands.profile_input import KeySource, choose_profile
+    from keyconf.profiles import check_name
+
+    check_name(name)
+    if name in Profiles(session.paths).items:
+        raise UsageError(f"profile {name!r} already exists",
+                         hint=f"`keyconf profile rotate {name}` gives it a new key; `keyconf profile show {name}`")
+    src = KeySource(name, base_url, key_stdin, key_env, secret_store)
+    chosen = choose_profile(session.paths, src)
+    chosen.keep = True
+    code = run_use(session, "profile add", [], src, flags, chosen=chosen)
+    if (flags.no_verify or flags.dry_run) and code == 0:  # no check reported the profile: say it here
+        status = "planned" if flags.dry_run else "stored"
+        session.out.result({"profile": name, "status": status, "base_url": chosen.profile.base_url,
+                            "key": masked(chosen.key), "verify": None})
+        session.out.say(f"profile {name}: {'would be stored' if flags.dry_run else 'key stored'} "
+                        f"({chosen.profile.base_url}, {masked(chosen.key)}; not checked)")
+    return code
