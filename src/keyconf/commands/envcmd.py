@@ -39,6 +39,20 @@ def _binding_and_profile(session: Session, client: str, name: str | None):
     return binding, profile
 
 
+def _pinned(session: Session, client: str, name: str | None):
+    """`env` under a folder pinned with .keyconf.toml: the pin's profile (unless --profile), said on stderr."""
+    from keyconf import pins
+
+    if name:
+        return None
+    found = pins.find(Path.cwd())
+    if found is None:
+        return None
+    chosen = pins.choose(session.paths, None)
+    session.out.say(f"(profile {chosen.profile.name}, {chosen.why})", err=True)
+    return chosen
+
+
 def _made_link(adapter, profile, key: str, opts: Options, fmt: str | None) -> tuple[str, str]:
     """CLIENT's link in the asked format: cc-switch's for the clients cc-switch knows, Cherry Studio's for
     any profile; without --format, the client's own kind."""
@@ -101,7 +115,13 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     _reveal_alone(out, reveal, "the snippet by itself, for eval", "the snippet")
     adapter = adapters.get(client)
     binding, profile = _binding_and_profile(session, client, profile_name)
-    if binding is not None and binding.env is not None and not profile_name:
+    pinned = _pinned(session, client, profile_name)
+    if pinned is not None:
+        profile = pinned.profile
+        opts = binding.options if binding else Options()
+        model = pinned.model_for(adapter.id)
+        specs = adapter.env_vars(profile, opts.replace(model=model) if model else opts)
+    elif binding is not None and binding.env is not None and not profile_name:
         specs = binding.env.vars
     else:
         specs = adapter.env_vars(profile, binding.options if binding else Options())

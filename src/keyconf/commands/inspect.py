@@ -59,9 +59,23 @@ def status(session: Session, names, check: bool = False) -> int:
             out.say(f"  conflict: {conflict}", style="yellow")
         if finding:
             verify_report(out, adapter.id, finding)
+    _say_run_profile(session)
     if check:
         return final_code([f.code for f in findings.values()], sum(f.ok for f in findings.values()))
     return 0
+
+
+def _say_run_profile(session: Session) -> None:
+    """The profile `keyconf run` would use in this folder, and why (flag, pin file, default)."""
+    from keyconf.commands.run import describe
+
+    here = describe(session)
+    session.out.extra["run"] = here
+    if here.get("error"):
+        session.out.say(f"keyconf run here: {here['error']}", style="yellow")
+    elif here["profile"]:
+        why = f"pinned by {here['pin_file']}" if here["source"] == "pin" else "the default profile"
+        session.out.say(f"keyconf run here: profile {here['profile']} ({why})")
 
 
 def _check_configured(session: Session, ctx: Context, configured) -> dict:
@@ -132,10 +146,30 @@ def verify(session: Session, names, use_all: bool, deep: bool, timeout: float | 
         codes.append(finding.code)
         successes += finding.ok
 
+    pinned = _pinned_target(session)
+    if pinned is not None:
+        targets.append(pinned)
     check_targets(session, targets, deep, timeout, on_result=report, with_key_info=True)
     if not codes:
         out.say("no configured client to verify; run `keyconf use CLIENT` first")
     return final_code(codes, successes)
+
+
+def _pinned_target(session: Session):
+    """A .keyconf.toml over this folder: its profile (what `keyconf run` uses here) is checked too. A pin
+    naming a profile keyconf does not have stops the command (exit 2, the file named)."""
+    from pathlib import Path
+
+    from keyconf import pins, secretstore
+    from keyconf.model import Target
+
+    if pins.find(Path.cwd()) is None:
+        return None
+    chosen = pins.choose(session.paths, None)
+    profile = chosen.profile
+    session.out.say(f"pinned here: profile {profile.name} ({chosen.why})", err=True)
+    return Target(profile.base_url, secretstore.read_key(session.paths, profile), "chat",
+                  client=f"pinned profile {profile.name}")
 
 
 # desktop apps: started from a dock or menu, they read no shell start-up file (and so no proxy set there)
