@@ -1,3 +1,3 @@
-from keyconf.cli import main
+from keyconf.entry import main
 
 main()

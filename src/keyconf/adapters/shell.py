@@ -6,10 +6,8 @@ cleans them for every client bound `--via env`.
 
 from __future__ import annotations
 
-from keyconf import shellenv
 from keyconf.adapters.base import Adapter, Context
 from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options
-from keyconf.urls import openai_base
 
 
 class Shell(Adapter):
@@ -24,6 +22,8 @@ class Shell(Adapter):
 
     def env_vars(self, profile, opts: Options) -> dict:
         """OpenAI SDKs want root + /v1, Anthropic SDKs the root."""
+        from keyconf.urls import openai_base  # imported here: `keyconf run shell` stays light
+
         return {"OPENAI_API_KEY": {"key_of": profile.name},
                 "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)},
                 "ANTHROPIC_AUTH_TOKEN": {"key_of": profile.name},
@@ -48,6 +48,8 @@ class Shell(Adapter):
         return ClientPlan(self.id)  # the shared shell files follow the bindings (see shellenv.plan)
 
     def status(self, ctx: Context) -> ClientStatus:
+        from keyconf import shellenv
+
         names = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
         return shellenv.env_status(self.id, True, ctx.paths, ctx.binding(self.id), names)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 
 from keyconf import adapters, pins
@@ -22,6 +21,7 @@ from keyconf.errors import KeyconfError, UsageError
 from keyconf.masking import mask
 from keyconf.session import Session
 from keyconf.state import State
+from keyconf.system import which
 
 _BARE = re.compile(r"^[A-Za-z0-9_./:=@%+,-]+$")  # a word every shell takes as is
 
@@ -69,7 +69,7 @@ def run(session: Session, client: str, profile_name: str | None, model: str | No
             _show_plan(out, about, launch, argv, key)
         return 0
 
-    path = shutil.which(program, path=session.env.get("PATH"))
+    path = which(program, session.env.get("PATH"))
     if path is None:
         raise UsageError(f"{program} is not on PATH", hint=f"install {adapter.title} first" if launch.program
                          else "give the command after --: keyconf run shell -- python script.py", client=adapter.id)
