@@ -356,3 +356,37 @@ def test_codex_exit_status_of_a_failing_run_passes_through(kc, home, relay):
                             timeout=120, cwd=work, env={**os.environ, **env, "KEYCONF_CODEX_API_KEY": KEY},
                             stdin=subprocess.DEVNULL)
     assert via.returncode != 0 and via.returncode == direct.returncode, (via.stderr, direct.stderr)
+
+
+# ---- the short way in -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("words, parsed", [
+    (["codex"], ("codex", {}, [])),
+    (["codex", "--profile", "B", "--", "exec", "--json", "hi"], ("codex", {"--profile": "B"}, ["exec", "--json", "hi"])),
+    (["codex", "exec", "--model=gpt-5", "hi"], ("codex", {"--model": "gpt-5"}, ["exec", "hi"])),
+    (["codex", "--print"], None),
+    (["codex", "--dry-run"], None),
+    (["codex", "--json"], None),
+    (["codex", "-h"], None),
+    (["codex", "--profile"], None),
+    (["codex", "--profile", "--", "x"], None),
+    (["codex", "--profile", "A", "--profile", "B"], None),
+    (["codex", "--bogus"], None),
+    (["codex", "sk-pasted0123456789abc"], None),
+    (["--profile", "B", "codex"], None),
+    ([], None),
+])
+def test_which_run_lines_take_the_short_way_in(words, parsed):
+    """Plain lines skip click; every other line (help, --print, --json, mistakes) gets the full CLI."""
+    from keyconf.entry import _simple_run
+
+    assert _simple_run(words) == parsed
+
+
+def test_mistakes_on_the_short_way_are_reported_by_the_full_cli(two):
+    unknown = keyconf("run", "codex", "--profile", "nope")
+    assert unknown.returncode == 2 and "no profile named 'nope'" in unknown.stderr
+    assert keyconf("run", "vim").returncode == 2
+    assert keyconf("run", "codex", "--bogus").returncode == 2
+    helped = keyconf("run", "--help")
+    assert helped.returncode == 0 and "Examples:" in helped.stdout
