@@ -390,3 +390,20 @@ def test_mistakes_on_the_short_way_are_reported_by_the_full_cli(two):
     assert keyconf("run", "codex", "--bogus").returncode == 2
     helped = keyconf("run", "--help")
     assert helped.returncode == 0 and "Examples:" in helped.stdout
+
+
+@pytest.mark.keyring
+def test_run_reads_a_key_kept_in_the_real_keyring(kc, relay, monkeypatch):
+    """A profile whose key is in the system keyring: `run` fetches it there (the only case it imports
+    keyring) and hands it to the client's environment."""
+    from test_secrets import _keyring_ready
+
+    if not _keyring_ready():
+        pytest.skip("no keyring daemon (run under scripts/test)")
+    monkeypatch.setenv("KEYCONF_SECRET_STORE", "keyring")
+    done = kc("profile", "add", "kr", "--key-stdin", "--base-url", relay.url, "--no-verify", input=KEY + "\n")
+    assert done.code == 0, done.output
+    assert kc("profile", "show", "kr", "--json").json()["results"][0]["secret_store"] == "keyring"
+    ran = keyconf("run", "shell", "--profile", "kr", "--", "python3", "-c", PRINT_ENV)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == [KEY, "None"]
