@@ -148,8 +148,8 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
       keyconf use claude-code --via env --shell zsh
     """
     from keyconf.commands import clients as commands
-    from keyconf.commands.change import Flags
-    from keyconf.commands.profile_input import KeySource
+    from keyconf.pipeline.change import Flags
+    from keyconf.pipeline.profile import KeySource
     from keyconf.model import Options
 
     src = KeySource(profile, base_url, key_stdin, key_env, secret_store)
@@ -178,7 +178,7 @@ def status(session, clients, check):
       keyconf status codex --json
       keyconf status --verify
     """
-    from keyconf.commands import inspect
+    from keyconf.commands import inspection as inspect
 
     return inspect.status(session, list(clients), check)
 
@@ -202,7 +202,7 @@ def verify(session, clients, use_all, deep, timeout):
       keyconf verify
       keyconf verify codex --deep        one real request in Codex's protocol
     """
-    from keyconf.commands import inspect
+    from keyconf.commands import inspection as inspect
 
     return inspect.verify(session, list(clients), use_all, deep, timeout)
 
@@ -234,8 +234,8 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
       pbpaste | keyconf import -
       keyconf import --to codex --to claude-code
     """
-    from keyconf.commands import importcmd
-    from keyconf.commands.change import Flags
+    from keyconf.commands import importing as importcmd
+    from keyconf.pipeline.change import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
@@ -262,8 +262,8 @@ def apply_(session, file, prune, secret_store, no_verify, force, deep, timeout, 
       keyconf apply team.toml --dry-run
       keyconf export > mine.toml && keyconf apply mine.toml    (on another machine)
     """
-    from keyconf.commands import applycmd
-    from keyconf.commands.change import Flags
+    from keyconf.commands import applying as applycmd
+    from keyconf.pipeline.change import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
     return applycmd.apply(session, file, flags, prune, secret_store)
@@ -284,7 +284,7 @@ def export(session, key_source):
       keyconf export > keyconf.toml
       keyconf export --key-source env    keys from KEYCONF_KEY_<PROFILE> when applied
     """
-    from keyconf.commands import applycmd
+    from keyconf.commands import applying as applycmd
 
     return applycmd.export(session, key_source)
 
@@ -303,7 +303,7 @@ def doctor(session):
       keyconf doctor
       keyconf doctor --json
     """
-    from keyconf.commands import inspect
+    from keyconf.commands import inspection as inspect
 
     return inspect.doctor(session)
 
@@ -324,7 +324,7 @@ def undo(session, change_id, list_, force, dry_run, yes):
       keyconf undo --list
       keyconf undo 20260101-120000-000001 --dry-run
     """
-    from keyconf.commands import history
+    from keyconf.commands import undo as history
 
     if list_:
         return history.undo_list(session)
@@ -348,7 +348,7 @@ def remove(session, clients, use_all, dry_run, yes):
       keyconf remove --all --dry-run
     """
     from keyconf.commands import clients as commands
-    from keyconf.commands.change import Flags
+    from keyconf.pipeline.change import Flags
 
     return commands.remove(session, list(clients), use_all, Flags(dry_run=dry_run, yes=yes))
 
@@ -373,7 +373,7 @@ def env_(session, client, shell, profile, reveal):
       keyconf env shell --shell fish --reveal | source
       keyconf env shell --shell powershell --reveal | Invoke-Expression
     """
-    from keyconf.commands import envcmd
+    from keyconf.commands import env as envcmd
 
     return envcmd.env(session, client, shell, profile, reveal)
 
@@ -401,7 +401,7 @@ def link(session, client, profile, model, protocol, fmt, open_, reveal):
       keyconf link cherry-studio --open
       keyconf link codex --reveal
     """
-    from keyconf.commands import envcmd
+    from keyconf.commands import env as envcmd
 
     return envcmd.link(session, client, profile, model, protocol, open_, reveal, fmt)
 
@@ -493,7 +493,7 @@ def secret(session, profile):
       keyconf secret work
       export OPENAI_API_KEY="$(keyconf secret work)"
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.secret(session, profile)
 
@@ -521,7 +521,7 @@ def profile_list(session):
       keyconf profile list
       keyconf profile list --json
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.list_(session)
 
@@ -538,7 +538,7 @@ def profile_show(session, name):
       keyconf profile show
       keyconf profile show work
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.show(session, name)
 
@@ -557,7 +557,7 @@ def profile_rm(session, name, force, dry_run, yes):
       keyconf profile rm old
       keyconf profile rm old --force -y
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.remove(session, name, force, yes, dry_run)
 
@@ -574,7 +574,7 @@ def profile_default(session, name, dry_run):
     Examples:
       keyconf profile default work
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.default(session, name, dry_run)
 
@@ -598,7 +598,7 @@ def profile_rotate(session, name, key_stdin, key_env, no_verify, force, deep, ti
       keyconf profile rotate work --key-env NEW_KEY
     """
     from keyconf.commands import clients as commands
-    from keyconf.commands.change import Flags
+    from keyconf.pipeline.change import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
     return commands.rotate(session, name, key_stdin, key_env, flags)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.paths import Paths
-from keyconf.state import State
-from keyconf.system import which
+from keyconf.stores.state import State
+from keyconf.osenv.system import which
 
 
 class Context:
@@ -40,8 +40,8 @@ class Context:
             return None
         if name in self.keys:
             return self.keys[name]
-        from keyconf import secretstore
-        from keyconf.profiles import Profiles
+        from keyconf.stores import secretstore
+        from keyconf.stores.profiles import Profiles
 
         profiles = Profiles(self.paths)
         if name not in profiles.items:
@@ -52,7 +52,7 @@ class Context:
             return None
 
     def keyconf_argv(self) -> list[str]:
-        from keyconf.system import keyconf_argv
+        from keyconf.osenv.system import keyconf_argv
 
         return keyconf_argv(self.env)
 

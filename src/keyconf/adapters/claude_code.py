@@ -11,14 +11,14 @@ import re
 import shlex
 from pathlib import Path
 
-from keyconf import fsutil
+from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context, home_or
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import fragile_command_warning
+from keyconf.osenv.system import fragile_command_warning
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
 API_KEY = "ANTHROPIC_API_KEY"  # sent as x-api-key; interactive mode asks to approve it

@@ -13,14 +13,16 @@ import json
 import tomllib
 from pathlib import Path
 
-from keyconf import fsutil, textblock, texts, tomltext
+from keyconf import texts
+from keyconf.engine import fsutil
+from keyconf.formats import textblock, tomltext
 from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, set_owned
+from keyconf.formats.jsondoc import JsonDoc, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import fragile_command_warning
+from keyconf.osenv.system import fragile_command_warning
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
@@ -312,7 +314,7 @@ class Codex(Adapter):
         owned_auth = binding.memo.get("files", {}).get(str(auth_path))
         auth_before = fsutil.read_bytes(auth_path)
         if owned_auth and auth_before is not None:
-            from keyconf.jsondoc import restore_owned
+            from keyconf.formats.jsondoc import restore_owned
 
             auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
             restore_owned(auth, owned_auth)

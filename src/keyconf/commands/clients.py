@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from keyconf import adapters
-from keyconf.commands import change as pipeline
-from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import Chosen, KeySource, choose_profile, refreshed
+from keyconf.pipeline import change as pipeline
+from keyconf.pipeline.change import Flags
+from keyconf.pipeline.profile import Chosen, KeySource, choose_profile, refreshed
 from keyconf.errors import Exit
 from keyconf.model import Options, Request
 from keyconf.session import Session
@@ -14,7 +14,7 @@ MAX_TRIES = 3  # a terminal is asked again for the part that failed (the key, or
 
 
 def use(session: Session, names: list[str], use_all: bool, src: KeySource, opts: Options, flags: Flags) -> int:
-    from keyconf.commands.choose import choose_clients, installed_clients
+    from keyconf.pipeline.choose import choose_clients, installed_clients
 
     if use_all:
         # every installed client; the others are named once, not failed
@@ -83,7 +83,7 @@ def run_use(session: Session, command: str, requests: list[Request], src: KeySou
 
 def _ask_again(session: Session, src: KeySource, code: int, findings: dict) -> bool:
     """Show what failed with the dashboard's hint and ask for the part that failed. False: can't ask."""
-    from keyconf.keyinput import read_base_url, read_key
+    from keyconf.keys.input import read_base_url, read_key
 
     finding = next(f for f in findings.values() if f.code == code)
     session.out.say(f"check failed: {finding.reason}", err=True, style="red")
@@ -99,7 +99,7 @@ def _ask_again(session: Session, src: KeySource, code: int, findings: dict) -> b
 
 
 def remove(session: Session, names: list[str], use_all: bool, flags: Flags) -> int:
-    from keyconf.state import State
+    from keyconf.stores.state import State
 
     if use_all:
         names = list(State.load(session.paths).bindings)
@@ -119,9 +119,9 @@ def remove(session: Session, names: list[str], use_all: bool, flags: Flags) -> i
 
 def rotate(session: Session, name: str | None, key_stdin: bool, key_env: str | None, flags: Flags) -> int:
     """A new key for a profile, written everywhere the profile is used, each client as it was set up."""
-    from keyconf.keyinput import read_key
-    from keyconf.profiles import Profiles
-    from keyconf.state import State
+    from keyconf.keys.input import read_key
+    from keyconf.stores.profiles import Profiles
+    from keyconf.stores.state import State
 
     profile = Profiles(session.paths).get(name)
     key = read_key(key_stdin=key_stdin, key_env=key_env, prompt=True)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import sys
 
-from keyconf import secretstore
-from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import given_profile
+from keyconf.stores import secretstore
+from keyconf.pipeline.change import Flags
+from keyconf.pipeline.profile import given_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.profiles import Profiles
+from keyconf.stores.profiles import Profiles
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 
 def _read(session: Session, file: str) -> tuple[str, str]:
@@ -29,7 +29,7 @@ def _read(session: Session, file: str) -> tuple[str, str]:
 
 
 def _key_io(session: Session, from_stdin: bool):
-    from keyconf.keysources import KeyIO
+    from keyconf.keys.sources import KeyIO
 
     paths = session.paths
     existing = Profiles(paths).items
@@ -58,7 +58,8 @@ def _chosen(session: Session, spec, key: str, store_choice: str | None):
 
 
 def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: str | None) -> int:
-    from keyconf import applyfile, keysources
+    from keyconf.formats import applyfile
+    from keyconf.keys import sources as keysources
     from keyconf.commands.clients import run_use
 
     text, name = _read(session, file)
@@ -85,7 +86,7 @@ def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: 
 
 
 def export(session: Session, key_source: str) -> int:
-    from keyconf.applyfile import render_export
+    from keyconf.formats.applyfile import render_export
 
     profiles = Profiles(session.paths)
     bindings = {client: {"profile": b.profile, **b.options.to_record(full=True)}

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TextIO
 
 from keyconf.errors import SecretStoreError, UsageError
-from keyconf.keyinput import clean_key
+from keyconf.keys.input import clean_key
 from keyconf.masking import redact, remember
 
 KINDS = ("env", "prompt", "stdin", "command", "stored")
@@ -39,7 +39,7 @@ class KeySpec:
 
     def to_toml(self) -> str:
         """The inline table as written in an apply file."""
-        from keyconf.tomltext import string
+        from keyconf.formats.tomltext import string
 
         if self.kind == "env":
             return "{ env = " + string(self.arg) + " }"

@@ -10,8 +10,8 @@ import json
 import os
 import threading
 
-from keyconf import fsutil
-from keyconf.edits import Edit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import Edit
 from keyconf.errors import SecretStoreError, UsageError
 from keyconf.paths import Paths
 
@@ -195,7 +195,7 @@ class SecretWrites:
             self._file_data().pop(profile, None)
 
     def edits(self) -> list:
-        from keyconf.edits import FileEdit
+        from keyconf.engine.edits import FileEdit
 
         out = []
         if self._file is not None:

@@ -10,8 +10,8 @@ from keyconf.model import ClientStatus, Target
 def status_of(adapter, ctx: Context) -> ClientStatus:
     binding = ctx.binding(adapter.id)
     if binding is not None and binding.via == "env" and adapter.id != "shell":
-        from keyconf import shellenv
-        from keyconf.profiles import Profiles
+        from keyconf.osenv import shellenv
+        from keyconf.stores.profiles import Profiles
 
         profile = Profiles(ctx.paths).items.get(binding.profile or "")
         names = tuple(adapter.env_vars(profile, binding.options)) if profile else ()
@@ -22,7 +22,7 @@ def status_of(adapter, ctx: Context) -> ClientStatus:
 def target_of(adapter, ctx: Context) -> Target | None:
     binding = ctx.binding(adapter.id)
     if binding is not None and binding.via == "env":
-        from keyconf.profiles import Profiles
+        from keyconf.stores.profiles import Profiles
 
         profile = Profiles(ctx.paths).items.get(binding.profile or "")
         if profile is None:

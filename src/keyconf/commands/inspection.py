@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from keyconf import adapters
 from keyconf.adapters.base import Context
-from keyconf.commands.common import check_targets, final_code, masked, verify_report
-from keyconf.commands.readback import status_of, target_of
+from keyconf.pipeline.report import check_targets, final_code, masked, verify_report
+from keyconf.pipeline.readback import status_of, target_of
 from keyconf.errors import Exit, KeyconfError
 from keyconf.session import Session
-from keyconf.state import State
-from keyconf.system import running
+from keyconf.stores.state import State
+from keyconf.osenv.system import running
 
 
 def _context(session: Session) -> Context:
@@ -83,7 +83,7 @@ def _key_matches_profile(ctx: Context, adapter, st) -> None:
     binding = ctx.binding(adapter.id)
     if not st.configured or binding is None or binding.via == "env":
         return
-    from keyconf.profiles import Profiles
+    from keyconf.stores.profiles import Profiles
 
     profile = Profiles(ctx.paths).items.get(binding.profile or "")
     if profile is None:
@@ -202,7 +202,7 @@ def doctor(session: Session) -> int:
 
 
 def _keyring(finding) -> None:
-    from keyconf import secretstore
+    from keyconf.stores import secretstore
 
     ok, why = secretstore.KeyringBackend().available()
     finding("ok" if ok else "warning", f"system keyring: {why}" if ok else
@@ -219,7 +219,7 @@ def _proxies(session: Session, installed: list[str], finding) -> None:
     finding("info", "proxy settings in effect: " + ", ".join(proxy) +
             (f"; NO_PROXY={no_proxy}" if no_proxy else "; NO_PROXY is not set"))
     # A proxy exported from an rc file reaches what starts from a shell, not a desktop app from the dock.
-    from keyconf.shellenv import other_setters
+    from keyconf.osenv.shellenv import other_setters
 
     in_rc = other_setters(session.paths, proxy)
     desktop = [c for c in installed if c in DESKTOP_APPS]
@@ -271,7 +271,7 @@ def _run_key_command(session: Session, argv: list[str], expected: str | None, wh
     import subprocess
 
     from keyconf.masking import mask
-    from keyconf.system import fragile_command_warning
+    from keyconf.osenv.system import fragile_command_warning
 
     shown = " ".join(argv[:1] + ["…"] * (len(argv) > 1))
     try:
@@ -296,7 +296,7 @@ def _run_key_command(session: Session, argv: list[str], expected: str | None, wh
 def _powershell_findings(session: Session, ctx: Context) -> list[tuple[str, str, str]]:
     """Where keyconf put a block in a PowerShell profile: will PowerShell run it? Windows PowerShell's
     default policy (Restricted) runs no profile at all."""
-    from keyconf import shellenv
+    from keyconf.osenv import shellenv
 
     if not any(b.env is not None and "powershell" in b.env.shells for b in ctx.state.bindings.values()):
         return []

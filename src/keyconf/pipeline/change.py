@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from keyconf import adapters, engine
 from keyconf.adapters.base import Context
-from keyconf.commands.common import final_code, masked, show_diffs, verify_report
+from keyconf.pipeline.report import final_code, masked, show_diffs, verify_report
 from keyconf.errors import Exit, KeyconfError, UsageError
 from keyconf.model import Binding, ClientPlan, Options, Request
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 # A hard failure means the key or URL is wrong: nothing is written. A quota, rate-limit or model problem
 # means the key itself is right: it is written, and the problem reported.
@@ -105,9 +105,9 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     name none). Clients already bound to a profile whose key or URL changes are re-planned with it, so a
     profile's key is one key everywhere. Writes nothing.
     """
-    from keyconf import secretstore
-    from keyconf.commands.profile_input import plan_profile
-    from keyconf.profiles import Profiles
+    from keyconf.stores import secretstore
+    from keyconf.pipeline.profile import plan_profile
+    from keyconf.stores.profiles import Profiles
 
     paths = session.paths
     state = state or State.load(paths)
@@ -159,7 +159,7 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
 
 def _plan_client(ctx: Context, request: Request, c, sticky: bool) -> ClientPlan:
     """One client's plan: the adapter's edits, the binding to record, what it will use (checked first)."""
-    from keyconf import shellenv
+    from keyconf.osenv import shellenv
 
     adapter = adapters.get(request.client)
     old = ctx.state.bindings.get(request.client)
@@ -202,7 +202,7 @@ def _with_bound_clients(state: State, requests: list[Request], chosen: dict) -> 
 
 
 def _shell_edits(ctx: Context, change: Change) -> list:
-    from keyconf import shellenv
+    from keyconf.osenv import shellenv
 
     paths, state = ctx.paths, ctx.state
 
@@ -216,7 +216,7 @@ def _shell_edits(ctx: Context, change: Change) -> list:
     edits, state.shell_files = shellenv.plan(paths, state.bindings, state.shell_files, key_of,
                                              warnings=change.warnings)
     if paths.platform == "windows":
-        from keyconf import winenv
+        from keyconf.osenv import winenv
 
         edits += winenv.plan(shellenv.variables(state.bindings, key_of), state)
     return edits
@@ -229,7 +229,7 @@ def check(session: Session, change: Change, flags: Flags) -> dict:
     (URL, key), concurrently; each client's model checked against the key's list."""
     if flags.no_verify:
         return {}
-    from keyconf.commands.common import check_targets
+    from keyconf.pipeline.report import check_targets
     from keyconf.model import Target
 
     targets = [p.target for p in change.plans if p.target is not None]
@@ -277,7 +277,7 @@ def after_commit(session: Session, change: Change, flags: Flags) -> None:
 def show(session: Session, change: Change) -> None:
     """--dry-run: the diff of every planned edit, keys masked (every profile's key is looked up first, so
     a key in a file being restored or removed is masked like the one being written)."""
-    from keyconf.profiles import Profiles
+    from keyconf.stores.profiles import Profiles
 
     for name in Profiles(session.paths).items:
         change.ctx.profile_key(name)  # reading a key remembers it for redaction

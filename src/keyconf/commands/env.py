@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from keyconf import adapters, secretstore, shellenv
+from keyconf import adapters
+from keyconf.stores import secretstore
+from keyconf.osenv import shellenv
 from keyconf.errors import UsageError
 from keyconf.masking import mask
 from keyconf.model import Options
-from keyconf.profiles import Profiles
+from keyconf.stores.profiles import Profiles
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 
 def _stdout_is_terminal() -> bool:
@@ -68,7 +70,7 @@ def _reveal_alone(out, reveal: bool, prints: str, thing: str) -> None:
 
 def link(session: Session, client: str, profile_name: str | None, model: str | None, protocol: str | None,
          open_: bool, reveal: bool, fmt: str | None = None) -> int:
-    from keyconf.system import open_link
+    from keyconf.osenv.system import open_link
 
     out = session.out
     _reveal_alone(out, reveal, "the working link by itself", "the link")

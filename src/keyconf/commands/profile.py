@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from keyconf import secretstore
-from keyconf.commands.common import masked
+from keyconf.stores import secretstore
+from keyconf.pipeline.report import masked
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Request
-from keyconf.profiles import Profiles
+from keyconf.stores.profiles import Profiles
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 
 def list_(session: Session) -> int:
@@ -51,7 +51,7 @@ def show(session: Session, name: str | None) -> int:
 
 def remove(session: Session, name: str, force: bool, yes: bool, dry_run: bool = False) -> int:
     """Delete a profile and its key, in one journaled change (so `undo` brings both back)."""
-    from keyconf.commands import change as pipeline
+    from keyconf.pipeline import change as pipeline
 
     out = session.out
     with session.lock():
@@ -86,7 +86,7 @@ def remove(session: Session, name: str, force: bool, yes: bool, dry_run: bool = 
 
 def default(session: Session, name: str, dry_run: bool = False) -> int:
     """Choose the profile that commands use when no --profile is given."""
-    from keyconf.commands import change as pipeline
+    from keyconf.pipeline import change as pipeline
 
     with session.lock():
         Profiles(session.paths).get(name)

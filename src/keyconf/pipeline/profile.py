@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 
-from keyconf import secretstore
+from keyconf.stores import secretstore
 from keyconf.errors import KeyconfError
-from keyconf.keyinput import read_base_url, read_key_with_notes
+from keyconf.keys.input import read_base_url, read_key_with_notes
 from keyconf.paths import Paths
-from keyconf.profiles import Profile, Profiles, check_name
+from keyconf.stores.profiles import Profile, Profiles, check_name
 from keyconf.urls import normalise_root_with_notes
 
 

@@ -9,11 +9,11 @@ pipeline: checked against the relay first, written in one transaction, undone by
 from __future__ import annotations
 
 from keyconf import adapters
-from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import Chosen, given_profile
+from keyconf.pipeline.change import Flags
+from keyconf.pipeline.profile import Chosen, given_profile
 from keyconf.errors import Exit, KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.profiles import check_name
+from keyconf.stores.profiles import check_name
 from keyconf.session import Session
 
 
@@ -39,7 +39,7 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
         return [adapters.get(name).id for name in dict.fromkeys(to)]
     if request.clients:
         return list(request.clients)
-    from keyconf.commands.choose import choose_clients
+    from keyconf.pipeline.choose import choose_clients
 
     return choose_clients(session, why=f"this {request.source} link does not say which client it is for")
 
