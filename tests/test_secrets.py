@@ -126,7 +126,7 @@ def test_a_keyring_that_hangs_times_out_with_exit_4(kc, home, relay, monkeypatch
         def delete_password(self, service, username):
             time.sleep(5)
 
-    monkeypatch.setattr(secretstore, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setenv("KEYCONF_KEYRING_TIMEOUT", "0.3")
     keyring.set_keyring(Hanging())
     started = time.monotonic()
     result = kc("use", "claude-code", "--key-stdin", "--base-url", relay.url, "--secret-store", "keyring",

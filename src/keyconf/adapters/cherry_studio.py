@@ -52,6 +52,7 @@ class CherryStudio(Adapter):
     protocol = "chat"
     vias = ("link",)
     options = ("protocol",)
+    desktop_app = True
     binary = "cherry-studio"
     process_names = ("Cherry Studio", "cherry-studio")
 

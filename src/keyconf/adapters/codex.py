@@ -143,6 +143,7 @@ class Codex(Adapter):
     vias = ("config", "env")
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
+    key_command_name = "auth command"
     default_model = "gpt-6.1-sol"  # what Codex CLI 0.169 sends when no model is set
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
@@ -323,6 +324,14 @@ class Codex(Adapter):
         return plan
 
     # reading back ---------------------------------------------------------------------------------
+    def key_command(self, ctx: Context) -> list[str] | None:
+        data = self._read(ctx)[0]
+        auth = ((data.get("model_providers") or {}).get(PROVIDER_ID) or {}).get("auth") or {}
+        command, args = auth.get("command"), auth.get("args") or []
+        if not isinstance(command, str) or not all(isinstance(a, str) for a in args):
+            return None
+        return [command, *args]
+
     def _read(self, ctx: Context) -> tuple[dict, dict, str | None]:
         config_path, auth_path = self._files(ctx)
         try:

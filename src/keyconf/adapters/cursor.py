@@ -40,6 +40,7 @@ class Cursor(Adapter):
     id = "cursor"
     title = "Cursor"
     protocol = "chat"
+    desktop_app = True
     binary = "cursor"
     process_names = ("Cursor", "cursor", "Cursor.exe")
     needs_app = True  # the settings database exists only once Cursor has run

@@ -88,19 +88,21 @@ def spec_from_toml(value) -> KeySpec:
 # ---- resolving ----------------------------------------------------------------------------------
 
 class KeyIO:
-    """What key sources may touch. `stdin` None means standard input is not available for keys (the apply
-    file itself came from `-`); `prompt` None means there is no terminal; `read_stored(profile)` returns the
-    key in keyconf's secret store or None."""
+    """The one way keys (and Base URLs) come in, built by the Session: the environment, standard input,
+    and a terminal to ask. `stdin` None means standard input is not available for keys (the apply file itself
+    came from `-`); `prompt` (hidden) and `ask` (visible) None mean there is no terminal; `read_stored(profile)`
+    returns the key in keyconf's secret store or None."""
 
     def __init__(self, env: Mapping[str, str], stdin: TextIO | None = None,
                  prompt: Callable[[str], str] | None = None,
                  read_stored: Callable[[str], str | None] | None = None,
-                 timeout: float = COMMAND_TIMEOUT):
+                 timeout: float = COMMAND_TIMEOUT, *, ask: Callable[[str], str] | None = None):
         self.env = env
         self.stdin = stdin
         self.prompt = prompt
         self.read_stored = read_stored
         self.timeout = timeout
+        self.ask = ask
 
 
 def resolve_keys(profiles: Iterable, io: KeyIO) -> dict[str, str]:

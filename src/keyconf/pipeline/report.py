@@ -1,4 +1,5 @@
-"""Pieces shared by commands: exit codes, diffs, verification reports. Light: `status` imports it."""
+"""What a command tells the user: one line per client, its files, notes, verification, and the exit code of the
+whole; diffs for --dry-run. Light: `status` imports it."""
 
 from __future__ import annotations
 
@@ -46,26 +47,99 @@ def verify_report(out: Reporter, client: str, finding) -> None:
         out.say(f"  key: {info['summary']}")
 
 
-def check_targets(session, targets: list, deep: bool = False, timeout: float | None = None,
-                  cache: dict | None = None, on_result=None, with_key_info: bool = False) -> dict:
-    """Verify targets concurrently, one request per distinct (URL, key) (per model too with `deep`); a
-    spinner with the client names on a terminal meanwhile. Returns {client: Finding}."""
-    from keyconf import verify
-    from keyconf.progress import Spinner
+def refuse_reveal_with_json(out: Reporter, reveal: bool, prints: str, thing: str) -> None:
+    if reveal and out.json_mode:
+        from keyconf.errors import UsageError
 
-    targets = list(targets)
-    if not targets:
-        return {}
-    with Spinner([t.client for t in targets], enabled=not session.out.json_mode) as spin:
-        def done(target, finding):
-            if on_result:
-                with spin.paused(done=target.client):
-                    on_result(target, finding)
-
-        return verify.check_many(targets, deep=deep, timeout=timeout, cache=cache, on_result=done,
-                                 with_key_info=with_key_info)
+        raise UsageError(f"--reveal prints {prints}; --json output is always masked",
+                         hint=f"drop --json to get {thing}, or drop --reveal for the masked one")
 
 
 def masked(key: str | None) -> str | None:
     return mask(key) if key else None
 
+
+def show(session, change) -> None:
+    """--dry-run: the diff of every planned edit, keys masked (every profile's key is looked up first, so
+    a key in a file being restored or removed is masked like the one being written)."""
+    from keyconf.stores.profiles import Profiles
+
+    for name in Profiles(session.paths).items:
+        change.ctx.profile_key(name)  # reading a key remembers it for redaction
+    show_diffs(session.out, session.paths, change.edits)
+
+
+def report(session, change, findings: dict, *, planned: bool = False,
+           written: bool = True) -> int:
+    """One line per client (and its files, notes, warnings, verification); the exit code of the whole."""
+    out, paths = session.out, session.paths
+    for c in change.chosen.values():
+        for note in c.notes:
+            out.say(f"note: {note}", err=True)
+    for warning in change.warnings:
+        out.warn(warning)
+    codes, successes = [], 0
+    for client_plan in change.plans:
+        finding = findings.get(client_plan.client)
+        changed = client_plan.changed if written or planned else []
+        c = change.chosen_for(client_plan)
+        removing = client_plan.binding is None
+        if planned:
+            status = "planned"
+        elif not written:
+            status = "not written"
+        elif client_plan.status:
+            status = client_plan.status
+        elif removing:
+            status = "removed" if changed else "unchanged"
+        else:
+            status = "configured" if changed else "unchanged"
+        item = {"client": client_plan.client, "status": status, "changed": changed}
+        if c is not None:
+            item.update({"profile": c.profile.name, "base_url": c.profile.base_url, "key": masked(c.key)})
+        item.update({"verify": finding.to_json() if finding else None, "notes": client_plan.notes,
+                     "warnings": client_plan.warnings})
+        out.result(item)
+        label = {"configured": "configured", "unchanged": "already set, nothing changed",
+                 "planned": "would be changed (dry run)", "removed": "keyconf's settings taken out",
+                 "not written": "not written"}.get(status, status)
+        if removing and status == "unchanged":
+            label = "nothing to remove"
+        detail = f" (profile {c.profile.name}, {c.profile.base_url}, {masked(c.key)})" if c is not None else ""
+        out.say(f"{client_plan.client}: {label}{detail}", style="green" if status in ("configured", "removed")
+                else None)
+        for edit in client_plan.edits + client_plan.shared:
+            if edit.changes and not edit.internal and (written or planned):
+                verb = "delete" if edit.after is None else ("restore" if removing else "write")
+                out.say(f"  {'would ' + verb if planned else _past(verb)} {paths.display(edit.target)}")
+        for note in client_plan.notes:
+            out.say(f"  note: {note}")
+        for warning in client_plan.warnings:
+            out.warn(f"{client_plan.client}: {warning}")
+        if finding:
+            verify_report(out, client_plan.client, finding)
+            codes.append(finding.code)
+            successes += finding.ok and written
+        else:
+            successes += written or planned
+    for client, exc in change.failed.items():
+        out.error(exc, client)
+        out.result({"client": client, "status": "failed", "changed": [], "verify": None})
+        codes.append(int(exc.code))
+    for name, finding in findings.items():
+        if name.startswith("profile "):  # the key of a profile no client uses yet
+            out.result({"profile": name.split(" ", 1)[1], "status": status_of_profile(written, planned),
+                        "verify": finding.to_json()})
+            out.say(f"{name}: key {'stored' if written and not planned else 'checked'}")
+            verify_report(out, name, finding)
+            codes.append(finding.code)
+            successes += finding.ok
+    return final_code(codes, successes)
+
+
+def status_of_profile(written: bool, planned: bool) -> str:
+    return "planned" if planned else ("rotated" if written else "not written")
+
+
+def _past(verb: str) -> str:
+    return {"write": "wrote", "delete": "deleted", "restore": "restored"}[verb]
