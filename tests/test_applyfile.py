@@ -6,13 +6,13 @@ import re
 import tomllib
 
 import pytest
-from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY
+from keyconf.errors import UsageError
 from keyconf.formats import applyfile
 from keyconf.formats.applyfile import Locator, parse, render_export
-from keyconf.errors import UsageError
 from keyconf.keys.sources import KeySpec
 
 GOOD = """\

@@ -18,9 +18,9 @@ import json
 import re
 import tomllib
 
-from keyconf.keys import sources as keysources
-from keyconf.formats import tomltext
 from keyconf.errors import KeyconfError, UsageError
+from keyconf.formats import tomltext
+from keyconf.keys import sources as keysources
 from keyconf.keys.sources import KeySpec
 from keyconf.model import SHELLS
 from keyconf.urls import normalise_root
@@ -219,8 +219,8 @@ class _Checker:
     def run(self) -> ApplyFile:
         for key in self.data:
             if key not in TOP_LEVEL:
-                raise self.fail((key,), f"unknown top-level key {_name(key)}; an apply file has: {', '.join(TOP_LEVEL)}",
-                                hint=_did_you_mean(key, TOP_LEVEL))
+                raise self.fail((key,), f"unknown top-level key {_name(key)}; an apply file has: "
+                                        f"{', '.join(TOP_LEVEL)}", hint=_did_you_mean(key, TOP_LEVEL))
         self.check_version()
         profiles = self.check_profiles()
         clients = self.check_clients(profiles)
@@ -255,8 +255,8 @@ class _Checker:
             body = self.table(path, body)
             for key in body:
                 if key not in PROFILE_KEYS:
-                    raise self.fail(path + (key,), f"unknown key {_name(key)} in profile {_name(name)}; a profile takes: "
-                                    f"{', '.join(PROFILE_KEYS)}")
+                    raise self.fail(path + (key,), f"unknown key {_name(key)} in profile {_name(name)}; a profile "
+                                                   f"takes: {', '.join(PROFILE_KEYS)}")
             profiles[name] = ProfileSpec(name, self.check_base_url(path, body), self.check_key(path, body),
                                          self.check_models(path, body), self.where(*path))
         return profiles
@@ -341,8 +341,8 @@ class _Checker:
         if option not in OPTIONS[client]:
             users = [c for c, opts in OPTIONS.items() if option in opts]
             if users:
-                raise self.fail(path, f"option {_name(option)} does not apply to {client} (only to {', '.join(users)}); "
-                                f"{client} takes: {takes}")
+                raise self.fail(path, f"option {_name(option)} does not apply to {client} (only to "
+                                      f"{', '.join(users)}); {client} takes: {takes}")
             known = sorted({o for opts in OPTIONS.values() for o in opts} | {"profile"})
             raise self.fail(path, f"unknown option {_name(option)} for {client}; {client} takes: {takes}",
                             hint=_did_you_mean(option, known))

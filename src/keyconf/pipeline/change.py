@@ -16,6 +16,7 @@ from keyconf.model import Binding, ClientPlan, Options, Request
 from keyconf.session import Session
 from keyconf.stores.state import State
 
+
 class Change:
     """Everything one command will change, planned; `edits` is what the engine carries out."""
 
@@ -74,8 +75,8 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     name none). Clients already bound to a profile whose key or URL changes are re-planned with it, so a
     profile's key is one key everywhere. Writes nothing.
     """
-    from keyconf.stores import secretstore
     from keyconf.pipeline.profile import plan_profile
+    from keyconf.stores import secretstore
     from keyconf.stores.profiles import Profiles
 
     paths = session.paths
@@ -223,7 +224,7 @@ def commit(session: Session, change: Change) -> None:
 
 
 
-def after_commit(session: Session, change: Change, flags: Flags) -> None:
+def after_commit(session: Session, change: Change, flags) -> None:
     for client_plan in change.plans:
         if client_plan.link:
             try:
