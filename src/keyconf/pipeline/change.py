@@ -12,7 +12,7 @@ from __future__ import annotations
 from keyconf import adapters, engine
 from keyconf.adapters.base import Context
 from keyconf.errors import Exit, KeyconfError, UsageError
-from keyconf.model import Binding, ClientPlan, Options, Request
+from keyconf.model import Binding, ClientPlan, Options, Request, key_in_variables
 from keyconf.session import Session
 from keyconf.stores.state import State
 
@@ -55,7 +55,7 @@ def options_for(adapter, opts: Options, old: Binding | None, sticky: bool = True
         why = adapter.no_plaintext_why or f"{adapter.title} cannot read its key from keyconf at run time"
         raise UsageError(f"--no-plaintext is not possible for {adapter.title}: {why}",
                          hint="drop --no-plaintext for this client", client=adapter.id)
-    if values.get("no_plaintext") and values["via"] == "env":
+    if key_in_variables(values):
         raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
                          hint="use --no-plaintext with --via config", client=adapter.id)
     if old is not None and sticky:
