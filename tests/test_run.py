@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from adapter_contract import KEY_B, cmdline_watch
 from conftest import KEY, real_binary, require_tool, snapshot
 
@@ -198,9 +199,9 @@ def test_printed_powershell_line_fetches_the_key_and_restores_the_session(kc, tw
     assert KEY_B not in line
     assert "$env:KEYCONF_CODEX_API_KEY = (& " in line and "secret B)" in line
     assert "finally { foreach ($n in $saved.Keys)" in line
-    pwsh = next((p for p in ("pwsh", "powershell") if subprocess.run(["which", p], capture_output=True).returncode == 0),
-                None)
-    if pwsh is None:
+    import shutil
+
+    if not (shutil.which("pwsh") or shutil.which("powershell")):
         pytest.skip("no PowerShell here: the line's shape is checked above")
 
 
@@ -362,7 +363,8 @@ def test_codex_exit_status_of_a_failing_run_passes_through(kc, home, relay):
 
 @pytest.mark.parametrize("words, parsed", [
     (["codex"], ("codex", {}, [])),
-    (["codex", "--profile", "B", "--", "exec", "--json", "hi"], ("codex", {"--profile": "B"}, ["exec", "--json", "hi"])),
+    (["codex", "--profile", "B", "--", "exec", "--json", "hi"],
+     ("codex", {"--profile": "B"}, ["exec", "--json", "hi"])),
     (["codex", "exec", "--model=gpt-5", "hi"], ("codex", {"--model": "gpt-5"}, ["exec", "hi"])),
     (["codex", "--print"], None),
     (["codex", "--dry-run"], None),

@@ -48,7 +48,7 @@ class Shell(Adapter):
         return ClientPlan(self.id)  # the shared shell files follow the bindings (see shellenv.plan)
 
     def status(self, ctx: Context) -> ClientStatus:
-        from keyconf import shellenv
+        from keyconf.osenv import shellenv
 
         names = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")
         return shellenv.env_status(self.id, True, ctx.paths, ctx.binding(self.id), names)

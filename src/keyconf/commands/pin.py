@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keyconf import adapters, pins
+from keyconf import adapters
 from keyconf.errors import UsageError
 from keyconf.session import Session
+from keyconf.stores import pins
 
 
 def _models(pairs: tuple) -> dict[str, str]:
@@ -42,7 +43,7 @@ def pin(session: Session, name: str | None, model_pairs: tuple, clear: bool, dry
                                                     if found else ""))
             return 0
         return _write(session, here, before, None, "cleared", None, dry_run)
-    from keyconf.profiles import Profiles, check_name
+    from keyconf.stores.profiles import Profiles, check_name
 
     check_name(name)
     Profiles(session.paths).get(name)  # an unknown profile: exit 2 with the list to look at
@@ -51,15 +52,16 @@ def pin(session: Session, name: str | None, model_pairs: tuple, clear: bool, dry
 
 
 def _read(path: Path) -> bytes | None:
-    from keyconf import fsutil
+    from keyconf.engine import fsutil
 
     return fsutil.read_bytes(path)
 
 
 def _write(session: Session, path: Path, before: bytes | None, after: bytes | None, verb: str,
            name: str | None, dry_run: bool, models: dict | None = None) -> int:
-    from keyconf.commands import change as pipeline
-    from keyconf.edits import FileEdit
+    from keyconf.engine.edits import FileEdit
+    from keyconf.pipeline import change as pipeline
+    from keyconf.pipeline.report import show
 
     out = session.out
     item = {"pin_file": str(path), "profile": name, "models": models or {}}
@@ -71,7 +73,7 @@ def _write(session: Session, path: Path, before: bytes | None, after: bytes | No
         change = pipeline.plan(session, "pin", [])
         change.edits.insert(0, FileEdit(path, before, after))
         if dry_run:
-            pipeline.show(session, change)
+            show(session, change)
             out.result({**item, "status": "planned"})
             return 0
         pipeline.commit(session, change)

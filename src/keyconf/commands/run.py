@@ -15,13 +15,14 @@ import os
 import re
 import sys
 
-from keyconf import adapters, pins
+from keyconf import adapters
 from keyconf.adapters.base import Context
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.masking import mask
+from keyconf.osenv.system import which
 from keyconf.session import Session
-from keyconf.state import State
-from keyconf.system import which
+from keyconf.stores import pins
+from keyconf.stores.state import State
 
 _BARE = re.compile(r"^[A-Za-z0-9_./:=@%+,-]+$")  # a word every shell takes as is
 
@@ -51,9 +52,9 @@ def run(session: Session, client: str, profile_name: str | None, model: str | No
                 "key_vars": list(launch.key_vars), "unset": list(launch.unset), "argv": argv,
                 "files": [str(p) for p in launch.files], "links": len(launch.links), "notes": launch.notes}
         if print_:
-            from keyconf.commands.envcmd import default_shell
+            from keyconf.osenv.shellenv import login_shell
 
-            shell = shell or default_shell(session)
+            shell = shell or login_shell(session.env, session.paths.platform)
             secret = session_secret_argv(ctx, profile.name)
             item["shell"] = shell
             item["command"] = render(shell, launch, argv, secret)
@@ -89,7 +90,7 @@ def run(session: Session, client: str, profile_name: str | None, model: str | No
 
 
 def _key(session: Session, profile) -> str:
-    from keyconf import secretstore  # keyring itself is imported only for a key kept there
+    from keyconf.stores import secretstore  # keyring itself is imported only for a key kept there
 
     return secretstore.read_key(session.paths, profile)
 
@@ -101,7 +102,7 @@ def session_secret_argv(ctx: Context, profile: str) -> list[str]:
 def _write_overlay(launch) -> None:
     """The overlay files, 0600 in keyconf's own 0700 folders; the symlinks follow the user's folder (a link
     to an entry that is gone is taken out)."""
-    from keyconf import fsutil
+    from keyconf.engine import fsutil
 
     for path, body in launch.files.items():
         fsutil.ensure_private_dir(path.parent)
@@ -166,7 +167,7 @@ def _show_plan(out, about: str, launch, argv: list[str], key: str | None) -> Non
 
 
 def _word(family: str, text: str) -> str:
-    from keyconf.shellenv import quote
+    from keyconf.osenv.shellenv import quote
 
     return text if _BARE.match(text) else quote(family, text)
 
@@ -174,7 +175,7 @@ def _word(family: str, text: str) -> str:
 def render(shell: str, launch, argv: list[str], secret: list[str]) -> str:
     """One line for `shell` that starts the client as `keyconf run` would; the key is fetched by `keyconf
     secret` when the line runs, never written into it."""
-    from keyconf.shellenv import FAMILY
+    from keyconf.osenv.shellenv import FAMILY
 
     family = FAMILY[shell]
     words = " ".join(_word(family, a) for a in argv)
@@ -199,15 +200,6 @@ def render(shell: str, launch, argv: list[str], secret: list[str]) -> str:
 
 
 def _quote(family: str, text: str) -> str:
-    from keyconf.shellenv import quote
+    from keyconf.osenv.shellenv import quote
 
     return quote(family, text)
-
-
-def describe(session: Session) -> dict:
-    """Which profile `run` would use in this folder, and why (for `status`)."""
-    try:
-        return pins.choose(session.paths, None).to_json()
-    except KeyconfError as exc:
-        return {"profile": None, "source": None, "pin_file": None, "error": exc.message}
-
