@@ -409,3 +409,13 @@ def test_run_reads_a_key_kept_in_the_real_keyring(kc, relay, monkeypatch):
     ran = keyconf("run", "shell", "--profile", "kr", "--", "python3", "-c", PRINT_ENV)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == [KEY, "None"]
+
+
+def test_aliases_name_clients_in_run_and_in_a_pin(kc, two, project):
+    (project / ".keyconf.toml").write_text('profile = "B"\n\n[models]\nclaude = "claude-sonnet-4-5"\n')
+    planned = kc("run", "claude", "--dry-run", "--json")
+    assert planned.code == 0, planned.output
+    item = planned.json()["results"][0]
+    assert item["client"] == "claude-code" and item["env"]["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
+    done = keyconf("run", "claude", "--", "--version", env={"PATH": "/nonexistent"})
+    assert done.returncode == 2 and "claude is not on PATH" in done.stderr

@@ -42,9 +42,9 @@ def _fast_run(words: list[str]) -> None:
     if parsed is None:
         return
     client, values, args = parsed
-    from keyconf.adapters import CLIENT_IDS
+    from keyconf.adapters import canonical
 
-    if client not in CLIENT_IDS:
+    if canonical(client) is None:
         return
     from keyconf.commands import run
     from keyconf.errors import KeyconfError

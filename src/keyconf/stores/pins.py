@@ -41,7 +41,7 @@ def find(start: Path) -> Path | None:
 
 def load(path: Path) -> Pin:
     """The pin in `path`; anything but a profile name and a table of client models is refused by name."""
-    from keyconf.adapters import CLIENT_IDS
+    from keyconf.adapters import CLIENT_IDS, canonical
     from keyconf.stores.profiles import check_name
 
     hint = f"fix it, or remove it with `keyconf pin --clear` in {path.parent}"
@@ -65,11 +65,11 @@ def load(path: Path) -> Pin:
     models = data.get("models", {})
     if not isinstance(models, dict) or not all(isinstance(v, str) and v.strip() for v in models.values()):
         raise UsageError(f"{path}: [models] must map client names to model names", hint=hint)
-    strangers = sorted(set(models) - set(CLIENT_IDS))
+    strangers = sorted(name for name in models if canonical(name) is None)
     if strangers:
         raise UsageError(f"{path}: unknown client {', '.join(map(repr, strangers))} in [models]",
                          hint=f"clients: {', '.join(CLIENT_IDS)}")
-    return Pin(path, profile, models)
+    return Pin(path, profile, {canonical(name): model for name, model in models.items()})
 
 
 def render(profile: str, models: dict[str, str]) -> bytes:
