@@ -419,3 +419,14 @@ def test_aliases_name_clients_in_run_and_in_a_pin(kc, two, project):
     assert item["client"] == "claude-code" and item["env"]["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
     done = keyconf("run", "claude", "--", "--version", env={"PATH": "/nonexistent"})
     assert done.returncode == 2 and "claude is not on PATH" in done.stderr
+
+
+def test_the_shell_client_runs_a_program_given_by_its_path(two, tmp_path):
+    tool = tmp_path / "tool.sh"
+    tool.write_text('#!/bin/sh\necho "$OPENAI_BASE_URL" "$#"\n')
+    tool.chmod(0o755)
+    done = keyconf("run", "shell", "--profile", "B", "--", "./tool.sh", "a b", "=c", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [two.url + "/v1", "2"]
+    missing = keyconf("run", "shell", "--profile", "B", "--", "./nope.sh", cwd=tmp_path)
+    assert missing.returncode == 2 and "./nope.sh is not an executable file" in missing.stderr

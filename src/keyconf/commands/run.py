@@ -24,7 +24,8 @@ from keyconf.session import Session
 from keyconf.stores import pins
 from keyconf.stores.state import State
 
-_BARE = re.compile(r"^[A-Za-z0-9_./:=@%+,-]+$")  # a word every shell takes as is
+# a word every shell takes as is (zsh expands a leading `=`, old fish a leading `%`: those get quoted)
+_BARE = re.compile(r"^[A-Za-z0-9_./:@+,-][A-Za-z0-9_./:=@%+,-]*$")
 
 
 def run(session: Session, client: str, profile_name: str | None, model: str | None, args: tuple,
@@ -70,9 +71,10 @@ def run(session: Session, client: str, profile_name: str | None, model: str | No
             _show_plan(out, about, launch, argv, key)
         return 0
 
-    path = which(program, session.env.get("PATH"))
+    path = _program_path(program, session.env.get("PATH"))
     if path is None:
-        raise UsageError(f"{program} is not on PATH", hint=f"install {adapter.title} first" if launch.program
+        where = "is not an executable file" if os.sep in program else "is not on PATH"
+        raise UsageError(f"{program} {where}", hint=f"install {adapter.title} first" if launch.program
                          else "give the command after --: keyconf run shell -- python script.py", client=adapter.id)
     env = dict(session.env)
     for name in launch.unset:
@@ -87,6 +89,13 @@ def run(session: Session, client: str, profile_name: str | None, model: str | No
         out.say(f"  note: {note}", err=True)
     _exec(path, argv, env)
     return 0  # not reached on POSIX
+
+
+def _program_path(program: str, search: str | None) -> str | None:
+    """The program to exec: looked up on PATH, or as given when it names a file (`./tool`, `/usr/bin/env`)."""
+    if os.sep in program or (os.altsep and os.altsep in program):
+        return program if os.path.isfile(program) and os.access(program, os.X_OK) else None
+    return which(program, search)
 
 
 def _key(session: Session, profile) -> str:
