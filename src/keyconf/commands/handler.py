@@ -4,14 +4,17 @@ The OS starts the handler of a `ccswitch://` link with the link as its argument 
 on a terminal previews the change (masked) and asks before writing. keyconf takes the scheme only when no
 other program owns it (cc-switch itself, say), unless --force; `remove` gives the previous owner back.
 
-- Linux: an XDG desktop entry (`Exec=... import %u`, `Terminal=true`) plus the default in
+- Linux: an XDG desktop entry (`Exec=... import --from-handler %u`, `Terminal=false`: keyconf opens a terminal
+  itself, see handoff.py) plus the default in
   `$XDG_CONFIG_HOME/mimeapps.list`, both written through the engine so `keyconf undo` takes them back too;
   `xdg-mime query default` is the proof it worked.
 - Windows: `HKCU\\Software\\Classes\\ccswitch` (a URL protocol key), behind a small registry interface that
   tests replace (`_backend`, as in `winenv`).
 - macOS hands a scheme only to an app bundle, so keyconf says so and what to run instead.
 
-No key is ever part of the handler: the link carries it, at click time, as an argument.
+No key is ever part of the handler: the link carries it, at click time, as an argument, which keyconf takes
+out of its command line at once (handoff.scrub_argv). A clicked link is imported only after a person confirms it
+on a terminal (never with -y); without one, nothing is written (exit 3).
 """
 
 from __future__ import annotations
@@ -141,7 +144,10 @@ def desktop_entry(argv: list[str]) -> str:
             "Name=keyconf (cc-switch links)\n"
             "Comment=Set up a client from a relay dashboard's CC Switch button\n"
             f"Exec={exec_line}\n"
-            "Terminal=true\n"
+            # keyconf opens a terminal itself (handoff.open_terminal): launchers honour Terminal=true only
+            # sometimes (xdg-open 1.1.3 ignores it when the browser has a terminal), and a terminal started
+            # by the launcher would hold the link, key and all, in its own command line.
+            "Terminal=false\n"
             f"MimeType={MIME};\n"
             "NoDisplay=true\n")
 

@@ -27,12 +27,12 @@ from urllib.parse import urlsplit
 
 from keyconf.links._build import (DASHBOARD_TEMPLATES, ccswitch_link, cherry_link, cherry_payload,
                                   cherry_provider_id, dashboard_link)
-from keyconf.links._formats import CCSWITCH_APPS, MAX_LINK, MODEL_PARAMS, SOURCES, SUPPORTED, parse
+from keyconf.links._formats import CCSWITCH_APPS, MAX_LINK, MODEL_PARAMS, SOURCES, SUPPORTED, parse, read
 from keyconf.links._reader import ImportRequest
 
 __all__ = ["CCSWITCH_APPS", "DASHBOARD_TEMPLATES", "MAX_LINK", "MODEL_PARAMS", "SOURCES", "SUPPORTED",
            "ImportRequest", "ccswitch_link", "cherry_link", "cherry_payload", "cherry_provider_id", "dashboard_link",
-           "parse", "profile_name_for"]
+           "parse", "profile_name_for", "read"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

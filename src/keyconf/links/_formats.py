@@ -33,6 +33,11 @@ def parse(link: str) -> ImportRequest:
     if len(link) > MAX_LINK or len(link.encode("utf-8", "surrogatepass")) > MAX_LINK:
         raise UsageError("the link is longer than 64 KiB; no dashboard makes links that long",
                          hint="copy the link again with the dashboard's button")
+    bad = next((i for i, c in enumerate(link) if 0xD800 <= ord(c) <= 0xDFFF), None)
+    if bad is not None:
+        # a byte that is not UTF-8 (the shell and stdin hand it over as a lone surrogate): no app makes that
+        raise UsageError(f"the link is not UTF-8 text (an undecodable byte at character {bad + 1})",
+                         hint="copy the link again with the dashboard's button")
     text = tidy(link)
     parts = Split(text)
     if parts.scheme is None:
@@ -45,7 +50,19 @@ def parse(link: str) -> ImportRequest:
     if reader is None:
         raise UsageError(f"keyconf does not know links starting with {echo(parts.scheme + ':')}",
                          hint=f"keyconf reads {SUPPORTED}")
-    return reader(parser)
+    try:
+        request = reader(parser)
+        request.given_url = parser.given.get(request.base_url)
+        return request
+    except (ValueError, RecursionError, UnicodeError, OverflowError):
+        # the readers refuse with their own messages; this is the net under them (exit 2, never 1)
+        raise UsageError("the link could not be read", hint="copy the link again with the dashboard's button") \
+            from None
+
+
+def read(text: str) -> ImportRequest:
+    """A link, or pasted text that carries a Base URL and a key (links._paste). UsageError otherwise."""
+    return parse(text)
 
 
 def tidy(link: str) -> str:
