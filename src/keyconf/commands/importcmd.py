@@ -163,7 +163,11 @@ def _no_terminal(session: Session, link, to, profile_name, model, flags: Flags, 
     from keyconf.system import keyconf_argv
 
     why = None
-    if link_from is None and link not in (None, "-") and session.paths.platform == "linux":
+    if link_from is not None:
+        from keyconf.links import MAX_LINK
+
+        handoff.read_fifo(link_from, MAX_LINK)  # taken (and dropped) so the handler that waits on it ends
+    elif link not in (None, "-") and session.paths.platform == "linux":
         extra = [arg for name, value in (("--profile", profile_name), ("--model", model)) if value
                  for arg in (name, value)] + [arg for client in to for arg in ("--to", client)]
         extra += [flag for flag, on in (("--dry-run", flags.dry_run), ("--no-verify", flags.no_verify),
