@@ -17,10 +17,11 @@ from __future__ import annotations
 import unicodedata
 
 # Letters of other scripts that UTS #39's confusables.txt maps to a Latin letter (the common lowercase ones).
+# Only letters that look Latin in lowercase, so that Russian or Greek words (москва, ελλάδα) are not flagged.
 _LATIN_LOOKALIKES = set(
-    "аеорсхуіјѕһԁԛԝӏɡвкмнтпгь"  # Cyrillic (а е о р с х у і ј ѕ һ ԁ ԛ ԝ ӏ, and small-cap-like в к м н т п г ь)
-    "οαβεικνρτυχγ"  # Greek (ο α β ε ι κ ν ρ τ υ χ γ)
-    "օսցհոզաւ"  # Armenian (օ ս ց հ ո զ ա ւ)
+    "аеорсхуіјѕһԁԛԝӏ"  # Cyrillic
+    "οανικρυχ"  # Greek
+    "օսցհոզ"  # Armenian
 )
 # Script sets UTS #39's highly restrictive level allows within one label.
 _ALLOWED_MIXES = ({"Latin", "Han", "Hiragana", "Katakana"}, {"Latin", "Han", "Bopomofo"}, {"Latin", "Han", "Hangul"})
