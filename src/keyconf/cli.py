@@ -226,14 +226,16 @@ def import_(session, link, to, profile, model, no_open, from_handler, link_from,
             dry_run, yes):
     """Apply a one-click import link from a relay dashboard.
 
-    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace and
-    NextChat. Without LINK (or with -) the link is read from standard input, or asked for with a hidden
-    prompt: the link holds your key, so it is never echoed and shown only masked.
+    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace,
+    NextChat, claude-code-router (ccr://) and Chatbox; also pasted text that holds a Base URL and a key (a
+    dashboard's env script, a Codex config.toml + auth.json, a curl command). Without LINK (or with -) it is
+    read from standard input, or asked for with a hidden prompt: the link holds your key, so it is never
+    echoed and shown only masked. Nothing is written until you confirm on a terminal, or pass -y.
 
     \b
     Examples:
       keyconf import                         paste the link at the hidden prompt
-      pbpaste | keyconf import -
+      pbpaste | keyconf import - -y          (-y: you read the link yourself)
       keyconf import --to codex --to claude-code
     """
     from keyconf.commands import importcmd
@@ -386,8 +388,9 @@ def env_(session, client, shell, profile, reveal):
               help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
-@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry"]),
-              help="Link kind (default: cherry for cherry-studio, ccswitch for the others).")
+@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry", "ccr", "chatbox"]),
+              help="Link kind (default: cherry for cherry-studio, ccswitch for the others; ccr: "
+                   "claude-code-router, chatbox: Chatbox).")
 @click.option("--open", "open_", is_flag=True, help="Open the link with the system's handler.")
 @click.option("--reveal", is_flag=True, help="Print the full link; it contains the key.")
 @json_option

@@ -38,7 +38,8 @@ DESKTOP_ID = "keyconf-ccswitch.desktop"
 SECTION = "[Default Applications]"
 MACOS_WHY = ("macOS hands a URL scheme only to an app bundle (LSSetDefaultHandlerForURLScheme takes a bundle id), "
              "and keyconf is a command-line program without one")
-MACOS_INSTEAD = "copy the link the dashboard's CC Switch button makes, then run: pbpaste | keyconf import -"
+MACOS_INSTEAD = ("copy the link the dashboard's CC Switch button makes, then run `keyconf import` and paste it at "
+                 "the prompt (or, having read it: pbpaste | keyconf import - -y)")
 
 
 def install(session: Session, force: bool, dry_run: bool) -> int:
@@ -63,7 +64,7 @@ def status(session: Session) -> int:
     platform = session.paths.platform
     if platform == "macos":
         info = {"scheme": SCHEME, "platform": platform, "keyconf": False, "handler": None, "owner": None,
-                "supported": False, "reason": MACOS_WHY, "instead": "pbpaste | keyconf import -"}
+                "supported": False, "reason": MACOS_WHY, "instead": "keyconf import"}
         session.out.result(info)
         session.out.say(f"ccswitch:// links: not handled by keyconf; {MACOS_WHY}")
         session.out.say(f"  instead: {MACOS_INSTEAD}")

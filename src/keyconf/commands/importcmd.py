@@ -63,7 +63,10 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
         return list(request.clients)
     from keyconf.commands.choose import choose_clients
 
-    return choose_clients(session, why=f"this {request.source} link does not say which client it is for")
+    from keyconf.links import SOURCES
+
+    what = "pasted text" if request.source == "paste" else f"{SOURCES.get(request.source, request.source)} link"
+    return choose_clients(session, why=f"this {what} does not say which client it is for")
 
 
 def has_terminal(session: Session) -> bool:

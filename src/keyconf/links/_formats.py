@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from keyconf.errors import UsageError
-from keyconf.links._reader import (ImportRequest, Parser, Split, echo, first_wins, nonempty, note_params,
+from keyconf.links._more import read_ccr, read_chatbox
+from keyconf.links._reader import (SCHEME, ImportRequest, Parser, Split, echo, first_wins, nonempty, note_params,
                                    printable)
 
 MAX_LINK = 64 * 1024
@@ -18,16 +19,16 @@ _CCSWITCH_OTHER_APPS = ("grokbuild", "openclaw", "hermes")
 
 SOURCES = {"ccswitch": "CC Switch", "cherrystudio": "Cherry Studio", "aionui": "AionUI", "deepchat": "DeepChat",
            "ama": "AMA", "opencat": "OpenCat", "lobechat": "Lobe Chat", "aiaw": "AI as Workspace",
-           "nextchat": "NextChat"}
-SUPPORTED = ("ccswitch://, cherrystudio://, aionui://, deepchat://, ama://, opencat:// and the https settings "
-             "links of Lobe Chat (?settings=), AI as Workspace (set-provider?provider=) and NextChat (#/?settings=)")
+           "nextchat": "NextChat", "ccr": "claude-code-router", "chatbox": "Chatbox", "paste": "pasted text"}
+SUPPORTED = ("ccswitch://, cherrystudio://, aionui://, deepchat://, ama://, opencat://, ccr://, chatbox:// and the "
+             "https settings links of Lobe Chat (?settings=), AI as Workspace (set-provider?provider=) and NextChat "
+             "(#/?settings=)")
 
 # ImportRequest.models key -> cc-switch parameter, in the order New API's button writes them.
 MODEL_PARAMS = (("model", "model"), ("haiku", "haikuModel"), ("sonnet", "sonnetModel"), ("opus", "opusModel"))
 
 
-def parse(link: str) -> ImportRequest:
-    """Read one dashboard link. Raises UsageError (exit 2) with a message that holds neither key nor link."""
+def _check_text(link) -> None:
     if not isinstance(link, str):
         raise UsageError("the link must be text")
     if len(link) > MAX_LINK or len(link.encode("utf-8", "surrogatepass")) > MAX_LINK:
@@ -38,6 +39,25 @@ def parse(link: str) -> ImportRequest:
         # a byte that is not UTF-8 (the shell and stdin hand it over as a lone surrogate): no app makes that
         raise UsageError(f"the link is not UTF-8 text (an undecodable byte at character {bad + 1})",
                          hint="copy the link again with the dashboard's button")
+
+
+def read(text: str) -> ImportRequest:
+    """A link, or pasted text that carries a Base URL and a key (links._paste). UsageError otherwise."""
+    from keyconf.links._paste import looks_pasted, parse_paste
+
+    _check_text(text)
+    scheme = SCHEME.match(text.strip())
+    if not (scheme and scheme[1].lower() in READERS) and looks_pasted(text):
+        try:
+            return parse_paste(text)
+        except (ValueError, RecursionError, UnicodeError, OverflowError):
+            raise UsageError("the pasted text could not be read") from None
+    return parse(text)
+
+
+def parse(link: str) -> ImportRequest:
+    """Read one dashboard link. Raises UsageError (exit 2) with a message that holds neither key nor link."""
+    _check_text(link)
     text = tidy(link)
     parts = Split(text)
     if parts.scheme is None:
@@ -58,11 +78,6 @@ def parse(link: str) -> ImportRequest:
         # the readers refuse with their own messages; this is the net under them (exit 2, never 1)
         raise UsageError("the link could not be read", hint="copy the link again with the dashboard's button") \
             from None
-
-
-def read(text: str) -> ImportRequest:
-    """A link, or pasted text that carries a Base URL and a key (links._paste). UsageError otherwise."""
-    return parse(text)
 
 
 def tidy(link: str) -> str:
@@ -441,6 +456,6 @@ def _read_nextchat(p, pairs, frag_pairs, frag, frag_prefix):
                          shown=p.render(pairs, {}, fragment=fragment))
 
 
-READERS = {"ccswitch": _read_ccswitch, "cherrystudio": _read_cherry, "aionui": _read_aionui,
+READERS = {"ccr": read_ccr, "chatbox": read_chatbox, "ccswitch": _read_ccswitch, "cherrystudio": _read_cherry, "aionui": _read_aionui,
             "deepchat": _read_deepchat, "ama": _read_ama, "opencat": _read_opencat, "https": _read_web,
             "http": _read_web}
