@@ -121,6 +121,36 @@ def _chosen(session: Session, request, name: str, explicit: bool, flags: Flags, 
     raise UsageError(f"too many profiles named {name}-N", hint="pass --profile NAME")
 
 
+def _pick_endpoint(session: Session, request, clients: list[str], flags: Flags) -> None:
+    """A cc-switch endpoint list: the first endpoint that answers as a relay for this key (as cc-switch's
+    speed test would), said; with --no-verify, the first."""
+    out = session.out
+    count = len(request.endpoints)
+    out.extra["endpoints"] = list(request.endpoints)
+    if flags.no_verify:
+        out.say(f"the link lists {count} endpoints; using the first, {request.endpoints[0]} (not checked: "
+                "--no-verify)", err=True)
+        return
+    from keyconf.commands.common import check_targets
+    from keyconf.model import Target
+
+    protocol = adapters.get(clients[0]).protocol if clients else "chat"
+    for number, root in enumerate(request.endpoints, 1):
+        label = f"endpoint {number}"
+        finding = check_targets(session, [Target(root, request.key, protocol, client=label)],
+                                timeout=flags.timeout).get(label)
+        if finding is not None and not finding.hard:
+            out.say(f"the link lists {count} endpoints; endpoint {number} of {count} answered: using {root}",
+                    err=True)
+            out.extra["endpoint_chosen"] = root
+            if root != request.base_url:
+                request.base_url, request.given_url = root, None
+            return
+        out.say(f"  endpoint {number} of {count}, {root}: {finding.reason if finding else 'no answer'}", err=True)
+    out.say(f"none of the {count} endpoints answered; the first, {request.endpoints[0]}, is checked again below",
+            err=True)
+
+
 def options_from(request, client: str, model: str | None) -> Options:
     """The link's models (and Cherry's provider type) as the options of `use`."""
     values: dict = {}
@@ -201,10 +231,16 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
     explicit = profile_name is not None
     name = check_name(profile_name) if explicit else links.profile_name_for(request)
     clients = _targets(session, request, to)
+    if len(request.endpoints) > 1:
+        _pick_endpoint(session, request, clients, flags)
+        host = request.host()
+        out.extra["host"] = host.as_json()
     chosen = _chosen(session, request, name, explicit, flags, from_handler)
     if chosen is None:
         out.say("nothing was changed; pass --profile NAME to import it as another profile", err=True)
         return Exit.OK
+    if request.usage:
+        chosen.profile.usage = dict(request.usage)
     name = chosen.profile.name
     requests = [Request(c, "use", options_from(request, c, model)) for c in clients]
     if not flags.dry_run and not (flags.yes and not from_handler):

@@ -142,23 +142,56 @@ def _read_ccswitch(p: Parser) -> ImportRequest:
         payloads["config"] = doc = _ccswitch_config(p, params)
         used.update(("config", "configFormat"))
         _apply_config(p, app, doc, fields)
-    elif "configUrl" in params:
+    if "configUrl" in params:
         used.add("configUrl")
         p.note("configUrl", params["configUrl"], "keyconf never fetches configuration named by a link")
+        if fields["endpoint"] is None or fields["key"] is None:
+            p.fail("this ccswitch link keeps its endpoint or key at a URL (configUrl), and keyconf never fetches "
+                   "what a link points at; nothing was fetched or written",
+                   hint="ask for a link that carries endpoint and apiKey, or run `keyconf use CLIENT`")
 
+    usage = _ccswitch_usage(p, params, used)
     endpoints = [e.strip() for e in (fields["endpoint"] or "").split(",") if e.strip()]
     roots = [p.root(e, "endpoint") for e in endpoints]  # cc-switch refuses a link with any non-http(s) endpoint
     key = p.clean_key(fields["key"], "apiKey")
     root = roots[0] if roots else p.root(None, "endpoint")
-    for extra in endpoints[1:]:
-        p.note("endpoint (extra)", extra, "keyconf uses the first endpoint")
+
     note_params(p, pairs, used, last_wins=True, reasons={
         "haikuModel": "only Claude Code has tier models", "sonnetModel": "only Claude Code has tier models",
         "opusModel": "only Claude Code has tier models"})
     models = {field: fields[field] for field, _ in MODEL_PARAMS if fields.get(field)}
-    return ImportRequest("ccswitch", app=client, clients=[client], name=nonempty(params.get("name")),
-                         base_url=root, key=key, models=models, ignored=p.ignored,
-                         shown=p.render(pairs, payloads))
+    for extra in endpoints[1:]:
+        p.note("endpoint (extra)", extra, "the endpoints are checked in order; the first that answers is used")
+    request = ImportRequest("ccswitch", app=client, clients=[client], name=nonempty(params.get("name")),
+                            base_url=root, key=key, models=models, ignored=p.ignored,
+                            shown=p.render(pairs, payloads))
+    request.endpoints = list(dict.fromkeys(roots))  # importcmd picks the first that answers
+    request.usage = usage
+    return request
+
+
+# cc-switch's usage-query fields (a script it runs to show a balance): kept as text, never run; the two
+# secrets are not kept at all.
+_USAGE_FIELDS = {"usageEnabled": "enabled", "usageBaseUrl": "base_url", "usageUserId": "user_id",
+                 "usageAutoInterval": "auto_interval", "usageScript": "script"}
+_USAGE_SECRETS = ("usageApiKey", "usageAccessToken")
+
+
+def _ccswitch_usage(p: Parser, params: dict, used: set) -> dict:
+    usage = {}
+    for param, name in _USAGE_FIELDS.items():
+        value = params.get(param)
+        if value is not None and value.strip():
+            if any(not c.isprintable() and c not in "\n\t" for c in value):
+                p.fail(f"the link's {param} contains control characters")
+            usage[name] = value[:4096]
+            used.add(param)
+            p.note(param, value, "kept as the profile's usage settings, shown by `status --verify`, never run")
+    for param in _USAGE_SECRETS:
+        if param in params:
+            used.add(param)
+            p.note(param, params[param], "a secret: not kept")
+    return usage
 
 
 def _apply_config(p: Parser, app: str, doc: dict, fields: dict) -> None:
