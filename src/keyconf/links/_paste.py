@@ -87,7 +87,7 @@ def parse_paste(text: str) -> ImportRequest:
             p.note(label, value, "keyconf sets one model")
     from keyconf.masking import mask
 
-    key_from = next(label for label, value in found["key"] if isinstance(value, str) and value.strip() == key)
+    key_from = found["key"][0][0]  # _one: every key the text gives is this one
     url_from = found["endpoint"][0][0]
     shown = (f"{' + '.join(dict.fromkeys(kinds)) or 'text'}: Base URL {root} (from {url_from}), key {mask(key)} "
              f"(from {key_from})" + (f", model {cut(printable(model), 60)}" if model else ""))
