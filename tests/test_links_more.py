@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from urllib.parse import quote
 
 import pytest
-from conftest import KEY, snapshot
+from conftest import KEY, REPO, REQUIRE_REAL, require_tool, snapshot
 
 from keyconf import links
 from keyconf.errors import UsageError
@@ -109,6 +110,33 @@ def test_chatbox_link_made_reads_back_and_never_uses_a_builtin_id():
         request = links.parse(link)
         assert (request.base_url, request.key, request.name, request.protocol) == (SERVER, TOKEN, "work", protocol)
         assert TOKEN not in masked
+
+
+CHATBOX_BUILTIN_IDS = {"chatbox-ai", "openai", "openai-responses", "azure", "chatglm-6b", "claude", "gemini", "ollama",
+                       "groq", "deepseek", "siliconflow", "volcengine", "mistral-ai", "lm-studio", "perplexity", "xAI",
+                       "openrouter", "minimax", "minimax-cn", "moonshot", "qwen", "qwen-portal", "custom"}
+
+
+@pytest.mark.parametrize("protocol", [None, "anthropic"])
+def test_chatbox_decodes_our_link_as_chatbox_does(protocol):
+    """Chatbox's own path (src/main/deeplinks.ts, src/renderer/utils/base64.ts): Node's URL, searchParams.get,
+    a space back to +, js-base64's Base64.decode; then the rules of its provider schema."""
+    module = REPO / ".ci" / "node" / "node_modules" / "js-base64"
+    if not module.is_dir():
+        if REQUIRE_REAL:
+            pytest.fail("js-base64 is not installed; scripts/test installs it")
+        pytest.skip("js-base64 is not installed (scripts/test installs it)")
+    node = require_tool("node")
+    key = "sk-Chatbox+/=~0123456789abcdef"  # base64 of it holds + and /
+    link, _ = links.chatbox_link("work", SERVER, key, protocol, "gpt-5")
+    script = ("const {Base64} = require(process.argv[2]); const config = new URL(process.argv[1])"
+              ".searchParams.get('config'); process.stdout.write(Base64.decode(config.replaceAll(' ', '+')))")
+    done = subprocess.run([node, "-e", script, link, str(module)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["id"] not in CHATBOX_BUILTIN_IDS and doc["type"] in ("openai", "openai-responses", "anthropic")
+    assert doc["settings"]["apiKey"] == key and doc["settings"]["models"] == [{"modelId": "gpt-5", "type": "chat"}]
+    assert doc["settings"]["apiHost"] == (SERVER + "/v1" if protocol else SERVER)
 
 
 def test_chatbox_without_settings_is_refused():
