@@ -69,9 +69,11 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
     return choose_clients(session, why=f"this {what} does not say which client it is for")
 
 
-def has_terminal(session: Session) -> bool:
-    """A person can be asked: input and output on a terminal (a desktop may start the handler with neither)."""
-    return session.can_ask and all(_isatty(s) for s in (sys.stdout, sys.stderr))
+def has_terminal(session: Session, from_handler: bool = False) -> bool:
+    """A person can be asked: questions and answers on a terminal (stdin, stderr); for a clicked link the
+    preview on stdout too (a desktop may start the handler with none of them)."""
+    streams = (sys.stdout, sys.stderr) if from_handler else (sys.stderr,)
+    return session.can_ask and all(_isatty(s) for s in streams)
 
 
 def _isatty(stream) -> bool:
@@ -86,7 +88,7 @@ def consent(session: Session, question: str, flags: Flags, from_handler: bool) -
     either, refuse: a link is not a script's own input, and "nobody could be asked" is not a yes."""
     if flags.yes and not from_handler:
         return True
-    if has_terminal(session):
+    if has_terminal(session, from_handler):
         import click
 
         return click.confirm(question, default=False, err=True)
@@ -109,7 +111,7 @@ def _chosen(session: Session, request, name: str, explicit: bool, flags: Flags, 
                             if changed)
         question = (f"Profile {name} exists with another {what}; replace them with the link's (every client "
                     "that uses the profile follows)?")
-        return chosen if consent(session, question, flags, from_handler) else None
+        return chosen if flags.dry_run or consent(session, question, flags, from_handler) else None
     for number in range(2, 1000):
         candidate = f"{name[:60]}-{number}"
         fresh = given_profile(session.paths, candidate, request.base_url, request.key)
@@ -172,7 +174,7 @@ def import_(session: Session, link: str | None, to: tuple[str, ...], profile_nam
                          "person confirms it", hint=HANDLER_HINT)
     if link_from is not None and not from_handler:
         raise UsageError("--link-from is for keyconf's own handler (--from-handler)")
-    if from_handler and not has_terminal(session):
+    if from_handler and not has_terminal(session, True):
         return _no_terminal(session, link, to, profile_name, model, flags, link_from)
     if not from_handler:
         return _import(session, link, to, profile_name, model, flags, from_handler, link_from)
@@ -244,7 +246,7 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
     name = chosen.profile.name
     requests = [Request(c, "use", options_from(request, c, model)) for c in clients]
     if not flags.dry_run and not (flags.yes and not from_handler):
-        if has_terminal(session):
+        if has_terminal(session, from_handler):
             # show what would change (key masked), then ask
             run_use(session, "import", requests, None, Flags(dry_run=True), chosen=chosen)
         warned = " (see the warning about its host)" if host.warnings else ""

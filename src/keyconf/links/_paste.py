@@ -92,8 +92,10 @@ def parse_paste(text: str) -> ImportRequest:
     shown = (f"{' + '.join(dict.fromkeys(kinds)) or 'text'}: Base URL {root} (from {url_from}), key {mask(key)} "
              f"(from {key_from})" + (f", model {cut(printable(model), 60)}" if model else ""))
     clients = list(dict.fromkeys(clients))
-    return ImportRequest("paste", clients=clients if len(clients) == 1 else [], base_url=root, key=key,
-                         models={"model": model} if model else {}, ignored=p.ignored, shown=p.scrub(shown))
+    request = ImportRequest("paste", clients=clients if len(clients) == 1 else [], base_url=root, key=key,
+                            models={"model": model} if model else {}, ignored=p.ignored, shown=p.scrub(shown))
+    request.given_url = p.given.get(root)
+    return request
 
 
 def _codex_toml(p: Parser, text: str):
