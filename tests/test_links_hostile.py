@@ -109,3 +109,40 @@ def test_hostile_corpus_never_exits_1_and_writes_only_url_key_model(tmp_path, mo
     print(f"\nhostile corpus: {len(cases)} cases, exit codes {dict(sorted(codes.items()))}, "
           f"{len(failures)} failures")
     assert codes[1] == 0 and failures == [], "\n".join(map(str, failures[:20]))
+
+
+def test_a_byte_that_is_not_utf8_from_a_real_pipe_or_argv_is_exit_2_with_a_document(home):
+    """The issue's two non-UTF-8 cases, through a real process: stdin (Python decodes it strictly or with
+    surrogateescape, depending on the locale) and argv (always surrogateescape)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).parent / "keyconf")
+    link = (b"ccswitch://v1/import?resource=provider&app=claude&name=n\xff&endpoint=https://r.example.com"
+            b"&apiKey=sk-abcdefghijklmnop")
+    for locale in ("C.UTF-8", "C"):
+        env = dict(os.environ, LC_ALL=locale, PYTHONUTF8="0")
+        piped = subprocess.run([exe, "import", "-", "-y", "--json"], input=link + b"\n", capture_output=True,
+                               env=env, timeout=60)
+        argv = subprocess.run([exe, "import", "-y", "--json", os.fsdecode(link)], capture_output=True, env=env,
+                              timeout=60, stdin=subprocess.DEVNULL)
+        for run in (piped, argv):
+            assert run.returncode == 2, run.stderr
+            doc = json.loads(run.stdout)
+            assert doc["exit_code"] == 2 and "UTF-8" in doc["errors"][0]["message"]
+    assert snapshot(home) == {}
+
+
+def test_an_unexpected_error_still_prints_the_one_document(kc, monkeypatch):
+    """Exit 1 is a bug, but even then --json prints its document."""
+    from keyconf.commands import importcmd
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importcmd, "import_", broken)
+    result = kc("import", "-", "--json", input="x\n")
+    assert result.code == 1
+    doc = result.json()
+    assert doc["exit_code"] == 1 and doc["ok"] is False and "RuntimeError: boom" in doc["errors"][0]["message"]
