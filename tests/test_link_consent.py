@@ -153,22 +153,26 @@ def _cmdlines_with(needle: bytes, skip: int) -> int:
 
 def poll_handler(relay, polls_while_waiting: int = 200) -> dict:
     """`keyconf import --from-handler LINK` on a pty, /proc/*/cmdline of every process polled from the start;
-    the figures the issue asks for."""
+    the figures the issue asks for. The key is this run's own (other test runs on the machine use KEY)."""
+    import secrets
+
+    key = "sk-Poll" + secrets.token_hex(12)
+    relay.keys.add(key)
     main, child = pty.openpty()
     start = time.monotonic()
-    proc = subprocess.Popen([str(EXE), "import", "--from-handler", claude_link(relay)], stdin=child, stdout=child,
-                            stderr=child, close_fds=True, env=clean_env())
+    proc = subprocess.Popen([str(EXE), "import", "--from-handler", claude_link(relay, key=key)], stdin=child,
+                            stdout=child, stderr=child, close_fds=True, env=clean_env())
     os.close(child)
     seen, last_hit, early_polls, early_hits = bytearray(), None, 0, 0
     while b"Import into" not in seen:
         assert time.monotonic() - start < 60, bytes(seen)
         early_polls += 1
-        if _cmdlines_with(KEY.encode(), os.getpid()):
+        if _cmdlines_with(key.encode(), os.getpid()):
             early_hits += 1
             last_hit = time.monotonic() - start
         if select.select([main], [], [], 0)[0]:
             seen.extend(os.read(main, 4096))
-    waiting_hits = sum(_cmdlines_with(KEY.encode(), os.getpid()) for _ in range(polls_while_waiting))
+    waiting_hits = sum(_cmdlines_with(key.encode(), os.getpid()) for _ in range(polls_while_waiting))
     with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
         own = f.read().split(b"\0")
     os.write(main, b"n\r")

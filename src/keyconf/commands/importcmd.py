@@ -128,7 +128,6 @@ def _pick_endpoint(session: Session, request, clients: list[str], flags: Flags) 
     speed test would), said; with --no-verify, the first."""
     out = session.out
     count = len(request.endpoints)
-    out.extra["endpoints"] = list(request.endpoints)
     if flags.no_verify:
         out.say(f"the link lists {count} endpoints; using the first, {request.endpoints[0]} (not checked: "
                 "--no-verify)", err=True)
@@ -232,11 +231,16 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
         out.say(f"  carried but not applied: {line}", err=True)
     explicit = profile_name is not None
     name = check_name(profile_name) if explicit else links.profile_name_for(request)
-    clients = _targets(session, request, to)
+    relay = host.host
     if len(request.endpoints) > 1:
-        _pick_endpoint(session, request, clients, flags)
-        host = request.host()
-        out.extra["host"] = host.as_json()
+        from keyconf.links import describe_host
+
+        out.extra["endpoints"] = list(request.endpoints)
+        for number, root in enumerate(request.endpoints[1:], 2):
+            for line in describe_host(root).lines():
+                out.say(line.replace("relay host:", f"endpoint {number} host:"), err=True)
+        relay = "whichever answers first of " + ", ".join(describe_host(r).host for r in request.endpoints)
+    clients = _targets(session, request, to)
     chosen = _chosen(session, request, name, explicit, flags, from_handler)
     if chosen is None:
         out.say("nothing was changed; pass --profile NAME to import it as another profile", err=True)
@@ -250,8 +254,20 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
             # show what would change (key masked), then ask
             run_use(session, "import", requests, None, Flags(dry_run=True), chosen=chosen)
         warned = " (see the warning about its host)" if host.warnings else ""
-        if not consent(session, f"Import into {', '.join(clients)} as profile {name}, relay {host.host}{warned}?",
+        if not consent(session, f"Import into {', '.join(clients)} as profile {name}, relay {relay}{warned}?",
                        flags, from_handler):
             out.say("nothing was changed", err=True)
             return Exit.OK
+    if len(request.endpoints) > 1 and not flags.dry_run:
+        # only now, with consent: the key goes to the link's endpoints in turn
+        first = request.base_url
+        _pick_endpoint(session, request, clients, flags)
+        if request.base_url != first:
+            out.extra["host"] = request.host().as_json()
+            chosen = _chosen(session, request, name, explicit, flags, from_handler)
+            if chosen is None:
+                out.say("nothing was changed", err=True)
+                return Exit.OK
+            if request.usage:
+                chosen.profile.usage = dict(request.usage)
     return run_use(session, "import", requests, None, flags, chosen=chosen)
