@@ -223,9 +223,8 @@ def test_a_link_named_like_an_existing_profile_becomes_a_new_one(kc, home, relay
               input=KEY + "\n").code == 0
     before = _profiles(kc)
     assert list(before) == ["default"]
-    stored = (home / ".config" / "keyconf").glob("*")
-    assert stored
     codex_before = (home / ".codex" / "config.toml").read_bytes()
+    shell_before = (home / ".config" / "keyconf" / "env" / "keyconf.sh").read_bytes()
     attacker = relay.url.replace("127.0.0.1", "localhost")
     link = links.ccswitch_link("claude", "default", attacker, OTHER, {})[0]
     result = kc("import", "-", "-y", "--json", input=link + "\n")
@@ -237,6 +236,7 @@ def test_a_link_named_like_an_existing_profile_becomes_a_new_one(kc, home, relay
     assert after["default-2"]["base_url"] == attacker
     assert kc("secret", "default").stdout.strip() == KEY  # the user's own key is still there
     assert (home / ".codex" / "config.toml").read_bytes() == codex_before  # only the link's client moved
+    assert (home / ".config" / "keyconf" / "env" / "keyconf.sh").read_bytes() == shell_before
     assert "stays as it is" in result.stderr and "default-2" in result.stderr
 
 
