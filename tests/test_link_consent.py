@@ -197,12 +197,12 @@ def test_the_clicked_links_key_leaves_proc_cmdline_at_once(home, relay):
 
 
 def test_scrub_argv_blanks_only_the_link():
-    from keyconf import handoff
+    from keyconf.osenv import handoff
 
     assert handoff.link_arguments(["import", "--to", "codex", "--profile", "p", "ccswitch://x", "-y"]) == [
         "ccswitch://x"]
     assert handoff.link_arguments(["use", "codex"]) == []
-    code = ("import sys; from keyconf.handoff import scrub_argv; ok = scrub_argv([sys.argv[2]]);"
+    code = ("import sys; from keyconf.osenv.handoff import scrub_argv; ok = scrub_argv([sys.argv[2]]);"
             "print(ok, open('/proc/self/cmdline','rb').read().split(b'\\0')[3:5])")
     done = subprocess.run([sys.executable, "-c", code, "keep", "ccswitch://v1/import?apiKey=" + KEY],
                           capture_output=True, text=True, timeout=30)

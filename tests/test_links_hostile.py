@@ -136,7 +136,7 @@ def test_a_byte_that_is_not_utf8_from_a_real_pipe_or_argv_is_exit_2_with_a_docum
 
 def test_an_unexpected_error_still_prints_the_one_document(kc, monkeypatch):
     """Exit 1 is a bug, but even then --json prints its document."""
-    from keyconf.commands import importcmd
+    from keyconf.commands import import_ as importcmd
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -165,7 +165,7 @@ def _read_ccswitch(p: Parser) -> ImportRequest:
     request = ImportRequest("ccswitch", app=client, clients=[client], name=nonempty(params.get("name")),
                             base_url=root, key=key, models=models, ignored=p.ignored,
                             shown=p.render(pairs, payloads))
-    request.endpoints = list(dict.fromkeys(roots))  # importcmd picks the first that answers
+    request.endpoints = list(dict.fromkeys(roots))  # commands/import_ picks the first that answers
     request.usage = usage
     return request
 
