@@ -72,6 +72,12 @@ class Session:
         return engine.locked(self.paths, notify=lambda text: self.out.say(text, err=True), recovery=recovery,
                              force=force)
 
+    def at_terminal(self, *, stdout: bool = False) -> bool:
+        """A person at a terminal can answer: the question on stderr, the answer from stdin (and, when what is
+        shown before the question must be seen too, stdout). A desktop may start keyconf with none of them."""
+        streams = (sys.stderr, sys.stdout) if stdout else (sys.stderr,)
+        return self.can_ask and all(_isatty(s) for s in streams)
+
     def confirm(self, question: str, yes: bool) -> bool:
         """Ask on a terminal unless --yes; scripts are not asked, since every change can be undone."""
         if yes or not self.can_ask:

@@ -333,6 +333,9 @@ def _linux_status(session: Session) -> dict:
     if desktop.is_file() and not ours:
         notes.append(f"{session.paths.display(desktop)} exists but is not the default "
                      "(`keyconf handler install` makes it so)")
+    if desktop.is_file() and _entry_key(desktop, "Terminal") == "true":
+        notes.append("the entry relies on Terminal=true, which launchers may ignore (an older keyconf wrote it); "
+                     "run `keyconf handler install` again")
     return {"scheme": SCHEME, "platform": "linux", "keyconf": ours, "handler": current,
             "owner": _owner_name(session, current) if current and not ours else None,
             "where": session.paths.display(desktop), "file": str(desktop) if desktop.is_file() else None,

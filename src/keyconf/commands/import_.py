@@ -13,8 +13,6 @@ terminal; a link never changes an existing profile unless asked to by name (`--p
 
 from __future__ import annotations
 
-import sys
-
 from keyconf import adapters
 from keyconf.errors import Exit, KeyconfError, UnsafeEdit, UsageError
 from keyconf.model import Options, Request
@@ -69,26 +67,12 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
     return choose_clients(session, why=f"this {what} does not say which client it is for")
 
 
-def has_terminal(session: Session, from_handler: bool = False) -> bool:
-    """A person can be asked: questions and answers on a terminal (stdin, stderr); for a clicked link the
-    preview on stdout too (a desktop may start the handler with none of them)."""
-    streams = (sys.stdout, sys.stderr) if from_handler else (sys.stderr,)
-    return session.can_ask and all(_isatty(s) for s in streams)
-
-
-def _isatty(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def consent(session: Session, question: str, flags: Flags, from_handler: bool) -> bool:
     """Yes only from a person on a terminal, or -y typed by the caller (never for a clicked link). Without
     either, refuse: a link is not a script's own input, and "nobody could be asked" is not a yes."""
     if flags.yes and not from_handler:
         return True
-    if has_terminal(session, from_handler):
+    if session.at_terminal(stdout=from_handler):
         import click
 
         return click.confirm(question, default=False, err=True)
@@ -174,7 +158,7 @@ def import_(session: Session, link: str | None, to: tuple[str, ...], profile_nam
                          "person confirms it", hint=HANDLER_HINT)
     if link_from is not None and not from_handler:
         raise UsageError("--link-from is for keyconf's own handler (--from-handler)")
-    if from_handler and not has_terminal(session, True):
+    if from_handler and not session.at_terminal(stdout=True):
         return _no_terminal(session, link, to, profile_name, model, flags, link_from)
     if not from_handler:
         return _import(session, link, to, profile_name, model, flags, from_handler, link_from)
@@ -250,7 +234,7 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
     name = chosen.profile.name
     requests = [Request(c, "use", options_from(request, c, model)) for c in clients]
     if not flags.dry_run and not (flags.yes and not from_handler):
-        if has_terminal(session, from_handler):
+        if session.at_terminal(stdout=from_handler):
             # show what would change (key masked), then ask
             run(session, Job("import", requests, chosen=chosen), Flags(dry_run=True))
         warned = " (see the warning about its host)" if host.warnings else ""
