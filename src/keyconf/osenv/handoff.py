@@ -16,7 +16,6 @@ by every local user for as long as the process lives. So:
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Mapping
 
@@ -91,6 +90,7 @@ def terminal_command(env: Mapping[str, str]) -> list[str] | None:
 def open_terminal(env: Mapping[str, str], keyconf: list[str], link: str, extra: list[str]) -> str | None:
     """Start `keyconf import --from-handler` in a new terminal and give it the link through a named pipe.
     None when it was read there; else why not (no terminal emulator, or it never read the link)."""
+    import subprocess
     import tempfile
 
     term = terminal_command(env)
@@ -157,6 +157,8 @@ def read_fifo(path: str, limit: int) -> str:
 
 def notify(env: Mapping[str, str], message: str) -> None:
     """A desktop notification, best effort: a handler without a terminal has no other way to be seen."""
+    import subprocess
+
     from keyconf.osenv.system import which
 
     program = which("notify-send", env.get("PATH") or os.defpath)
