@@ -130,7 +130,8 @@ def kinds(url: str = ROOT, key: str = KEY, model: str = "m", name: str = "n") ->
                 f"&protocol=anthropic_messages&models={form(model)}"),
         "chatbox": "chatbox://provider/import?config=" + b64(
             json.dumps(chatbox, ensure_ascii=False).encode("utf-8", "surrogatepass"), "urlsafe"),
-        "paste-env": f"export ANTHROPIC_BASE_URL={url}\nexport ANTHROPIC_AUTH_TOKEN={key}\nexport ANTHROPIC_MODEL={model}\n",
+        "paste-env": (f"export ANTHROPIC_BASE_URL={url}\nexport ANTHROPIC_AUTH_TOKEN={key}\n"
+                      f"export ANTHROPIC_MODEL={model}\n"),
     }
 
 

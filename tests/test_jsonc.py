@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 import oddjson
-from keyconf.formats import jsondoc
 from keyconf.errors import UnsafeEdit
+from keyconf.formats import jsondoc
 from keyconf.formats.jsondoc import JsonDoc, restore_owned, set_owned
 
 EXAMPLES = int(os.environ.get("KEYCONF_FUZZ_EXAMPLES", "500"))

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KEY, snapshot
-from test_handler import desktop_file, exec_argv, xdg  # noqa: F401 - xdg is a fixture
 
+from conftest import KEY, snapshot
 from keyconf import links
+from test_handler import desktop_file, exec_argv, xdg  # noqa: F401 - xdg is a fixture
 
 EXE = Path(sys.executable).parent / "keyconf"
 FAKE_TERMINAL = Path(__file__).parent / "fake_terminal.py"

@@ -9,11 +9,11 @@ import json
 from urllib.parse import quote
 
 import pytest
+
 from conftest import KEY
+from keyconf import links
 from test_claude_e2e import _claude, _keyconf, _messages
 from test_codex_e2e import _codex
-
-from keyconf import links
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,6 @@ from collections import Counter
 
 import hostile_links
 from conftest import run_keyconf, snapshot
-
 from keyconf import masking
 
 CLIENTS = ("claude-code", "codex", "gemini-cli", "opencode")

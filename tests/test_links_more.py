@@ -11,8 +11,8 @@ import subprocess
 from urllib.parse import quote
 
 import pytest
-from conftest import KEY, REPO, REQUIRE_REAL, require_tool, snapshot
 
+from conftest import KEY, REPO, REQUIRE_REAL, require_tool, snapshot
 from keyconf import links
 from keyconf.errors import UsageError
 
@@ -224,8 +224,8 @@ def test_pasted_codex_config_applies_only_url_key_and_model():
 
 @pytest.mark.parametrize("text, words", [
     (f"export ANTHROPIC_BASE_URL={SERVER}\nexport ANTHROPIC_AUTH_TOKEN=$(op read x)\n", "no literal key"),
-    (f"export ANTHROPIC_BASE_URL={SERVER}\nexport ANTHROPIC_AUTH_TOKEN={TOKEN}\nexport OPENAI_API_KEY=sk-Other00001111\n",
-     "2 different values for the key"),
+    (f"export ANTHROPIC_BASE_URL={SERVER}\nexport ANTHROPIC_AUTH_TOKEN={TOKEN}\n"
+     "export OPENAI_API_KEY=sk-Other00001111\n", "2 different values for the key"),
     (f"export ANTHROPIC_AUTH_TOKEN={TOKEN}\n", "no literal Base URL"),
     (f"export ANTHROPIC_BASE_URL=file:///etc/passwd\nexport ANTHROPIC_AUTH_TOKEN={TOKEN}\n", "http"),
 ])

@@ -11,8 +11,8 @@ import re
 import shlex
 from pathlib import Path
 
-from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context, home_or
+from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.formats.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned

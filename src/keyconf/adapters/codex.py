@@ -14,11 +14,11 @@ import tomllib
 from pathlib import Path
 
 from keyconf import texts
-from keyconf.engine import fsutil
-from keyconf.formats import textblock, tomltext
 from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
+from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
+from keyconf.formats import textblock, tomltext
 from keyconf.formats.jsondoc import JsonDoc, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target

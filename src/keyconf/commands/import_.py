@@ -59,9 +59,8 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
         return [adapters.get(name).id for name in dict.fromkeys(to)]
     if request.clients:
         return list(request.clients)
-    from keyconf.pipeline.choose import choose_clients
-
     from keyconf.links import SOURCES
+    from keyconf.pipeline.choose import choose_clients
 
     what = "pasted text" if request.source == "paste" else f"{SOURCES.get(request.source, request.source)} link"
     return choose_clients(session, why=f"this {what} does not say which client it is for")
@@ -116,8 +115,8 @@ def _pick_endpoint(session: Session, request, clients: list[str], flags: Flags) 
         out.say(f"the link lists {count} endpoints; using the first, {request.endpoints[0]} (not checked: "
                 "--no-verify)", err=True)
         return
-    from keyconf.pipeline.checks import check_targets
     from keyconf.model import Target
+    from keyconf.pipeline.checks import check_targets
 
     protocol = adapters.get(clients[0]).protocol if clients else "chat"
     for number, root in enumerate(request.endpoints, 1):

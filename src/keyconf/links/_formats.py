@@ -7,8 +7,17 @@ import re
 
 from keyconf.errors import UsageError
 from keyconf.links._more import read_ccr, read_chatbox
-from keyconf.links._reader import (SCHEME, ImportRequest, Parser, Split, echo, first_wins, nonempty, note_params,
-                                   printable)
+from keyconf.links._reader import (
+    SCHEME,
+    ImportRequest,
+    Parser,
+    Split,
+    echo,
+    first_wins,
+    nonempty,
+    note_params,
+    printable,
+)
 
 MAX_LINK = 64 * 1024
 
@@ -489,6 +498,6 @@ def _read_nextchat(p, pairs, frag_pairs, frag, frag_prefix):
                          shown=p.render(pairs, {}, fragment=fragment))
 
 
-READERS = {"ccr": read_ccr, "chatbox": read_chatbox, "ccswitch": _read_ccswitch, "cherrystudio": _read_cherry, "aionui": _read_aionui,
-            "deepchat": _read_deepchat, "ama": _read_ama, "opencat": _read_opencat, "https": _read_web,
-            "http": _read_web}
+READERS = {"ccr": read_ccr, "chatbox": read_chatbox, "ccswitch": _read_ccswitch, "cherrystudio": _read_cherry,
+           "aionui": _read_aionui, "deepchat": _read_deepchat, "ama": _read_ama, "opencat": _read_opencat,
+           "https": _read_web, "http": _read_web}

@@ -170,7 +170,7 @@ def _unquote(value: str) -> str:
 def _one(p: Parser, found: list, what: str, check):
     """The one value the text gives (the same value named twice is fine; two different ones are refused)."""
     values = []
-    for label, raw in found:
+    for _, raw in found:
         value = check(raw)
         if value not in values:
             values.append(value)
