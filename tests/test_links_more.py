@@ -267,3 +267,11 @@ def test_link_format_then_import_gives_the_same_profile_back(kc, home, relay, mo
     assert result.code == 0, result.output
     item = result.json()["results"][0]
     assert (item["profile"], item["base_url"]) == ("desk", relay.url)
+
+
+def test_a_script_pasted_at_the_one_line_prompt_is_sent_to_the_pipe(home, relay):
+    from test_terminal import on_terminal
+
+    code, screen = on_terminal(["import"], [(b"Paste the link (input hidden)",
+                                             f"export ANTHROPIC_BASE_URL={relay.url}")])
+    assert code == 2 and "pbpaste | keyconf import -" in screen

@@ -203,7 +203,17 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
     from keyconf import links
 
     out = session.out
-    request = links.read(_read_link(session, link, from_handler, link_from))
+    text = _read_link(session, link, from_handler, link_from)
+    try:
+        request = links.read(text)
+    except UsageError as exc:
+        from keyconf.links._paste import looks_pasted
+
+        if link is None and session.can_ask and looks_pasted(text):
+            # the hidden prompt reads one line: a pasted script or config arrived cut
+            exc.hint = ("the prompt takes one line; pipe a script or config file instead: "
+                        "`pbpaste | keyconf import -` (or `xclip -o -selection clipboard | keyconf import -`)")
+        raise
     out.extra["link"] = request.masked()
     host = request.host()
     out.extra["host"] = host.as_json()
