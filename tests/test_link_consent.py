@@ -270,3 +270,51 @@ def test_a_pasted_link_on_a_terminal_shows_the_host_and_asks(home, relay, answer
     assert code == 0, screen
     assert "relay host: 127.0.0.1, loopback (this machine)" in screen and KEY not in screen
     assert (home / ".claude" / "settings.json").exists() is written
+
+
+def _piped_on_terminal(command: str, answers, env) -> tuple[int, str]:
+    """`sh -c COMMAND` (a pipeline into keyconf) with a pty as its controlling terminal, as in a terminal
+    window: keyconf's stdin is the pipe, and the question goes to /dev/tty."""
+    import fcntl
+    import termios
+
+    from test_terminal import _read_until
+
+    def controlling():
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen(["sh", "-c", command], stdin=child, stdout=child, stderr=child, close_fds=True,
+                            env=env, preexec_fn=controlling)
+    os.close(child)
+    seen, at = bytearray(), 0
+    for prompt, answer in answers:
+        at = _read_until(main, prompt, seen, at)
+        os.write(main, answer.encode() + b"\r")
+    code = proc.wait(timeout=60)
+    try:
+        while select.select([main], [], [], 0.2)[0]:
+            seen.extend(os.read(main, 4096))
+    except OSError:
+        pass
+    os.close(main)
+    return code, bytes(seen).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("answer, written", [("y", True), ("n", False)])
+def test_a_piped_link_asks_the_person_at_the_terminal(home, relay, answer, written):
+    """`pbpaste | keyconf import -` in a terminal: stdin is the pipe, the question goes to /dev/tty."""
+    env = clean_env(LINK=claude_link(relay))
+    code, screen = _piped_on_terminal(f'printf "%s\\n" "$LINK" | {EXE} import -', [(b"Import into", answer)], env)
+    assert code == 0, screen
+    assert "relay host: 127.0.0.1, loopback (this machine)" in screen and KEY not in screen
+    assert (home / ".claude" / "settings.json").exists() is written
+
+
+def test_a_piped_env_script_says_what_it_found_and_asks(home, relay):
+    env = clean_env(SCRIPT=f"export ANTHROPIC_BASE_URL={relay.url}\nexport ANTHROPIC_AUTH_TOKEN={KEY}\n")
+    code, screen = _piped_on_terminal(f'printf "%s" "$SCRIPT" | {EXE} import -', [(b"Import into", "y")], env)
+    assert code == 0, screen
+    assert f"pasted: env script: Base URL {relay.url}" in screen and "sk-…YZ42" in screen and KEY not in screen
+    assert json.loads((home / ".claude" / "settings.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == KEY

@@ -236,7 +236,7 @@ def import_(session, link, to, profile, model, no_open, from_handler, link_from,
     \b
     Examples:
       keyconf import                         paste the link at the hidden prompt
-      pbpaste | keyconf import - -y          (-y: you read the link yourself)
+      pbpaste | keyconf import -             asks on the terminal
       keyconf import --to codex --to claude-code
     """
     from keyconf.commands import import_ as importcmd

@@ -39,7 +39,7 @@ SECTION = "[Default Applications]"
 MACOS_WHY = ("macOS hands a URL scheme only to an app bundle (LSSetDefaultHandlerForURLScheme takes a bundle id), "
              "and keyconf is a command-line program without one")
 MACOS_INSTEAD = ("copy the link the dashboard's CC Switch button makes, then run `keyconf import` and paste it at "
-                 "the prompt (or, having read it: pbpaste | keyconf import - -y)")
+                 "the prompt, or: pbpaste | keyconf import -")
 
 
 def install(session: Session, force: bool, dry_run: bool) -> int:

@@ -75,10 +75,12 @@ def consent(session: Session, question: str, flags: Flags, from_handler: bool) -
         import click
 
         return click.confirm(question, default=False, err=True)
+    if not from_handler and session.controlling_terminal():
+        return session.ask_terminal(question)  # the link came through a pipe; its reader is at the terminal
     if from_handler:
         raise UnsafeEdit(HANDLER_NO_TERMINAL, hint=HANDLER_HINT)
     raise UsageError("a link is imported only when a person confirms it, and nobody at a terminal can be asked "
-                     "here; nothing was written",
+                     "here (standard error is not a terminal, or --json); nothing was written",
                      hint="run `keyconf import` on a terminal and paste the link, or, having read the link "
                           "yourself, pass -y (--yes)")
 
@@ -243,7 +245,7 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
     name = chosen.profile.name
     requests = [Request(c, "use", options_from(request, c, model)) for c in clients]
     if not flags.dry_run and not (flags.yes and not from_handler):
-        if session.at_terminal(stdout=from_handler):
+        if session.at_terminal(stdout=from_handler) or (not from_handler and session.controlling_terminal()):
             # show what would change (key masked), then ask
             run(session, Job("import", requests, chosen=chosen), Flags(dry_run=True))
         warned = " (see the warning about its host)" if host.warnings else ""
