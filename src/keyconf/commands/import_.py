@@ -43,7 +43,7 @@ def _read_link(session: Session, given: str | None, from_handler: bool = False, 
 
         return click.prompt("Paste the link (input hidden)", hide_input=True, err=True)
     try:
-        # a pipe may carry more than a link: an env script, a config file, a curl command (links.read_paste)
+        # a pipe may carry more than a link: an env script, a config file, a curl command (links._paste)
         text = session.stdin.readline() if session.interactive else session.stdin.read(MAX_LINK + 1)
     except UnicodeDecodeError:
         raise UsageError("the link is not UTF-8 text", hint="copy the link again with the dashboard's button") \
@@ -67,8 +67,9 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
 
 
 def consent(session: Session, question: str, flags: Flags, from_handler: bool) -> bool:
-    """Yes only from a person on a terminal, or -y typed by the caller (never for a clicked link). Without
-    either, refuse: a link is not a script's own input, and "nobody could be asked" is not a yes."""
+    """Yes only from a person on a terminal (the one of stdin, or for a piped link the controlling terminal),
+    or -y typed by the caller (never for a clicked link). Without either, refuse: a link is not a script's own
+    input, and "nobody could be asked" is not a yes."""
     if flags.yes and not from_handler:
         return True
     if session.at_terminal(stdout=from_handler):
