@@ -380,7 +380,7 @@ def test_codex_exit_status_of_a_failing_run_passes_through(kc, home, relay):
 ])
 def test_which_run_lines_take_the_short_way_in(words, parsed):
     """Plain lines skip click; every other line (help, --print, --json, mistakes) gets the full CLI."""
-    from keyconf.entry import _simple_run
+    from keyconf.launch import _simple_run
 
     assert _simple_run(words) == parsed
 

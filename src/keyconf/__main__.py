@@ -1,3 +1,3 @@
-from keyconf.entry import main
+from keyconf.cli import main
 
 main()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from keyconf import adapters
 from keyconf.errors import UsageError
+from keyconf.pipeline import pins
 from keyconf.session import Session
-from keyconf.stores import pins
 
 
 def _models(pairs: tuple) -> dict[str, str]:

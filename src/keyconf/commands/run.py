@@ -20,8 +20,8 @@ from keyconf.adapters.base import Context
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.masking import mask
 from keyconf.osenv.system import which
+from keyconf.pipeline import pins
 from keyconf.session import Session
-from keyconf.stores import pins
 from keyconf.stores.state import State
 
 # a word every shell takes as is (zsh expands a leading `=`, old fish a leading `%`: those get quoted)

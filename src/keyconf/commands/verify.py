@@ -55,7 +55,8 @@ def _pinned_target(session: Session):
     from pathlib import Path
 
     from keyconf.model import Target
-    from keyconf.stores import pins, secretstore
+    from keyconf.pipeline import pins
+    from keyconf.stores import secretstore
 
     if pins.find(Path.cwd()) is None:
         return None

@@ -1,10 +1,11 @@
-"""The `keyconf` program. `keyconf run CLIENT [--profile P] [--model M] [-- ARGS]` is what people put in
-aliases and start many times a day, so it takes a short way in: without importing click and the whole
-command table (about half of keyconf's start-up), straight to `exec`. Any other form of the line (help,
---print, --dry-run, --json, an unknown option, an error to report) goes through the full CLI as always.
-"""
+"""The `keyconf` command's first moment. A clicked link arrives as an argument, key included, and
+/proc/PID/cmdline shows it to every local user: it is blanked here, before the CLI and click are imported
+(which take most of the start-up time), then the CLI runs. `cli.main` blanks it too, for `python -m keyconf`.
 
-from __future__ import annotations
+`keyconf run CLIENT [--profile P] [--model M] [-- ARGS]` is what people put in aliases and start many times a
+day, so a plain run line takes a short way in: without importing click and the whole command table (about
+half of keyconf's start-up), straight to `exec`. Any other form of it (help, --print, --dry-run, --json, an
+unknown option, an error to report) goes through the full CLI as always."""
 
 import sys
 
@@ -59,13 +60,16 @@ def _fast_run(words: list[str]) -> None:
 
 
 def main() -> None:
-    words = sys.argv[1:]
-    if words[:1] == ["run"]:
+    if sys.argv[1:2] == ["run"]:
         try:
-            _fast_run(words[1:])
+            _fast_run(sys.argv[2:])
         except KeyboardInterrupt:
             print("\ninterrupted", file=sys.stderr)
             sys.exit(130)
-    from keyconf.cli import main as full
+    if "import" in sys.argv[1:]:
+        from keyconf.osenv.handoff import link_arguments, scrub_argv
 
-    full(words)
+        scrub_argv(link_arguments(sys.argv[1:]))
+    from keyconf.cli import main as cli_main
+
+    cli_main()
