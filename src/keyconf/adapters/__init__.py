@@ -17,14 +17,18 @@ _MODULES = {
     "cherry-studio": "keyconf.adapters.cherry_studio",
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
+    "qwen-code": "keyconf.adapters.qwen_code",
     "shell": "keyconf.adapters.shell",
 }
 
 CLIENT_IDS = tuple(_MODULES)
+# Other names accepted wherever a client is named (product.md); the adapter's `id` is the one keyconf records.
+ALIASES = {"claude": "claude-code", "gemini": "gemini-cli", "qwen": "qwen-code", "kilocode": "kilo",
+           "factory": "droid"}
 
 
 def get(client_id: str):
-    module = _MODULES.get(client_id)
+    module = _MODULES.get(ALIASES.get(client_id, client_id))
     if module is None:
         raise UsageError(f"unknown client {client_id!r}; choose from {', '.join(CLIENT_IDS)}")
     return importlib.import_module(module).ADAPTER
@@ -32,4 +36,4 @@ def get(client_id: str):
 
 def resolve(names) -> list:
     """The adapters of the named clients, each once, in the order given."""
-    return [get(name) for name in dict.fromkeys(names)]
+    return list({adapter.id: adapter for adapter in map(get, names)}.values())

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
+from keyconf.formats import dotenv
+from keyconf.formats.dotenv import parse as parse_dotenv
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
@@ -30,52 +31,24 @@ MODEL = "GEMINI_MODEL"
 NAMES = (KEY, BASE_URL, MODEL)
 AUTH_TYPE = ("security", "auth", "selectedType")
 API_KEY_AUTH = "gemini-api-key"
-BEGIN = "# >>> keyconf >>>"  # the same markers as the shell blocks (shellenv.RcText finds them)
-END = "# <<< keyconf <<<"
 TRUST_HINT = ("run `gemini` there once and trust the folder, or list it in ~/.gemini/trustedFolders.json; "
               "for scripts use `gemini --skip-trust` or GEMINI_CLI_TRUST_WORKSPACE=true")
 
 
-# ---- the .env format, as Gemini CLI's dotenv (17.1) reads it --------------------------------------------
-
-# dotenv's own LINE pattern, with JS's ASCII `\w` spelled out. Quoted values may span lines; no escapes
-# exist except `\n`/`\r` inside double quotes; a later assignment of a name replaces an earlier one.
-_LINE = re.compile(r"(?:^|^)\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|"
-                   r"\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)", re.M)
-_QUOTED = re.compile(r"^(['\"`])([\s\S]*)\1$", re.M)
-
-
-def parse_dotenv(text: str) -> dict[str, str]:
-    """The variables a `.env` text gives Gemini CLI (a line-for-line port of dotenv's `parse`)."""
-    found: dict[str, str] = {}
-    for match in _LINE.finditer(re.sub(r"\r\n?", "\n", text)):
-        value = (match.group(2) or "").strip()
-        quote = value[:1]
-        value = _QUOTED.sub(r"\2", value)
-        if quote == '"':
-            value = value.replace("\\n", "\n").replace("\\r", "\r")
-        found[match.group(1)] = value
-    return found
-
-
 def assignment(name: str, value: str) -> str:
-    """`NAME='value'`, or another quote when the value holds a `'`: whichever Gemini CLI reads back exactly.
-
-    dotenv has no escapes, so a value with `'`, `"` and a backtick (plus a `#`, or a `\\n`) has no spelling."""
-    for quote in ("'", '"', "`"):
-        line = f"{name}={quote}{value}{quote}"
-        if parse_dotenv(line).get(name) == value:
-            return line
+    """`NAME='value'` as Gemini CLI reads it back exactly, or a refusal naming what to do instead."""
+    line = dotenv.assignment(name, value)
+    if line is not None:
+        return line
     what = "the key" if name == KEY else f"{name} ({value!r})"
     raise UsageError(f"{what} holds ', \" and ` together, and Gemini CLI's .env has no escapes: no quoting would "
                      "make it read the same value back", client="gemini-cli",
                      hint="use `--via env` (shell quoting takes any value), or create a key without those characters")
 
 
-def render_block(variables: dict[str, str], nl: str) -> str:
-    lines = [BEGIN, "# Added by keyconf for Gemini CLI. `keyconf remove gemini-cli` takes this block out."]
-    lines += [assignment(name, value) for name, value in variables.items()]
-    return nl.join(lines + [END]) + nl
+def block_lines(variables: dict[str, str]) -> list[str]:
+    lines = ["# Added by keyconf for Gemini CLI. `keyconf remove gemini-cli` takes this block out."]
+    return lines + [assignment(name, value) for name, value in variables.items()]
 
 
 class GeminiCli(Adapter):
@@ -117,10 +90,8 @@ class GeminiCli(Adapter):
         return links.ccswitch_link("gemini", profile.name, profile.base_url, key, {"model": opts.model})
 
     # planning --------------------------------------------------------------------------------------
-    def _env_text(self, ctx: Context, path: Path):
-        from keyconf.shellenv import RcText
-
-        return RcText(fsutil.read_bytes(path), ctx.paths.display(path), family="dotenv")
+    def _env_file(self, ctx: Context, path: Path) -> dotenv.EnvFile:
+        return dotenv.EnvFile(fsutil.read_bytes(path), ctx.paths.display(path), self.id, self.title)
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
@@ -163,44 +134,25 @@ class GeminiCli(Adapter):
 
     def _put_block(self, ctx: Context, path: Path, wanted: dict, record: dict | None, plan: ClientPlan) -> dict:
         before = fsutil.read_bytes(path)
-        env = self._env_text(ctx, path)
-        record = record or {"sep": env.separator(), "created": not env.existed}
-        users = self._without_block(env)
+        env = self._env_file(ctx, path)
+        record = record or env.new_record()
+        users = env.outside()
         for name in (KEY, BASE_URL):
-            theirs = parse_dotenv(users).get(name)
+            theirs = users.get(name)
             if theirs is not None and theirs != wanted[name]:
                 shown = mask(theirs) if name == KEY else theirs
                 plan.replaces.append(f"{name} = {shown} in {env.name} (keyconf's block after it wins)")
-        env.set_block(render_block(wanted, env.nl), record["sep"])
-        self._guard(env, {**parse_dotenv(users), **wanted})
-        plan.edits.append(FileEdit(path, before, env.content(record["created"]), private=True, client=self.id))
+        after = env.put(block_lines(wanted), record)
+        plan.edits.append(FileEdit(path, before, after, private=True, client=self.id))
         return record
 
     def _drop_block(self, ctx: Context, path: Path, record: dict, plan: ClientPlan) -> None:
         before = fsutil.read_bytes(path)
         if before is None:
             return
-        env = self._env_text(ctx, path)
-        env.remove_block(record.get("sep", ""))
-        self._guard(env, parse_dotenv(env.text))
+        after = self._env_file(ctx, path).drop(record)
         # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
-        plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))
-
-    @staticmethod
-    def _without_block(env) -> str:
-        span = env._span()
-        return env.text if span is None else env.text[:span[0]] + env.text[span[1]:]
-
-    def _guard(self, env, intended: dict) -> None:
-        """Re-read the new text as Gemini CLI will; refuse if any variable differs from what was meant (a user's
-        unclosed quote would swallow our lines; a user's line after our block would beat ours)."""
-        result = parse_dotenv(env.text)
-        if result != intended:
-            wrong = sorted(n for n in set(result) | set(intended) if result.get(n) != intended.get(n))
-            raise UnsafeEdit(f"{env.name}: with keyconf's block, Gemini CLI would read {', '.join(wrong)} "
-                             "differently than meant; nothing was written",
-                             hint="look for an unclosed quote, or a line after keyconf's block setting the same "
-                                  "variable, and fix it by hand", client=self.id)
+        plan.edits.append(FileEdit(path, before, after, client=self.id))
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)

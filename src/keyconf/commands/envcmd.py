@@ -73,6 +73,7 @@ def link(session: Session, client: str, profile_name: str | None, model: str | N
     out = session.out
     _reveal_alone(out, reveal, "the working link by itself", "the link")
     adapter = adapters.get(client)
+    client = adapter.id  # an alias (`qwen`) names the same binding
     binding, profile = _binding_and_profile(session, client, profile_name)
     opts = binding.options if binding else Options()
     if model or protocol:
@@ -100,6 +101,7 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     out = session.out
     _reveal_alone(out, reveal, "the snippet by itself, for eval", "the snippet")
     adapter = adapters.get(client)
+    client = adapter.id  # an alias (`qwen`) names the same binding
     binding, profile = _binding_and_profile(session, client, profile_name)
     if binding is not None and binding.env is not None and not profile_name:
         specs = binding.env.vars

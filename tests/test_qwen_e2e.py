@@ -1,0 +1,67 @@
+"""The real Qwen Code, configured by keyconf, answers one prompt from the loopback relay with the relay key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import KEY, real_binary, snapshot
+from test_qwen_code import SETTINGS_RICH, qwen_dir
+
+pytestmark = pytest.mark.e2e
+
+# Qwen Code 0.24 posts usage statistics to an Alibaba Cloud host on every run; this turns that off (the only
+# call besides the relay that the facts file saw). Its `.bin` folder also holds the Node 22 it needs.
+QUIET = {"QWEN_USAGE_STATISTICS_ENABLED": "0", "NO_COLOR": "1"}
+OLD_FILE = b'{\n  "ui": {"theme": "Qwen Dark"},\n  "general": {"vimMode": true}\n}\n'  # no "$version" yet
+
+
+def _keyconf(*args: str):
+    exe = Path(os.sys.executable).parent / "keyconf"
+    return subprocess.run([str(exe), *args], input=KEY + "\n", text=True, capture_output=True, timeout=60)
+
+
+def _qwen(home: Path):
+    qwen = real_binary("qwen")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "QWEN_", "KEYCONF_QWEN"))}
+    env.update({"HOME": str(home), "PATH": f"{Path(qwen).parent}{os.pathsep}{env.get('PATH', '')}", **QUIET})
+    work = home / "work"
+    work.mkdir(exist_ok=True)
+    return subprocess.run([qwen, "-p", "ping"], capture_output=True, text=True, env=env, timeout=240, cwd=work,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("config", [pytest.param(SETTINGS_RICH, id="comments-and-a-rival-gpt-5"),
+                                    pytest.param(OLD_FILE, id="no-version-qwen-rewrites")])
+def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, config):
+    path = qwen_dir(home) / "settings.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(config)
+    before = snapshot(home)
+    done = _keyconf("use", "qwen", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = _qwen(home)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "pong" in run.stdout
+    calls = relay.seen("/v1/chat/completions")
+    assert calls, [r.path for r in relay.requests]
+    for call in calls:
+        assert call.headers.get("authorization") == f"Bearer {KEY}"
+        assert json.loads(call.body)["model"] == "gpt-5"
+    # Qwen's own first-start rewrite (a file without "$version") is no change to keyconf, and status reads it
+    again = _keyconf("use", "qwen-code", "--no-verify", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["results"][0]["changed"] == [], again.stdout
+    status = json.loads(_keyconf("status", "qwen-code", "--json").stdout)["results"][0]
+    assert status["configured"] and status["conflicts"] == [] and status["key"] == "sk-…YZ42"
+    done = _keyconf("remove", "qwen-code")
+    assert done.returncode == 0, done.stdout + done.stderr
+    if b'"$version"' in config:
+        assert path.read_bytes() == config  # Qwen left the file alone; keyconf took out exactly its own
+    else:
+        assert json.loads(path.read_bytes()) == {**json.loads(config), "$version": 4}  # Qwen's one line stays
+    after = {k: v for k, v in snapshot(home).items() if k in before and k != ".qwen/settings.json"}
+    assert after == {k: v for k, v in before.items() if k != ".qwen/settings.json"}
+    assert not (qwen_dir(home) / ".env").exists()
