@@ -181,7 +181,7 @@ def test_unknown_option_by_name_listing_valid_ones():
     ("cherry-studio", "no_plaintext", "false", "claude-code, codex"),
     ("shell", "no_plaintext", "true", "claude-code, codex"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
-    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, qwen-code"),
+    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, qwen-code, droid"),
     ("cursor", "protocol", '"openai"', "cherry-studio"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):

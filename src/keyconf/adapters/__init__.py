@@ -18,6 +18,7 @@ _MODULES = {
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
     "qwen-code": "keyconf.adapters.qwen_code",
+    "droid": "keyconf.adapters.droid",
     "shell": "keyconf.adapters.shell",
 }
 

@@ -1,0 +1,71 @@
+"""One element of keyconf's own in a JSON(C) array held by someone else (Factory Droid's `customModels`).
+
+`jsondoc` owns object members; an array the user fills needs an element added and taken out again, every other
+byte kept. These functions work on the array's raw text (as `JsonDoc.raw` gives it): comments and trailing commas
+are blanked to a same-length plain copy (jsondoc's own `_blank`), so element offsets found in the copy hold in the
+real text and the user's comments stay.
+"""
+
+from __future__ import annotations
+
+import json
+
+from keyconf.jsondoc import _blank  # the one JSONC reader; its offsets are the file's offsets
+
+_DECODER = json.JSONDecoder()
+_WS = " \t\r\n"
+
+
+def load(raw: str) -> list:
+    """The array text as data."""
+    return json.loads(_blank(raw)[0])
+
+
+def spans(raw: str) -> list[tuple[int, int]]:
+    """(start, end) of each element of the array text `raw`."""
+    plain, _ = _blank(raw)
+    found, i = [], plain.index("[") + 1
+    while True:
+        while i < len(plain) and plain[i] in _WS:
+            i += 1
+        if plain[i] == "]":
+            return found
+        _, end = _DECODER.raw_decode(plain, i)
+        found.append((i, end))
+        i = end
+        while plain[i] in _WS:
+            i += 1
+        if plain[i] == ",":
+            i += 1
+
+
+def append(raw: str, element: str) -> str:
+    """The array with `element` (JSON text) after its last element, laid out like the elements before it."""
+    items = spans(raw)
+    if not items:
+        close = raw.rindex("]")
+        return raw[:raw.index("[") + 1] + element + raw[close:]
+    start, end = items[-1]
+    if len(items) > 1:
+        gap = raw[items[-2][1]:start]  # `,\n    ` between two of the user's elements
+        gap = gap[gap.index(",") + 1:] if "," in gap else " "
+    else:
+        gap = raw[raw.index("[") + 1:start]  # the indent of the first element
+    gap = gap if gap.strip() == "" else " "  # a comment there is the user's, not a layout to copy
+    return raw[:end] + "," + (gap or " ") + element + raw[end:]
+
+
+def drop(raw: str, index: int) -> str:
+    """The array without element `index`, with the comma that joined it to its neighbour."""
+    items = spans(raw)
+    start, end = items[index]
+    if index > 0:
+        return raw[:items[index - 1][1]] + raw[end:]
+    if len(items) > 1:
+        return raw[:start] + raw[items[1][0]:]
+    return raw[:raw.index("[") + 1] + raw[raw.rindex("]"):]
+
+
+def replace(raw: str, index: int, element: str) -> str:
+    start, end = spans(raw)[index]
+    return raw[:start] + element + raw[end:]

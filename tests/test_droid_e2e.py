@@ -1,0 +1,66 @@
+"""The real Factory Droid, configured by keyconf, answers `droid exec` from the loopback relay with the relay key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import KEY, REPO, real_binary, snapshot
+from test_droid import SETTINGS_RICH, settings_path
+
+pytestmark = pytest.mark.e2e
+
+# Droid's calls to Factory (api.factory.ai, telemetry, an OTel collector) all stop with this.
+QUIET = {"FACTORY_AIRGAP_ENABLED": "true", "NO_COLOR": "1"}
+# npm's @factory/cli wrapper needs a platform package of its own version that the registry may lack, so the
+# platform package is installed by itself (.ci/node/package.json); it links no `.bin/droid`.
+PLATFORM_BINARY = REPO / ".ci" / "node" / "node_modules" / "@factory" / "cli-linux-x64" / "bin" / "droid"
+
+
+def _droid_binary() -> str:
+    return str(PLATFORM_BINARY) if PLATFORM_BINARY.exists() else real_binary("droid")
+
+
+def _keyconf(*args: str, env: dict | None = None):
+    exe = Path(os.sys.executable).parent / "keyconf"
+    return subprocess.run([str(exe), *args], input=KEY + "\n", text=True, capture_output=True, timeout=60, env=env)
+
+
+def _droid(home: Path, extra: dict | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTORY_", "OPENAI_", "KEYCONF_DROID"))}
+    env.update({"HOME": str(home), **QUIET, **(extra or {})})
+    work = home / "work"
+    work.mkdir(exist_ok=True)
+    return subprocess.run([_droid_binary(), "exec", "ping"], capture_output=True, text=True, env=env, timeout=240,
+                          cwd=work, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("via", ["config", "env"])
+def test_droid_exec_reaches_the_relay_with_the_key_and_model(home, relay, via):
+    settings_path(home).parent.mkdir(parents=True)
+    settings_path(home).write_bytes(SETTINGS_RICH)
+    before = snapshot(home)
+    done = _keyconf("use", "droid", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5",
+                    "--via", via, "--shell", "bash")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # --via env: the variable a new shell gets from keyconf's block, read here from keyconf's env file
+    extra = {}
+    if via == "env":
+        sourced = subprocess.run(["bash", "-c", f". '{home}/.config/keyconf/env/keyconf.sh' && "
+                                               "printf %s \"$KEYCONF_DROID_API_KEY\""], capture_output=True, text=True)
+        extra = {"KEYCONF_DROID_API_KEY": sourced.stdout}
+    run = _droid(home, extra)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "pong" in run.stdout
+    calls = relay.seen("/v1/chat/completions")
+    assert calls, [r.path for r in relay.requests]
+    for call in calls:
+        assert call.headers.get("authorization") == f"Bearer {KEY}"
+        assert json.loads(call.body)["model"] == "gpt-5"
+    done = _keyconf("remove", "droid")
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = {k: v for k, v in snapshot(home).items() if k in before}
+    assert after == before  # `droid exec` did not rewrite settings.json; keyconf took out exactly its own
