@@ -177,11 +177,11 @@ def test_unknown_option_by_name_listing_valid_ones():
 
 
 @pytest.mark.parametrize("client,option,value,users", [
-    ("cursor", "no_plaintext", "true", "claude-code, codex"),
-    ("cherry-studio", "no_plaintext", "false", "claude-code, codex"),
-    ("shell", "no_plaintext", "true", "claude-code, codex"),
+    ("cursor", "no_plaintext", "true", "claude-code, codex, crush"),
+    ("cherry-studio", "no_plaintext", "false", "claude-code, codex, crush"),
+    ("shell", "no_plaintext", "true", "claude-code, codex, crush"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
-    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, qwen-code, droid"),
+    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, qwen-code, droid, crush"),
     ("cursor", "protocol", '"openai"', "cherry-studio"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):

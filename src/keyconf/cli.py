@@ -135,7 +135,7 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
     """Write a profile into each CLIENT, then verify it.
 
     CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, qwen-code,
-    droid, shell (also: claude, gemini, qwen, factory).
+    droid, crush, shell (also: claude, gemini, qwen, factory).
     Without one, a terminal is offered the installed clients. The key is read from --key-stdin,
     --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
 

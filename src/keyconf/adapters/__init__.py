@@ -19,6 +19,7 @@ _MODULES = {
     "opencode": "keyconf.adapters.opencode",
     "qwen-code": "keyconf.adapters.qwen_code",
     "droid": "keyconf.adapters.droid",
+    "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
 }
 
