@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY, REPO, real_binary, snapshot
+from netguard import run_watched
 from test_droid import SETTINGS_RICH, settings_path
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +35,8 @@ def _droid(home: Path, extra: dict | None = None):
     env.update({"HOME": str(home), **QUIET, **(extra or {})})
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([_droid_binary(), "exec", "ping"], capture_output=True, text=True, env=env, timeout=240,
-                          cwd=work, stdin=subprocess.DEVNULL)
+    return run_watched([_droid_binary(), "exec", "ping"], home / "net.trace", capture_output=True, text=True,
+                       env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("via", ["config", "env"])
@@ -52,8 +53,9 @@ def test_droid_exec_reaches_the_relay_with_the_key_and_model(home, relay, via):
         sourced = subprocess.run(["bash", "-c", f". '{home}/.config/keyconf/env/keyconf.sh' && "
                                                "printf %s \"$KEYCONF_DROID_API_KEY\""], capture_output=True, text=True)
         extra = {"KEYCONF_DROID_API_KEY": sourced.stdout}
-    run = _droid(home, extra)
+    run, outside = _droid(home, extra)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert outside == []  # Factory's API, telemetry and DNS stay untouched
     assert "pong" in run.stdout
     calls = relay.seen("/v1/chat/completions")
     assert calls, [r.path for r in relay.requests]

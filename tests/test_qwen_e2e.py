@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY, real_binary, snapshot
+from netguard import run_watched
 from test_qwen_code import SETTINGS_RICH, qwen_dir
 
 pytestmark = pytest.mark.e2e
 
 # Qwen Code 0.24 posts usage statistics to an Alibaba Cloud host on every run; this turns that off (the only
-# call besides the relay that the facts file saw). Its `.bin` folder also holds the Node 22 it needs.
-QUIET = {"QWEN_USAGE_STATISTICS_ENABLED": "0", "NO_COLOR": "1"}
+# call besides the relay that the facts file saw). An MCP server started through `npx` would fetch its package:
+# the fixture has none here, and npm's registry points at a closed port. Qwen's `.bin` folder also holds the
+# Node 22 it needs.
+QUIET = {"QWEN_USAGE_STATISTICS_ENABLED": "0", "NO_COLOR": "1", "npm_config_registry": "http://127.0.0.1:9/"}
+RICH = b"".join(line for line in SETTINGS_RICH.splitlines(keepends=True) if b"mcpServers" not in line)
 OLD_FILE = b'{\n  "ui": {"theme": "Qwen Dark"},\n  "general": {"vimMode": true}\n}\n'  # no "$version" yet
 
 
@@ -30,11 +34,11 @@ def _qwen(home: Path):
     env.update({"HOME": str(home), "PATH": f"{Path(qwen).parent}{os.pathsep}{env.get('PATH', '')}", **QUIET})
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([qwen, "-p", "ping"], capture_output=True, text=True, env=env, timeout=240, cwd=work,
-                          stdin=subprocess.DEVNULL)
+    return run_watched([qwen, "-p", "ping"], home / "net.trace", capture_output=True, text=True, env=env,
+                       timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("config", [pytest.param(SETTINGS_RICH, id="comments-and-a-rival-gpt-5"),
+@pytest.mark.parametrize("config", [pytest.param(RICH, id="comments-and-a-rival-gpt-5"),
                                     pytest.param(OLD_FILE, id="no-version-qwen-rewrites")])
 def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, config):
     path = qwen_dir(home) / "settings.json"
@@ -43,8 +47,9 @@ def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, confi
     before = snapshot(home)
     done = _keyconf("use", "qwen", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5")
     assert done.returncode == 0, done.stdout + done.stderr
-    run = _qwen(home)
+    run, outside = _qwen(home)
     assert run.returncode == 0, run.stdout + run.stderr
+    assert outside == []  # no telemetry, login or catalogue call left the machine
     assert "pong" in run.stdout
     calls = relay.seen("/v1/chat/completions")
     assert calls, [r.path for r in relay.requests]
