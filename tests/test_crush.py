@@ -55,6 +55,7 @@ def run_crushrc(home: Path) -> list[list[str]]:
     rc = crush_dir(home) / "crushrc"
     assert subprocess.run([bash, "-n", str(rc)], capture_output=True).returncode == 0
     log = home / "builtins.log"
+    log.write_text("")
     stubs = "".join(f'{name}() {{ printf "%s\\037" {name} "$@" >> "$KC_LOG"; printf "\\036" >> "$KC_LOG"; }}\n'
                     for name in BUILTINS)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYCONF_CRUSH")}
