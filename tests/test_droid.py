@@ -185,3 +185,20 @@ def test_corpus_use_use_again_remove_is_byte_exact(kc, home, relay, path):
     assert again.code == 0 and again.json()["results"][0]["changed"] == [] and snapshot(home) == once
     assert kc("remove", "droid").code == 0
     assert snapshot(home) == before
+
+
+def test_settings_layers_that_beat_the_users_file_are_named(kc, home, relay, monkeypatch):
+    """Droid 0.225 reads ~/.factory/settings.local.json and a project's .factory/settings(.local).json (in the
+    start folder or above) after ~/.factory/settings.json: a session default there wins."""
+    write(home)
+    assert use(kc, relay, *MODEL).code == 0
+    (home / ".factory" / "settings.local.json").write_text('{"sessionDefaultSettings": {"model": "custom:x-0"}}')
+    project = home / "proj"
+    (project / ".factory").mkdir(parents=True)
+    (project / ".factory" / "settings.json").write_text('{"sessionDefaultSettings": {"model": "gpt-5-codex"}}')
+    (project / "src").mkdir()
+    monkeypatch.chdir(project / "src")
+    conflicts = kc("status", "droid", "--json").json()["results"][0]["conflicts"]
+    assert any("settings.local.json" in c for c in conflicts)
+    doctor = kc("doctor").output
+    assert "proj/.factory/settings.json sets sessionDefaultSettings.model = 'gpt-5-codex'" in doctor

@@ -230,6 +230,7 @@ class Droid(Adapter):
         if default != MODEL_ID:
             st.conflicts.append(f"sessionDefaultSettings.model is {default!r}, not {MODEL_ID!r}: `droid exec` uses "
                                 "another model; run `keyconf use droid` again")
+        st.conflicts += self._overrides(ctx, None)
         if source == "settings.json" and key and stat.S_IMODE(path.stat().st_mode) & 0o077:
             st.conflicts.append(f"{ctx.paths.display(path)} holds the key and others can read it (Droid's own rewrite "
                                 f"may have reset its mode): chmod 600 {ctx.paths.display(path)}")
@@ -249,11 +250,42 @@ class Droid(Adapter):
         model = entry.get("model") if isinstance(entry.get("model"), str) else None
         return Target(strip_v1(url), key, self.protocol, model, client=self.id)
 
-    def doctor(self, ctx: Context) -> list[tuple[str, str]]:
+    def _overrides(self, ctx: Context, start: Path | None) -> list[str]:
+        """Settings layers that beat ~/.factory/settings.json and pick another model (checked with 0.225.2):
+        ~/.factory/settings.local.json, and a project's .factory/settings.json or settings.local.json in the
+        folder Droid starts in or any folder above it."""
+        candidates = [self.folder(ctx) / "settings.local.json"]
+        folder = start
+        while folder is not None:
+            if folder / ".factory" != self.folder(ctx):
+                candidates += [folder / ".factory" / "settings.json", folder / ".factory" / "settings.local.json"]
+            folder = folder.parent if folder.parent != folder else None
+        found = []
+        for path in candidates:
+            if not path.is_file():
+                continue
+            try:
+                doc = JsonDoc(fsutil.read_bytes(path), ctx.paths.display(path), jsonc=True)
+                model = doc.get(DEFAULT) if doc.is_object(DEFAULT[:1]) else None
+            except UnsafeEdit:
+                continue
+            if model not in (None, MODEL_ID):
+                found.append(f"{ctx.paths.display(path)} sets sessionDefaultSettings.model = {model!r}, which beats "
+                             f"keyconf's {MODEL_ID!r} when Droid starts {'here' if start else 'anywhere'}")
+        return found
+
+    def doctor(self, ctx: Context, cwd: str | None = None) -> list[tuple[str, str]]:
+        import os
+
         binding = ctx.binding(self.id)
         if binding is None:
             return []
         found = []
+        try:
+            here = Path(cwd or os.getcwd())
+        except OSError:  # the current folder is gone
+            here = None
+        found += [("warning", text) for text in self._overrides(ctx, here)]
         entry, default, problems = self._read(ctx)
         if binding.via == "env" and not ctx.env.get(KEY_VAR):
             found.append(("warning", f"{KEY_VAR} is not set in this shell: Droid started from here sends no key; open a "
