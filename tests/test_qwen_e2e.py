@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY, real_binary, snapshot
+from corpus import CORPUS
 from netguard import run_watched
 from test_qwen_code import SETTINGS_RICH, qwen_dir
 
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.e2e
 QUIET = {"QWEN_USAGE_STATISTICS_ENABLED": "0", "NO_COLOR": "1", "npm_config_registry": "http://127.0.0.1:9/"}
 RICH = b"".join(line for line in SETTINGS_RICH.splitlines(keepends=True) if b"mcpServers" not in line)
 OLD_FILE = b'{\n  "ui": {"theme": "Qwen Dark"},\n  "general": {"vimMode": true}\n}\n'  # no "$version" yet
+# A real user's file ("$version": 3, Qwen's sign-in selected, their own OpenAI-compatible provider): Qwen migrates it.
+REAL = CORPUS / "qwen-code" / "001-cnife-dotfiles.json"
 
 
 def _keyconf(*args: str):
@@ -34,18 +37,21 @@ def _qwen(home: Path):
     env.update({"HOME": str(home), "PATH": f"{Path(qwen).parent}{os.pathsep}{env.get('PATH', '')}", **QUIET})
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return run_watched([qwen, "-p", "ping"], home / "net.trace", capture_output=True, text=True, env=env,
+    # the users' own MCP servers (a corpus file has an HTTP one) stay off: only an unknown name is allowed
+    return run_watched([qwen, "--allowed-mcp-server-names", "keyconf-none", "-p", "ping"], home / "net.trace", capture_output=True, text=True, env=env,
                        timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("config", [pytest.param(RICH, id="comments-and-a-rival-gpt-5"),
-                                    pytest.param(OLD_FILE, id="no-version-qwen-rewrites")])
+                                    pytest.param(OLD_FILE, id="no-version-qwen-rewrites"),
+                                    pytest.param(REAL.read_bytes() if REAL.is_file() else None, id="corpus-v3-migrated",
+                                                 marks=pytest.mark.skipif(not REAL.is_file(), reason="no corpus"))])
 def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, config):
     path = qwen_dir(home) / "settings.json"
     path.parent.mkdir(parents=True)
     path.write_bytes(config)
     before = snapshot(home)
-    done = _keyconf("use", "qwen", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5")
+    done = _keyconf("use", "qwen", "--yes", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5")
     assert done.returncode == 0, done.stdout + done.stderr
     run, outside = _qwen(home)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -56,17 +62,17 @@ def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, confi
     for call in calls:
         assert call.headers.get("authorization") == f"Bearer {KEY}"
         assert json.loads(call.body)["model"] == "gpt-5"
-    # Qwen's own first-start rewrite (a file without "$version") is no change to keyconf, and status reads it
+    # Qwen's own rewrite on start (adding "$version", or migrating 3 to 4) is no change to keyconf; status reads it
     again = _keyconf("use", "qwen-code", "--no-verify", "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["results"][0]["changed"] == [], again.stdout
     status = json.loads(_keyconf("status", "qwen-code", "--json").stdout)["results"][0]
     assert status["configured"] and status["conflicts"] == [] and status["key"] == "sk-…YZ42"
     done = _keyconf("remove", "qwen-code")
     assert done.returncode == 0, done.stdout + done.stderr
-    if b'"$version"' in config:
+    if b'"$version": 4' in config:
         assert path.read_bytes() == config  # Qwen left the file alone; keyconf took out exactly its own
     else:
-        assert json.loads(path.read_bytes()) == {**json.loads(config), "$version": 4}  # Qwen's one line stays
+        assert json.loads(path.read_bytes()) == {**json.loads(config), "$version": 4}  # Qwen's own change stays
     after = {k: v for k, v in snapshot(home).items() if k in before and k != ".qwen/settings.json"}
     assert after == {k: v for k, v in before.items() if k != ".qwen/settings.json"}
     assert not (qwen_dir(home) / ".env").exists()
