@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY, REPO, real_binary, snapshot
+from corpus import CORPUS
 from netguard import run_watched
 from test_droid import SETTINGS_RICH, settings_path
 
@@ -19,6 +20,10 @@ QUIET = {"FACTORY_AIRGAP_ENABLED": "true", "NO_COLOR": "1"}
 # npm's @factory/cli wrapper needs a platform package of its own version that the registry may lack, so the
 # platform package is installed by itself (.ci/node/package.json); it links no `.bin/droid`.
 PLATFORM_BINARY = REPO / ".ci" / "node" / "node_modules" / "@factory" / "cli-linux-x64" / "bin" / "droid"
+
+
+# A real user's file as Factory writes it (header comments, no final newline, an old top-level "model").
+REAL = CORPUS / "droid" / "006-izzaalfiansyah-dotfiles-settings.json"
 
 
 def _droid_binary() -> str:
@@ -39,12 +44,15 @@ def _droid(home: Path, extra: dict | None = None):
                        env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("via", ["config", "env"])
-def test_droid_exec_reaches_the_relay_with_the_key_and_model(home, relay, via):
+@pytest.mark.parametrize("via,config", [
+    ("config", SETTINGS_RICH), ("env", SETTINGS_RICH),
+    pytest.param("config", REAL.read_bytes() if REAL.is_file() else None, id="config-corpus",
+                 marks=pytest.mark.skipif(not REAL.is_file(), reason="no corpus"))])
+def test_droid_exec_reaches_the_relay_with_the_key_and_model(home, relay, via, config):
     settings_path(home).parent.mkdir(parents=True)
-    settings_path(home).write_bytes(SETTINGS_RICH)
+    settings_path(home).write_bytes(config)
     before = snapshot(home)
-    done = _keyconf("use", "droid", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5",
+    done = _keyconf("use", "droid", "--yes", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5",
                     "--via", via, "--shell", "bash")
     assert done.returncode == 0, done.stdout + done.stderr
     # --via env: the variable a new shell gets from keyconf's block, read here from keyconf's env file
