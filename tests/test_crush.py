@@ -164,3 +164,13 @@ def test_corpus_use_use_again_remove_is_byte_exact(kc, home, relay, path):
     assert again.code == 0 and again.json()["results"][0]["changed"] == [] and snapshot(home) == once
     assert kc("remove", "crush").code == 0
     assert snapshot(home) == before
+
+
+def test_a_keyconf_home_with_spaces_is_quoted_for_bash(kc, home, relay, monkeypatch):
+    """keyconf's folder on macOS is under `Library/Application Support`: the block sources it quoted."""
+    monkeypatch.setenv("KEYCONF_HOME", str(home / "Application Support" / "keyconf"))
+    write(home, legacy=None)
+    assert use(kc, relay, *MODEL).code == 0
+    assert "'" + str(home / "Application Support") in (crush_dir(home) / "crushrc").read_text()
+    provider = next(c for c in run_crushrc(home) if c[:3] == ["provider", "add", "keyconf"])
+    assert provider[-1] == KEY

@@ -293,6 +293,8 @@ class Droid(Adapter):
         if entry and default != MODEL_ID:
             found.append(("warning", f"Droid's session default is {default!r}: it uses Factory's models (and asks for "
                                      f"a login) instead of the relay; run `keyconf use droid` again"))
+        found.append(("info", "Droid's interactive start asks \"Trust this folder?\" once per folder (`droid exec` "
+                              "does not ask)"))
         if ctx.env.get("FACTORY_AIRGAP_ENABLED") != "true":
             found.append(("info", "Droid also talks to Factory's servers (telemetry); FACTORY_AIRGAP_ENABLED=true "
                                   "keeps it to the relay"))
