@@ -49,7 +49,7 @@ def use(kc, relay, *extra, key: str = KEY):
 
 
 def data(home: Path) -> dict:
-    from keyconf.jsondoc import JsonDoc
+    from keyconf.formats.jsondoc import JsonDoc
 
     return JsonDoc(settings_path(home).read_bytes(), "settings.json", jsonc=True).get(())
 

@@ -20,7 +20,7 @@ def qwen_key(home):
 
 
 def droid_entry(home):
-    from keyconf.jsondoc import JsonDoc
+    from keyconf.formats.jsondoc import JsonDoc
 
     doc = JsonDoc((home / ".factory" / "settings.json").read_bytes(), "settings.json", jsonc=True)
     return next(m for m in doc.get(("customModels",)) if m["displayName"] == "keyconf")

@@ -50,7 +50,7 @@ def use(kc, relay, *extra, key: str = KEY):
 
 
 def settings(home: Path) -> dict:
-    from keyconf.jsondoc import JsonDoc
+    from keyconf.formats.jsondoc import JsonDoc
 
     doc = JsonDoc((qwen_dir(home) / "settings.json").read_bytes(), "settings.json", jsonc=True)
     return doc.get(())

@@ -29,13 +29,13 @@ import re
 import shlex
 from pathlib import Path
 
-from keyconf import fsutil
+from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import fragile_command_warning
+from keyconf.osenv.system import fragile_command_warning
 
 PROVIDER_ID = "keyconf"
 KEY_VAR = "KEYCONF_CRUSH_API_KEY"
@@ -65,6 +65,7 @@ class Crush(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "crush"
+    key_command_name = "crushrc key command"
     # Crush asks for the large and small model keyconf sets; with none set it lists the provider's models from
     # GET /v1/models and asks. keyconf sets one so `crush run` works unattended.
     default_model = "gpt-5"
@@ -107,7 +108,7 @@ class Crush(Adapter):
         return lines, key_expr
 
     def _rc(self, ctx: Context, content: bytes | None):
-        from keyconf.shellenv import RcText
+        from keyconf.osenv.shellenv import RcText
 
         rc = RcText(content, ctx.paths.display(self.rc_file(ctx)))
         _remember_keys(rc.text)
@@ -116,7 +117,7 @@ class Crush(Adapter):
     @staticmethod
     def _read_block(text: str) -> dict:
         """keyconf's block as Bash splits its words: {"base_url", "api_key", "model", "large", "small", "source"}."""
-        from keyconf.shellenv import BEGIN, END
+        from keyconf.osenv.shellenv import BEGIN, END
 
         found: dict = {}
         start = text.find(BEGIN)
@@ -140,7 +141,7 @@ class Crush(Adapter):
 
     def _after_block(self, text: str) -> list[str]:
         """The user's lines after keyconf's block that set what the block sets (they run later, so they win)."""
-        from keyconf.shellenv import END
+        from keyconf.osenv.shellenv import END
 
         at = text.find(END)
         later = text[at + len(END):] if at >= 0 else ""
@@ -236,6 +237,16 @@ class Crush(Adapter):
             return ctx.profile_key(binding.profile if binding else None), "`keyconf secret` at each start"
         return None, "crushrc"
 
+    def key_command(self, ctx: Context) -> list[str] | None:
+        """With --no-plaintext: the `keyconf secret` command inside the block's `--api-key "$(...)"`."""
+        expr = self._read(ctx)[0].get("api_key") or ""
+        if not (expr.startswith("$(") and expr.endswith(")")):
+            return None
+        try:
+            return shlex.split(expr[2:-1])
+        except ValueError:
+            return None
+
     def status(self, ctx: Context) -> ClientStatus:
         binding = ctx.binding(self.id)
         block, text, problems = self._read(ctx)
@@ -327,13 +338,13 @@ def _remember_keys(text: str) -> None:
 
 
 def _begin() -> str:
-    from keyconf.shellenv import BEGIN
+    from keyconf.osenv.shellenv import BEGIN
 
     return BEGIN
 
 
 def _end() -> str:
-    from keyconf.shellenv import END
+    from keyconf.osenv.shellenv import END
 
     return END
 

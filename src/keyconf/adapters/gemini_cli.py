@@ -15,13 +15,13 @@ import json
 import os
 from pathlib import Path
 
-from keyconf import fsutil
+from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.formats import dotenv
 from keyconf.formats.dotenv import parse as parse_dotenv
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 

@@ -50,7 +50,7 @@ class EnvFile:
     """A `.env` file's text with at most one keyconf block; every byte outside the block kept."""
 
     def __init__(self, content: bytes | None, name: str, client: str, title: str):
-        from keyconf.shellenv import RcText
+        from keyconf.osenv.shellenv import RcText
 
         self._rc = RcText(content, name, family="dotenv")
         self.name = name

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 
-from keyconf import secretstore
+from keyconf.stores import secretstore
 from keyconf.errors import KeyconfError
-from keyconf.keyinput import read_base_url, read_key_with_notes
 from keyconf.paths import Paths
-from keyconf.profiles import Profile, Profiles, check_name
+from keyconf.stores.profiles import Profile, Profiles, check_name
 from keyconf.urls import normalise_root_with_notes
 
 
@@ -25,12 +24,9 @@ class KeySource:
         self.secret_store = secret_store
         self.key = key  # already read (rotate, import and apply read it before anything else)
 
-    @property
-    def key_given(self) -> bool:
+    def key_given(self, session) -> bool:
         """The key came from a flag, the environment or the caller: asking again cannot give another."""
-        import os
-
-        return bool(self.key_stdin or self.key_env or os.environ.get("KEYCONF_API_KEY", "").strip())
+        return bool(self.key_stdin or self.key_env or session.settings.api_key)
 
 
 class Chosen:
@@ -57,28 +53,29 @@ def refreshed(paths: Paths, chosen: Chosen) -> Chosen:
     return fresh
 
 
-def choose_profile(paths: Paths, src: KeySource) -> Chosen:
+def choose_profile(session, src: KeySource) -> Chosen:
     """Reuse a stored profile, or build one from the given (or prompted) Base URL and key. Writes nothing."""
+    paths = session.paths
     profiles = Profiles(paths)
     name = check_name(src.profile) if src.profile is not None else None
     existing = profiles.items.get(name or profiles.default or "")
-    url_raw = read_base_url(src.base_url, prompt=False)
+    url_raw = session.read_base_url(src.base_url, prompt=False)
     notes: list[str] = []
     key = src.key
     if key is None:
-        key, notes = read_key_with_notes(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
+        key, notes = session.read_key(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
     if existing and url_raw is None and key is None:
         return Chosen(existing, secretstore.read_key(paths, existing), new_key=False, existed=True,
                       store_choice=src.secret_store)
     if url_raw is None:
-        url_raw = existing.base_url if existing else read_base_url(None, prompt=True)
+        url_raw = existing.base_url if existing else session.read_base_url(None, prompt=True)
     root, url_notes = normalise_root_with_notes(url_raw)
     notes += url_notes
     if key is None:
         if existing:
             key = secretstore.read_key(paths, existing)
         else:
-            key, key_notes = read_key_with_notes(key_stdin=False, key_env=None, prompt=True)
+            key, key_notes = session.read_key(prompt=True)
             notes += key_notes
     new_key = existing is None
     if existing is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keyconf import engine
-from keyconf.commands.common import show_diffs
+from keyconf.pipeline.report import show_diffs
 
 
 def undo_list(session) -> int:

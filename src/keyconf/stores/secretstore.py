@@ -7,20 +7,19 @@ back (some backends drop writes silently); every call has a timeout so a locked 
 from __future__ import annotations
 
 import json
-import os
 import threading
 
-from keyconf import fsutil
-from keyconf.edits import Edit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import Edit
 from keyconf.errors import SecretStoreError, UsageError
 from keyconf.paths import Paths
+from keyconf.settings import DEFAULT_KEYRING_TIMEOUT, SECRET_STORES, secret_store
 
 SERVICE = "keyconf"
-TIMEOUT_SECONDS = float(os.environ.get("KEYCONF_KEYRING_TIMEOUT", "15"))
-CHOICES = ("auto", "keyring", "file")
+CHOICES = SECRET_STORES
 
 
-def _with_timeout(fn, *args):
+def _with_timeout(seconds: float, fn, *args):
     """Run a keyring call in a daemon thread; a backend waiting for an unlock dialog must not hang keyconf."""
     box: dict = {}
 
@@ -32,9 +31,9 @@ def _with_timeout(fn, *args):
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(TIMEOUT_SECONDS)
+    thread.join(seconds)
     if thread.is_alive():
-        raise SecretStoreError(f"the system keyring did not answer within {TIMEOUT_SECONDS:.0f} s (locked?)",
+        raise SecretStoreError(f"the system keyring did not answer within {seconds:.0f} s (locked?)",
                                hint="unlock it, or use --secret-store file")
     if "error" in box:
         exc = box["error"]
@@ -46,8 +45,9 @@ def _with_timeout(fn, *args):
 class KeyringBackend:
     name = "keyring"
 
-    def __init__(self):
+    def __init__(self, timeout: float = DEFAULT_KEYRING_TIMEOUT):
         self._module = None
+        self.timeout = timeout  # KEYCONF_KEYRING_TIMEOUT
 
     def _keyring(self):
         if self._module is None:
@@ -74,23 +74,23 @@ class KeyringBackend:
         if kind.startswith("keyring.backends.chainer") and not getattr(backend, "backends", None):
             return False, "no system keyring backend is available"
         try:
-            _with_timeout(backend.get_password, SERVICE, "__probe__")
+            _with_timeout(self.timeout, backend.get_password, SERVICE, "__probe__")
         except SecretStoreError as exc:
             return False, exc.message
         return True, self.describe()
 
     def get(self, profile: str) -> str | None:
-        return _with_timeout(self._keyring().get_password, SERVICE, profile)
+        return _with_timeout(self.timeout, self._keyring().get_password, SERVICE, profile)
 
     def set(self, profile: str, key: str) -> None:
-        _with_timeout(self._keyring().set_password, SERVICE, profile, key)
+        _with_timeout(self.timeout, self._keyring().set_password, SERVICE, profile, key)
         if self.get(profile) != key:
             raise SecretStoreError("the system keyring accepted the key but does not give it back",
                                    hint="use --secret-store file")
 
     def delete(self, profile: str) -> None:
         try:
-            _with_timeout(self._keyring().delete_password, SERVICE, profile)
+            _with_timeout(self.timeout, self._keyring().delete_password, SERVICE, profile)
         except SecretStoreError as exc:
             if "PasswordDeleteError" not in exc.message:
                 raise
@@ -107,17 +107,18 @@ class KeyringEdit(Edit):
     def __init__(self, path: str, before: bytes | None, after: bytes | None, private: bool = True,
                  internal: bool = True, client: str | None = None, mode_before: int | None = None):
         super().__init__(path, before, after, True, True, client, None)  # path: "keyring:keyconf/<profile>"
+        self.timeout = DEFAULT_KEYRING_TIMEOUT  # KEYCONF_KEYRING_TIMEOUT when planned (not journaled)
 
     @property
     def profile(self) -> str:
         return self.path.split("/", 1)[1]
 
     def read_current(self) -> bytes | None:
-        value = KeyringBackend().get(self.profile)
+        value = KeyringBackend(self.timeout).get(self.profile)
         return None if value is None else value.encode("utf-8")
 
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
-        backend = KeyringBackend()
+        backend = KeyringBackend(self.timeout)
         if content is None:
             backend.delete(self.profile)
         else:
@@ -195,7 +196,7 @@ class SecretWrites:
             self._file_data().pop(profile, None)
 
     def edits(self) -> list:
-        from keyconf.edits import FileEdit
+        from keyconf.engine.edits import FileEdit
 
         out = []
         if self._file is not None:
@@ -204,30 +205,30 @@ class SecretWrites:
                 after = self._file_raw
             out.append(FileEdit(self.paths.secrets_file, self._file_raw, after, private=True, internal=True))
         for profile, key in self._keyring.items():
-            current = KeyringBackend().get(profile)
-            out.append(KeyringEdit(f"keyring:{SERVICE}/{profile}",
-                                   None if current is None else current.encode("utf-8"),
-                                   None if key is None else key.encode("utf-8")))
+            timeout = self.paths.settings.keyring_timeout
+            current = KeyringBackend(timeout).get(profile)
+            edit = KeyringEdit(f"keyring:{SERVICE}/{profile}", None if current is None else current.encode("utf-8"),
+                               None if key is None else key.encode("utf-8"))
+            edit.timeout = timeout
+            out.append(edit)
         return out
 
 
-def choice(explicit: str | None) -> str:
-    value = (explicit or os.environ.get("KEYCONF_SECRET_STORE") or "auto").strip().lower()
-    if value not in CHOICES:
-        raise UsageError(f"unknown secret store {value!r}; choose one of {', '.join(CHOICES)}")
-    return value
+def choice(paths: Paths, explicit: str | None) -> str:
+    """--secret-store, else KEYCONF_SECRET_STORE, else auto."""
+    return secret_store(explicit, "--secret-store") if explicit else paths.settings.secret_store
 
 
 def backend(paths: Paths, name: str):
-    return KeyringBackend() if name == "keyring" else FileBackend(paths)
+    return KeyringBackend(paths.settings.keyring_timeout) if name == "keyring" else FileBackend(paths)
 
 
 def open_for_writing(paths: Paths, explicit: str | None) -> tuple[object, str | None]:
     """The backend a new key goes to, and a warning to show (for the file fallback under `auto`)."""
-    wanted = choice(explicit)
+    wanted = choice(paths, explicit)
     if wanted == "file":
         return FileBackend(paths), None
-    keyring_backend = KeyringBackend()
+    keyring_backend = KeyringBackend(paths.settings.keyring_timeout)
     ok, why = keyring_backend.available()
     if ok:
         return keyring_backend, None

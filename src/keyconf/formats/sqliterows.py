@@ -21,7 +21,7 @@ import os
 import stat
 from pathlib import Path
 
-from keyconf.edits import Edit
+from keyconf.engine.edits import Edit
 from keyconf.errors import UnsafeEdit
 
 BUSY_TIMEOUT_MS = 2000
@@ -345,7 +345,7 @@ class RowsEdit(Edit):
             conn.close()
 
     def diff(self, display) -> str:
-        from keyconf.edits import text_diff
+        from keyconf.engine.edits import text_diff
 
         def show(content):
             if content is None:

@@ -1,11 +1,7 @@
-"""The one change pipeline. Every command that changes anything (`use`, `remove`, `profile rotate`,
-`import`, `apply`) only builds requests; this module plans every edit, checks the key before anything is
-written, commits once through the engine and reports.
+"""Planning and committing a change (the pipeline's middle; `pipeline.run` drives it).
 
-    change = plan(session, requests, profiles=[chosen])   # pure: reads files, writes nothing
-    findings = check(session, change, flags)              # the relay, before writing (use/import/apply)
-    commit(session, change)                               # one journaled transaction; undo takes it all back
-    return report(session, change, findings)
+    change = plan(session, command, requests, profiles=[chosen])   # reads files, writes nothing
+    commit(session, change)                                        # one journaled transaction
 
 A change holds the clients' edits, the shared shell-environment files, keyconf's state, profiles.toml and
 the stored keys (secrets.json, or keyring entries written last), so `undo` gives all of them back.
@@ -15,28 +11,10 @@ from __future__ import annotations
 
 from keyconf import adapters, engine
 from keyconf.adapters.base import Context
-from keyconf.commands.common import final_code, masked, show_diffs, verify_report
 from keyconf.errors import Exit, KeyconfError, UsageError
 from keyconf.model import Binding, ClientPlan, Options, Request
 from keyconf.session import Session
-from keyconf.state import State
-
-# A hard failure means the key or URL is wrong: nothing is written. A quota, rate-limit or model problem
-# means the key itself is right: it is written, and the problem reported.
-HARD_FAILURES = (Exit.KEY_REJECTED, Exit.UNREACHABLE, Exit.WRONG_URL)
-
-
-class Flags:
-    def __init__(self, dry_run: bool = False, no_verify: bool = False, yes: bool = False, deep: bool = False,
-                 no_open: bool = False, force: bool = False, timeout: float | None = None):
-        self.dry_run = dry_run
-        self.no_verify = no_verify
-        self.yes = yes
-        self.deep = deep
-        self.no_open = no_open
-        self.force = force  # write despite a failed check
-        self.timeout = timeout
-
+from keyconf.stores.state import State
 
 class Change:
     """Everything one command will change, planned; `edits` is what the engine carries out."""
@@ -54,10 +32,6 @@ class Change:
     @property
     def state(self) -> State:
         return self.ctx.state
-
-    @property
-    def changes_anything(self) -> bool:
-        return any(e.changes for e in self.edits)
 
     def chosen_for(self, plan: ClientPlan):
         binding = plan.binding
@@ -90,11 +64,6 @@ def options_for(adapter, opts: Options, old: Binding | None, sticky: bool = True
     return Options(**values)
 
 
-def replay(binding: Binding) -> Options:
-    """The options a client was set up with (what rotate, import and apply repeat)."""
-    return binding.options
-
-
 # ---- planning -----------------------------------------------------------------------------------
 
 def plan(session: Session, command: str, requests: list[Request], profiles=(), *, state: State | None = None,
@@ -105,9 +74,9 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     name none). Clients already bound to a profile whose key or URL changes are re-planned with it, so a
     profile's key is one key everywhere. Writes nothing.
     """
-    from keyconf import secretstore
-    from keyconf.commands.profile_input import plan_profile
-    from keyconf.profiles import Profiles
+    from keyconf.stores import secretstore
+    from keyconf.pipeline.profile import plan_profile
+    from keyconf.stores.profiles import Profiles
 
     paths = session.paths
     state = state or State.load(paths)
@@ -157,9 +126,30 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     return change
 
 
+def intended_targets(session: Session, requests: list[Request], profiles=(), *, sticky: bool = True) -> list:
+    """What each client of the change will use once written, worked out from the requests alone (no client
+    file is read), so the relay is asked before anything is planned. A request that can't be planned is left
+    out here; planning reports it."""
+    state = State.load(session.paths)
+    chosen = {c.profile.name: c for c in profiles}
+    first = next(iter(chosen), None)
+    targets = []
+    for request in _with_bound_clients(state, requests, chosen):
+        if request.action != "use":
+            continue
+        try:
+            adapter = adapters.get(request.client)
+            c = chosen[request.profile or first]
+            opts = options_for(adapter, request.options, state.bindings.get(request.client), sticky)
+        except (KeyconfError, KeyError):
+            continue
+        targets.append(adapter.intended_target(c.profile, c.key, opts))
+    return targets
+
+
 def _plan_client(ctx: Context, request: Request, c, sticky: bool) -> ClientPlan:
     """One client's plan: the adapter's edits, the binding to record, what it will use (checked first)."""
-    from keyconf import shellenv
+    from keyconf.osenv import shellenv
 
     adapter = adapters.get(request.client)
     old = ctx.state.bindings.get(request.client)
@@ -196,13 +186,13 @@ def _with_bound_clients(state: State, requests: list[Request], chosen: dict) -> 
         for client in state.clients_of(c.profile.name):
             if client not in named:
                 binding = state.bindings[client]
-                extra.append(Request(client, "use", replay(binding), profile=c.profile.name))
+                extra.append(Request(client, "use", binding.options, profile=c.profile.name))
                 named.add(client)
     return list(requests) + extra
 
 
 def _shell_edits(ctx: Context, change: Change) -> list:
-    from keyconf import shellenv
+    from keyconf.osenv import shellenv
 
     paths, state = ctx.paths, ctx.state
 
@@ -216,45 +206,13 @@ def _shell_edits(ctx: Context, change: Change) -> list:
     edits, state.shell_files = shellenv.plan(paths, state.bindings, state.shell_files, key_of,
                                              warnings=change.warnings)
     if paths.platform == "windows":
-        from keyconf import winenv
+        from keyconf.osenv import winenv
 
         edits += winenv.plan(shellenv.variables(state.bindings, key_of), state)
     return edits
 
 
-# ---- checking, committing, reporting --------------------------------------------------------------
-
-def check(session: Session, change: Change, flags: Flags) -> dict:
-    """Verify what the planned clients will use, before anything is written: one request per distinct
-    (URL, key), concurrently; each client's model checked against the key's list."""
-    if flags.no_verify:
-        return {}
-    from keyconf.commands.common import check_targets
-    from keyconf.model import Target
-
-    targets = [p.target for p in change.plans if p.target is not None]
-    if not targets and not change.plans and not change.failed:
-        # no client to configure (a rotate of an unused profile): still check the key itself
-        targets = [Target(c.profile.base_url, c.key, "chat", client=f"profile {c.profile.name}")
-                   for c in change.chosen.values()]
-    return check_targets(session, targets, flags.deep, flags.timeout)
-
-
-def hard_failure(findings: dict) -> int | None:
-    codes = [f.code for f in findings.values() if not f.ok and f.code in HARD_FAILURES]
-    return codes[0] if codes else None
-
-
-def confirm_replacements(session: Session, change: Change, yes: bool) -> bool:
-    """Settings made outside keyconf that the change replaces are shown, and a terminal is asked."""
-    replaced = [r for p in change.plans for r in p.replaces]
-    if not replaced:
-        return True
-    session.out.say("This replaces settings made outside keyconf (`keyconf remove` gives them back):", err=True)
-    for line in replaced:
-        session.out.say(f"  {line}", err=True)
-    return session.confirm("Go on?", yes)
-
+# ---- committing ---------------------------------------------------------------------------------
 
 def commit(session: Session, change: Change) -> None:
     """Carry out the change as one journaled transaction, then the after-commit steps (Cherry's link)."""
@@ -262,6 +220,7 @@ def commit(session: Session, change: Change) -> None:
                                 extra={"clients": [p.client for p in change.plans]})
     if change.entry:
         session.out.extra["change_id"] = change.entry.id
+
 
 
 def after_commit(session: Session, change: Change, flags: Flags) -> None:
@@ -272,89 +231,3 @@ def after_commit(session: Session, change: Change, flags: Flags) -> None:
             except KeyconfError as exc:
                 client_plan.status = "link ready"
                 client_plan.warnings.append(f"{exc.message}; {exc.hint}" if exc.hint else exc.message)
-
-
-def show(session: Session, change: Change) -> None:
-    """--dry-run: the diff of every planned edit, keys masked (every profile's key is looked up first, so
-    a key in a file being restored or removed is masked like the one being written)."""
-    from keyconf.profiles import Profiles
-
-    for name in Profiles(session.paths).items:
-        change.ctx.profile_key(name)  # reading a key remembers it for redaction
-    show_diffs(session.out, session.paths, change.edits)
-
-
-def report(session: Session, change: Change, findings: dict, *, planned: bool = False,
-           written: bool = True) -> int:
-    """One line per client (and its files, notes, warnings, verification); the exit code of the whole."""
-    out, paths = session.out, session.paths
-    for c in change.chosen.values():
-        for note in c.notes:
-            out.say(f"note: {note}", err=True)
-    for warning in change.warnings:
-        out.warn(warning)
-    codes, successes = [], 0
-    for client_plan in change.plans:
-        finding = findings.get(client_plan.client)
-        changed = client_plan.changed if written or planned else []
-        c = change.chosen_for(client_plan)
-        removing = client_plan.binding is None
-        if planned:
-            status = "planned"
-        elif not written:
-            status = "not written"
-        elif client_plan.status:
-            status = client_plan.status
-        elif removing:
-            status = "removed" if changed else "unchanged"
-        else:
-            status = "configured" if changed else "unchanged"
-        item = {"client": client_plan.client, "status": status, "changed": changed}
-        if c is not None:
-            item.update({"profile": c.profile.name, "base_url": c.profile.base_url, "key": masked(c.key)})
-        item.update({"verify": finding.to_json() if finding else None, "notes": client_plan.notes,
-                     "warnings": client_plan.warnings})
-        out.result(item)
-        label = {"configured": "configured", "unchanged": "already set, nothing changed",
-                 "planned": "would be changed (dry run)", "removed": "keyconf's settings taken out",
-                 "not written": "not written"}.get(status, status)
-        if removing and status == "unchanged":
-            label = "nothing to remove"
-        detail = f" (profile {c.profile.name}, {c.profile.base_url}, {masked(c.key)})" if c is not None else ""
-        out.say(f"{client_plan.client}: {label}{detail}", style="green" if status in ("configured", "removed")
-                else None)
-        for edit in client_plan.edits + client_plan.shared:
-            if edit.changes and not edit.internal and (written or planned):
-                verb = "delete" if edit.after is None else ("restore" if removing else "write")
-                out.say(f"  {'would ' + verb if planned else _past(verb)} {paths.display(edit.target)}")
-        for note in client_plan.notes:
-            out.say(f"  note: {note}")
-        for warning in client_plan.warnings:
-            out.warn(f"{client_plan.client}: {warning}")
-        if finding:
-            verify_report(out, client_plan.client, finding)
-            codes.append(finding.code)
-            successes += finding.ok and written
-        else:
-            successes += written or planned
-    for client, exc in change.failed.items():
-        out.error(exc, client)
-        out.result({"client": client, "status": "failed", "changed": [], "verify": None})
-        codes.append(int(exc.code))
-    for name, finding in findings.items():
-        if name.startswith("profile "):  # the key of a profile no client uses yet
-            out.result({"profile": name.split(" ", 1)[1], "status": status_of_profile(written, planned),
-                        "verify": finding.to_json()})
-            out.say(f"{name}: key {'stored' if written and not planned else 'checked'}")
-            verify_report(out, name, finding)
-            codes.append(finding.code)
-            successes += finding.ok
-    return final_code(codes, successes)
-
-
-def status_of_profile(written: bool, planned: bool) -> str:
-    return "planned" if planned else ("rotated" if written else "not written")
-
-
-def _past(verb: str) -> str:
-    return {"write": "wrote", "delete": "deleted", "restore": "restored"}[verb]

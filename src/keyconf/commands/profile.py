@@ -1,14 +1,16 @@
-"""`profile list|show|rm` and `secret`."""
+"""`keyconf profile list|show|rm|default|rotate`."""
 
 from __future__ import annotations
 
-from keyconf import secretstore
-from keyconf.commands.common import masked
+from keyconf.stores import secretstore
+from keyconf.pipeline.report import masked
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Request
-from keyconf.profiles import Profiles
+from keyconf.pipeline.profile import Chosen, KeySource
+from keyconf.pipeline.run import Flags, Job, run
+from keyconf.stores.profiles import Profiles
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 
 def list_(session: Session) -> int:
@@ -51,62 +53,58 @@ def show(session: Session, name: str | None) -> int:
 
 def remove(session: Session, name: str, force: bool, yes: bool, dry_run: bool = False) -> int:
     """Delete a profile and its key, in one journaled change (so `undo` brings both back)."""
-    from keyconf.commands import change as pipeline
+    profile = Profiles(session.paths).get(name)  # said before any question; decided again under the lock
+    used_by: list[str] = []
 
-    out = session.out
-    with session.lock():
-        profile = Profiles(session.paths).get(name)
-        clients = State.load(session.paths).clients_of(profile.name)
-        if clients and not force:
-            raise UsageError(f"profile {name!r} is still used by {', '.join(clients)}",
-                             hint=f"run `keyconf remove {' '.join(clients)}` first, or pass --force to take "
+    def requests(state) -> list[Request]:
+        Profiles(session.paths).get(name)
+        used_by[:] = state.clients_of(profile.name)
+        if used_by and not force:
+            raise UsageError(f"profile {name!r} is still used by {', '.join(used_by)}",
+                             hint=f"run `keyconf remove {' '.join(used_by)}` first, or pass --force to take "
                                   "keyconf's settings out of them in the same change")
-        if not dry_run and not session.confirm(f"Delete profile {profile.name} and its stored key?", yes):
-            out.say("nothing was changed", err=True)
-            return 0
-
-        def drop(book, secrets) -> None:
-            book.remove(profile.name)
-            secrets.delete(profile.secret_store, profile.name)
-
         # --force: the clients that use it lose keyconf's settings in the same change (a binding to a
         # profile that is gone would leave them, and the shell files, without a key)
-        requests = [Request(client, "remove") for client in clients]
-        change = pipeline.plan(session, "profile rm", requests, profile_changes=drop)
-        if dry_run:
-            pipeline.show(session, change)
-            return pipeline.report(session, change, {}, planned=True)
-        pipeline.commit(session, change)
-    if requests:
-        pipeline.report(session, change, {})
-    out.result({"profile": profile.name, "status": "removed", "clients": clients})
-    out.say(f"removed profile {profile.name} and its key (`keyconf undo` brings them back)")
+        return [Request(client, "remove") for client in used_by]
+
+    def drop(book, secrets) -> None:
+        book.remove(profile.name)
+        secrets.delete(profile.secret_store, profile.name)
+
+    job = Job("profile rm", requests, profile_changes=drop, verify=False,
+              question=f"Delete profile {profile.name} and its stored key?")
+    outcome = run(session, job, Flags(dry_run=dry_run, yes=yes))
+    if dry_run or not outcome.written:
+        return outcome.code
+    session.out.result({"profile": profile.name, "status": "removed", "clients": used_by})
+    session.out.say(f"removed profile {profile.name} and its key (`keyconf undo` brings them back)")
     return 0
 
 
 def default(session: Session, name: str, dry_run: bool = False) -> int:
     """Choose the profile that commands use when no --profile is given."""
-    from keyconf.commands import change as pipeline
+    def requests(state) -> list[Request]:
+        Profiles(session.paths).get(name)  # under the lock: it may have gone meanwhile
+        return []
 
-    with session.lock():
-        Profiles(session.paths).get(name)
+    def choose(book, secrets) -> None:
+        book.default = name
 
-        def choose(book, secrets) -> None:
-            book.default = name
-
-        change = pipeline.plan(session, "profile default", [], profile_changes=choose)
-        if dry_run:
-            pipeline.show(session, change)
-            return 0
-        pipeline.commit(session, change)
+    outcome = run(session, Job("profile default", requests, profile_changes=choose, verify=False),
+                  Flags(dry_run=dry_run))
+    if dry_run or not outcome.written:
+        return outcome.code
     session.out.result({"profile": name, "status": "default"})
     session.out.say(f"{name} is now the default profile")
     return 0
 
 
-def secret(session: Session, name: str | None) -> int:
-    """The one command that prints a key: for apiKeyHelper and Codex's auth command."""
+def rotate(session: Session, name: str | None, key_stdin: bool, key_env: str | None, flags: Flags) -> int:
+    """A new key for a profile, written everywhere the profile is used, each client as it was set up."""
     profile = Profiles(session.paths).get(name)
-    key = secretstore.read_key(session.paths, profile)
-    session.out.raw(key + "\n")
-    return 0
+    key = session.read_key(key_stdin=key_stdin, key_env=key_env, prompt=True)[0]
+    if not State.load(session.paths).clients_of(profile.name):
+        session.out.say(f"profile {profile.name}: no client uses it yet; only the stored key changes")
+    chosen = Chosen(profile, key, new_key=True, existed=True)
+    src = KeySource(profile=profile.name, key=key)
+    return run(session, Job("profile rotate", [], src=src, chosen=chosen), flags).code

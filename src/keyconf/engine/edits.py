@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from keyconf import fsutil
+from keyconf.engine import fsutil
 
 
 class Edit:

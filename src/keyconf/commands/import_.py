@@ -9,11 +9,11 @@ pipeline: checked against the relay first, written in one transaction, undone by
 from __future__ import annotations
 
 from keyconf import adapters
-from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import Chosen, given_profile
+from keyconf.pipeline.run import Flags, Job, run
+from keyconf.pipeline.profile import Chosen, given_profile
 from keyconf.errors import Exit, KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.profiles import check_name
+from keyconf.stores.profiles import check_name
 from keyconf.session import Session
 
 
@@ -39,7 +39,7 @@ def _targets(session: Session, request, to: tuple[str, ...]) -> list[str]:
         return [adapters.get(name).id for name in dict.fromkeys(to)]
     if request.clients:
         return list(request.clients)
-    from keyconf.commands.choose import choose_clients
+    from keyconf.pipeline.choose import choose_clients
 
     return choose_clients(session, why=f"this {request.source} link does not say which client it is for")
 
@@ -65,9 +65,10 @@ def options_from(request, client: str, model: str | None) -> Options:
     if chosen_model:
         values["model"] = chosen_model
     tiers = {t: request.models[t] for t in ("haiku", "sonnet", "opus") if request.models.get(t)}
-    if tiers and client == "claude-code":
+    takes = adapters.get(client).options  # only what the client takes (Claude Code's tiers, Cherry's type)
+    if tiers and "models" in takes:
         values["models"] = tiers
-    if request.protocol and client == "cherry-studio":
+    if request.protocol and "protocol" in takes:
         values["protocol"] = request.protocol
     return Options(**values)
 
@@ -92,7 +93,6 @@ def import_(session: Session, link: str | None, to: tuple[str, ...], profile_nam
 def _import(session: Session, link: str | None, to: tuple[str, ...], profile_name: str | None,
             model: str | None, flags: Flags, from_handler: bool) -> int:
     from keyconf import links
-    from keyconf.commands.clients import run_use
 
     out = session.out
     request = links.parse(_read_link(session, link, from_handler))
@@ -109,9 +109,8 @@ def _import(session: Session, link: str | None, to: tuple[str, ...], profile_nam
     requests = [Request(c, "use", options_from(request, c, model)) for c in clients]
     if link not in (None, "-") and session.can_ask and not flags.yes and not flags.dry_run:
         # the OS started keyconf with a link (a dashboard button): show what would change, then ask
-        preview = Flags(dry_run=True)
-        run_use(session, "import", requests, None, preview, chosen=chosen)
+        run(session, Job("import", requests, chosen=chosen), Flags(dry_run=True))
         if not session.confirm(f"Import into {', '.join(clients)} as profile {name}?", False):
             out.say("nothing was changed", err=True)
             return Exit.OK
-    return run_use(session, "import", requests, None, flags, chosen=chosen)
+    return run(session, Job("import", requests, chosen=chosen), flags).code

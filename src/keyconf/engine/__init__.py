@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from keyconf import fsutil
-from keyconf.edits import Edit, FileEdit, common_prefix, common_suffix, digest
+from keyconf.engine import fsutil
+from keyconf.engine.edits import Edit, FileEdit, common_prefix, common_suffix, digest
 from keyconf.errors import Exit, KeyconfError, UnsafeEdit
 from keyconf.paths import Paths
 
@@ -191,15 +191,15 @@ class Entry:
 
 def _edit_class(kind: str):
     if kind == "registry":
-        from keyconf.winenv import RegistryEdit
+        from keyconf.osenv.winenv import RegistryEdit
 
         return RegistryEdit
     if kind == "sqlite":
-        from keyconf.sqliterows import RowsEdit
+        from keyconf.formats.sqliterows import RowsEdit
 
         return RowsEdit
     if kind == "keyring":
-        from keyconf.secretstore import KeyringEdit
+        from keyconf.stores.secretstore import KeyringEdit
 
         return KeyringEdit
     return FileEdit

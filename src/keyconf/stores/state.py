@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from keyconf import fsutil
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.model import STATE_VERSION, Binding, binding_from_v1
 from keyconf.paths import Paths

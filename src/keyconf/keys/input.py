@@ -8,9 +8,7 @@ refused before anything is written, naming the character and its position, never
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 
 from keyconf.errors import UsageError
 from keyconf.masking import mask, remember
@@ -149,8 +147,7 @@ def key_from_text(text: str, source: str = "standard input") -> tuple[str, list[
     return clean_key_with_notes(lines[0])
 
 
-def _read_stdin() -> tuple[str, list[str]]:
-    stream = sys.stdin
+def _read_stdin(stream) -> tuple[str, list[str]]:
     if stream.isatty():  # typed by hand: one line, not until Ctrl-D
         return key_from_text(stream.readline())
     binary = getattr(stream, "buffer", None)
@@ -162,28 +159,31 @@ def _read_stdin() -> tuple[str, list[str]]:
     return key_from_text(text)
 
 
-def read_key_with_notes(*, key_stdin: bool, key_env: str | None,
+# The readers below take a KeyIO (keys.sources): the environment, standard input and the terminal as the
+# Session hands them over, never the process's own.
+
+def read_key_with_notes(io, *, key_stdin: bool, key_env: str | None,
                         prompt: bool = True) -> tuple[str | None, list[str]]:
     """The key from one of the safe channels, and notes on what was cleaned; (None, []) if none and no prompt."""
     if key_stdin:
-        return _read_stdin()
+        return _read_stdin(io.stdin)
     if key_env:
-        if key_env not in os.environ:
+        if key_env not in io.env:
             raise UsageError(f"--key-env {key_env}: that environment variable is not set")
-        return clean_key_with_notes(os.environ[key_env])
-    if os.environ.get("KEYCONF_API_KEY", "").strip():
-        return clean_key_with_notes(os.environ["KEYCONF_API_KEY"])
+        return clean_key_with_notes(io.env[key_env])
+    if (io.env.get("KEYCONF_API_KEY") or "").strip():
+        return clean_key_with_notes(io.env["KEYCONF_API_KEY"])
     if not prompt:
         return None, []
-    if not sys.stdin.isatty():
+    if io.prompt is None:
         raise UsageError(
             "no key given and no terminal to ask for one",
             hint="pipe it with --key-stdin, name a variable with --key-env VAR, or set KEYCONF_API_KEY",
         )
-    return clean_key_with_notes(prompt_hidden("API key (input hidden)", what="key"))
+    return clean_key_with_notes(io.prompt("API key (input hidden)"))
 
 
-def prompt_hidden(label: str, what: str) -> str:
+def prompt_hidden(label: str, what: str = "key") -> str:
     """A hidden prompt that says why when the answer is empty (click would just ask again, silently)."""
     import click
 
@@ -196,24 +196,23 @@ def prompt_hidden(label: str, what: str) -> str:
     raise UsageError(f"no {what} was entered")
 
 
-def read_key(*, key_stdin: bool, key_env: str | None, prompt: bool = True) -> str | None:
-    """Return the key given through one of the safe channels, or None if none was used and no prompt."""
-    return read_key_with_notes(key_stdin=key_stdin, key_env=key_env, prompt=prompt)[0]
+def ask_visible(label: str) -> str:
+    import click
+
+    return click.prompt(label, err=True)
 
 
-def read_base_url(given: str | None, *, prompt: bool = True) -> str | None:
+def read_base_url(io, given: str | None, *, prompt: bool = True) -> str | None:
     """The raw Base URL from --base-url, KEYCONF_BASE_URL or a prompt (normalised by the caller)."""
     if given:
         return given
-    if os.environ.get("KEYCONF_BASE_URL", "").strip():
-        return os.environ["KEYCONF_BASE_URL"]
+    if (io.env.get("KEYCONF_BASE_URL") or "").strip():
+        return io.env["KEYCONF_BASE_URL"]
     if not prompt:
         return None
-    if not sys.stdin.isatty():
+    if io.ask is None:
         raise UsageError(
             "no Base URL given and no terminal to ask for one",
             hint="pass --base-url URL or set KEYCONF_BASE_URL",
         )
-    import click
-
-    return click.prompt("Base URL (as shown on the dashboard)", err=True)
+    return io.ask("Base URL (as shown on the dashboard)")

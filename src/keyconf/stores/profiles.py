@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import tomllib
 
-from keyconf import fsutil, tomltext
+from keyconf.engine import fsutil
+from keyconf.formats import tomltext
 from keyconf.errors import KeyconfError, UnsafeEdit, UsageError
 from keyconf.paths import Paths
 
@@ -101,7 +102,7 @@ class Profiles:
         return "".join(lines).encode("utf-8")
 
     def edit(self):
-        from keyconf.edits import FileEdit
+        from keyconf.engine.edits import FileEdit
 
         after = self.render()
         if after is not None and self.raw is not None and _same(self.raw, after):

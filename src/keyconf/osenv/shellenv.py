@@ -12,8 +12,10 @@ import os
 import re
 from pathlib import Path
 
-from keyconf import fsutil, textblock, texts
-from keyconf.edits import FileEdit
+from keyconf import texts
+from keyconf.engine import fsutil
+from keyconf.formats import textblock
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UsageError
 from keyconf.model import SHELLS, Binding, ClientStatus, EnvSpec
 from keyconf.paths import Paths
@@ -80,7 +82,7 @@ def powershell_profiles(paths: Paths, ask=None) -> list[Path]:
 
 
 def _ask_powershell(paths: Paths) -> str | None:
-    from keyconf.system import which
+    from keyconf.osenv.system import which
 
     for exe in ("pwsh", "powershell"):
         found = which(exe, paths.env.get("PATH"))
@@ -148,7 +150,7 @@ def runs_scripts(policy: str | None) -> bool:
 
 
 def _run_policy(paths: Paths) -> tuple[str | None, str | None]:
-    from keyconf.system import which
+    from keyconf.osenv.system import which
 
     for exe in ("powershell", "pwsh"):
         found = which(exe, paths.env.get("PATH"))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TextIO
 
 from keyconf.errors import SecretStoreError, UsageError
-from keyconf.keyinput import clean_key
+from keyconf.keys.input import clean_key
 from keyconf.masking import redact, remember
 
 KINDS = ("env", "prompt", "stdin", "command", "stored")
@@ -39,7 +39,7 @@ class KeySpec:
 
     def to_toml(self) -> str:
         """The inline table as written in an apply file."""
-        from keyconf.tomltext import string
+        from keyconf.formats.tomltext import string
 
         if self.kind == "env":
             return "{ env = " + string(self.arg) + " }"
@@ -88,19 +88,21 @@ def spec_from_toml(value) -> KeySpec:
 # ---- resolving ----------------------------------------------------------------------------------
 
 class KeyIO:
-    """What key sources may touch. `stdin` None means standard input is not available for keys (the apply
-    file itself came from `-`); `prompt` None means there is no terminal; `read_stored(profile)` returns the
-    key in keyconf's secret store or None."""
+    """The one way keys (and Base URLs) come in, built by the Session: the environment, standard input,
+    and a terminal to ask. `stdin` None means standard input is not available for keys (the apply file itself
+    came from `-`); `prompt` (hidden) and `ask` (visible) None mean there is no terminal; `read_stored(profile)`
+    returns the key in keyconf's secret store or None."""
 
     def __init__(self, env: Mapping[str, str], stdin: TextIO | None = None,
                  prompt: Callable[[str], str] | None = None,
                  read_stored: Callable[[str], str | None] | None = None,
-                 timeout: float = COMMAND_TIMEOUT):
+                 timeout: float = COMMAND_TIMEOUT, *, ask: Callable[[str], str] | None = None):
         self.env = env
         self.stdin = stdin
         self.prompt = prompt
         self.read_stored = read_stored
         self.timeout = timeout
+        self.ask = ask
 
 
 def resolve_keys(profiles: Iterable, io: KeyIO) -> dict[str, str]:

@@ -18,9 +18,10 @@ import json
 import re
 import tomllib
 
-from keyconf import keysources, tomltext
+from keyconf.keys import sources as keysources
+from keyconf.formats import tomltext
 from keyconf.errors import KeyconfError, UsageError
-from keyconf.keysources import KeySpec
+from keyconf.keys.sources import KeySpec
 from keyconf.model import SHELLS
 from keyconf.urls import normalise_root
 

@@ -7,7 +7,7 @@ from keyconf import adapters
 from keyconf.adapters.base import Context
 from keyconf.errors import UsageError
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 
 def installed_clients(session: Session) -> list[str]:

@@ -11,7 +11,7 @@ a prefix `\\0REG_EXPAND_SZ\\0` (a NUL can't occur in a variable's value, so this
 
 from __future__ import annotations
 
-from keyconf.edits import Edit
+from keyconf.engine.edits import Edit
 
 _backend = None
 

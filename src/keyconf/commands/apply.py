@@ -1,19 +1,18 @@
-"""`keyconf apply FILE` (a new laptop, or a fleet, from one file) and `keyconf export` (this machine as
-such a file). An apply file is a list of requests for the change pipeline: every client in one
-transaction, keys asked once, a second run changes nothing."""
+"""`keyconf apply FILE`: a new laptop, or a fleet, from one file. An apply file is a list of requests for the
+change pipeline: every client in one transaction, keys asked once, a second run changes nothing."""
 
 from __future__ import annotations
 
 import sys
 
-from keyconf import secretstore
-from keyconf.commands.change import Flags
-from keyconf.commands.profile_input import given_profile
+from keyconf.stores import secretstore
+from keyconf.pipeline.run import Flags, Job, run
+from keyconf.pipeline.profile import given_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.profiles import Profiles
+from keyconf.stores.profiles import Profiles
 from keyconf.session import Session
-from keyconf.state import State
+from keyconf.stores.state import State
 
 
 def _read(session: Session, file: str) -> tuple[str, str]:
@@ -29,8 +28,6 @@ def _read(session: Session, file: str) -> tuple[str, str]:
 
 
 def _key_io(session: Session, from_stdin: bool):
-    from keyconf.keysources import KeyIO
-
     paths = session.paths
     existing = Profiles(paths).items
 
@@ -42,13 +39,7 @@ def _key_io(session: Session, from_stdin: bool):
         except KeyconfError:
             return None
 
-    def prompt(label: str) -> str:
-        import click
-
-        return click.prompt(label, hide_input=True, err=True)
-
-    return KeyIO(session.env, stdin=None if from_stdin else session.stdin,
-                 prompt=prompt if session.can_ask else None, read_stored=read_stored)
+    return session.key_io(stdin_free=not from_stdin, read_stored=read_stored, interactive=session.can_ask)
 
 
 def _chosen(session: Session, spec, key: str, store_choice: str | None):
@@ -58,8 +49,8 @@ def _chosen(session: Session, spec, key: str, store_choice: str | None):
 
 
 def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: str | None) -> int:
-    from keyconf import applyfile, keysources
-    from keyconf.commands.clients import run_use
+    from keyconf.formats import applyfile
+    from keyconf.keys import sources as keysources
 
     text, name = _read(session, file)
     parsed = applyfile.parse(text, name)
@@ -81,18 +72,4 @@ def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: 
     def choose():
         return [_chosen(session, spec, keys[spec.name], secret_store) for spec in order]
 
-    return run_use(session, "apply", requests, None, flags, choose=choose, sticky=False, all_or_nothing=True)
-
-
-def export(session: Session, key_source: str) -> int:
-    from keyconf.applyfile import render_export
-
-    profiles = Profiles(session.paths)
-    bindings = {client: {"profile": b.profile, **b.options.to_record(full=True)}
-                for client, b in State.load(session.paths).bindings.items()}
-    ordered = sorted(profiles.items.values(), key=lambda p: p.name != profiles.default)
-    text = render_export(ordered, bindings, key_source)
-    session.out.extra["apply_file"] = text
-    if not session.out.json_mode:
-        sys.stdout.write(text)
-    return 0
+    return run(session, Job("apply", requests, choose=choose, sticky=False, all_or_nothing=True), flags).code
