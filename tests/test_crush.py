@@ -174,3 +174,13 @@ def test_a_keyconf_home_with_spaces_is_quoted_for_bash(kc, home, relay, monkeypa
     assert "'" + str(home / "Application Support") in (crush_dir(home) / "crushrc").read_text()
     provider = next(c for c in run_crushrc(home) if c[:3] == ["provider", "add", "keyconf"])
     assert provider[-1] == KEY
+
+
+def test_doctor_runs_the_key_command_as_crush_would(kc, home, relay):
+    write(home, legacy=None)
+    assert use(kc, relay, *MODEL, "--no-plaintext").code == 0
+    doctor = kc("doctor")
+    # it ran and printed the profile's key; from this clone's .venv it is also called fragile
+    lines = [line for line in doctor.output.splitlines() if "crushrc key command" in line]
+    assert lines and not any(line.startswith("problem") for line in lines)
+    assert KEY not in doctor.output
