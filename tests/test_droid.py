@@ -92,6 +92,9 @@ def test_via_env_keeps_the_key_out_of_the_file(kc, home, relay):
     assert KEY.encode() not in settings_path(home).read_bytes()
     assert stat.S_IMODE(settings_path(home).stat().st_mode) == 0o644
     assert "KEYCONF_DROID_API_KEY" in (home / ".config" / "keyconf" / "env" / "keyconf.sh").read_text()
+    item = kc("status", "droid", "--json").json()["results"][0]
+    assert item["via"] == "env" and item["base_url"] == relay.url + "/v1" and item["model"] == "gpt-5"
+    assert item["conflicts"] == []
     assert kc("remove", "factory").code == 0  # the alias names the same client
     assert settings_path(home).read_bytes() == SETTINGS_RICH
 
