@@ -205,3 +205,16 @@ def test_settings_layers_that_beat_the_users_file_are_named(kc, home, relay, mon
     assert any("settings.local.json" in c for c in conflicts)
     doctor = kc("doctor").output
     assert "proj/.factory/settings.json sets sessionDefaultSettings.model = 'gpt-5-codex'" in doctor
+
+
+def test_an_edit_of_keyconfs_entry_is_set_back_and_droids_fields_stay(kc, home, relay):
+    write(home)
+    assert use(kc, relay, *MODEL).code == 0
+    path = settings_path(home)
+    path.write_text(path.read_text().replace('"maxOutputTokens": 16384}', '"maxOutputTokens": 16384, "id": "x"}')
+                    .replace(relay.url + "/v1", "http://elsewhere.example/v1"))
+    result = kc("use", "droid", "--no-verify")
+    assert result.code == 0 and "changed since keyconf wrote it; set back" in result.output
+    entry = data(home)["customModels"][1]
+    assert entry["baseUrl"] == relay.url + "/v1" and entry["id"] == "x"
+    assert KEY not in (home / ".config" / "keyconf" / "state.json").read_text()

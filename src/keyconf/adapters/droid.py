@@ -105,23 +105,29 @@ class Droid(Adapter):
         return models, (ours[0] if ours else None)
 
     def _put_entry(self, doc: JsonDoc, entry: dict, record: dict | None, plan: ClientPlan) -> dict:
-        """Add or update keyconf's element; returns what `remove` needs (the array's text before keyconf)."""
+        """Add or update keyconf's element; returns what `remove` needs (the array's text before keyconf) and
+        what keyconf wrote (without the key: state.json holds no key), to tell an edit of it from Droid's own."""
         models, index = self._models(doc, record is not None)
         raw = doc.raw(MODELS)
-        text = json.dumps(entry, ensure_ascii=False)
+        written = {k: v for k, v in entry.items() if k != "apiKey"}
+        new_record = {"prior": record["prior"] if record else raw, "written": written}
         if index is not None and all(models[index].get(k) == v for k, v in entry.items()):
-            return record  # Droid's own fields beside ours (id, index, ...) are no change
+            return new_record  # Droid's own fields beside ours (id, index, ...) are no change
         if index is not None:
-            new = jsonarray.replace(raw, index, text)
+            current = models[index]
+            if record and record.get("written") and any(current.get(k) != v for k, v in record["written"].items()):
+                plan.notes.append(f"keyconf's custom model in {doc.name} was changed since keyconf wrote it; set back")
+            entry = {**current, **entry}  # fields Droid added to it stay
+            new = jsonarray.replace(raw, index, json.dumps(entry, ensure_ascii=False))
         elif raw is None:
-            new = "[" + text + "]"
+            new = "[" + json.dumps(entry, ensure_ascii=False) + "]"
         else:
-            new = jsonarray.append(raw, text)
+            new = jsonarray.append(raw, json.dumps(entry, ensure_ascii=False))
         expected = models[:index] + [entry] + models[index + 1:] if index is not None else models + [entry]
         others = self._rest(doc)
         doc.set_raw(MODELS, new)
         self._guard(doc, expected, others)
-        return record if record is not None else {"prior": raw}
+        return new_record
 
     @staticmethod
     def _rest(doc: JsonDoc) -> dict:
