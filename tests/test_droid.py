@@ -218,3 +218,10 @@ def test_an_edit_of_keyconfs_entry_is_set_back_and_droids_fields_stay(kc, home, 
     entry = data(home)["customModels"][1]
     assert entry["baseUrl"] == relay.url + "/v1" and entry["id"] == "x"
     assert KEY not in (home / ".config" / "keyconf" / "state.json").read_text()
+
+
+def test_factory_home_override_moves_the_file(kc, home, relay, monkeypatch, tmp_path):
+    monkeypatch.setenv("FACTORY_HOME_OVERRIDE", str(tmp_path / "elsewhere"))
+    assert use(kc, relay, *MODEL).code == 0
+    assert (tmp_path / "elsewhere" / ".factory" / "settings.json").is_file() and not settings_path(home).exists()
+    assert kc("status", "droid", "--json").json()["results"][0]["configured"]

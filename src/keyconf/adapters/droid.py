@@ -61,7 +61,9 @@ class Droid(Adapter):
 
     # where -----------------------------------------------------------------------------------------
     def folder(self, ctx: Context) -> Path:
-        return ctx.paths.home / ".factory"
+        # FACTORY_HOME_OVERRIDE replaces the home folder; the files stay in its `.factory` (checked with 0.225.2)
+        home = (ctx.env.get("FACTORY_HOME_OVERRIDE") or "").strip()
+        return (Path(home) if home else ctx.paths.home) / ".factory"
 
     def settings_file(self, ctx: Context) -> Path:
         return self.folder(ctx) / "settings.json"
