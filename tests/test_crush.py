@@ -184,3 +184,9 @@ def test_doctor_runs_the_key_command_as_crush_would(kc, home, relay):
     lines = [line for line in doctor.output.splitlines() if "crushrc key command" in line]
     assert lines and not any(line.startswith("problem") for line in lines)
     assert KEY not in doctor.output
+
+
+def test_crush_global_config_moves_the_crushrc(kc, home, relay, monkeypatch, tmp_path):
+    monkeypatch.setenv("CRUSH_GLOBAL_CONFIG", str(tmp_path / "crush-config"))
+    assert use(kc, relay, *MODEL).code == 0
+    assert (tmp_path / "crush-config" / "crushrc").is_file() and not crush_dir(home).exists()

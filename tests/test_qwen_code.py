@@ -199,3 +199,10 @@ def test_corpus_use_use_again_remove_is_byte_exact(kc, home, relay, path):
     assert again.code == 0 and again.json()["results"][0]["changed"] == [] and snapshot(home) == once
     assert kc("remove", "qwen-code").code == 0
     assert snapshot(home) == before
+
+
+def test_qwen_home_moves_both_files(kc, home, relay, monkeypatch, tmp_path):
+    monkeypatch.setenv("QWEN_HOME", str(tmp_path / "qwen-home"))
+    assert use(kc, relay, *MODEL).code == 0
+    assert {p.name for p in (tmp_path / "qwen-home").iterdir()} == {"settings.json", ".env"}
+    assert not qwen_dir(home).exists()
