@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 from corpus import corpus_files
@@ -225,3 +227,20 @@ def test_factory_home_override_moves_the_file(kc, home, relay, monkeypatch, tmp_
     assert use(kc, relay, *MODEL).code == 0
     assert (tmp_path / "elsewhere" / ".factory" / "settings.json").is_file() and not settings_path(home).exists()
     assert kc("status", "droid", "--json").json()["results"][0]["configured"]
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.text(max_size=5))
+_ELEMENTS = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                          st.dictionaries(st.text(max_size=4), inner, max_size=3)),
+                         max_leaves=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(items=st.lists(_ELEMENTS, max_size=5), indent=st.sampled_from([None, 0, 2, 4, "\t"]), new=_ELEMENTS)
+def test_jsonarray_append_then_drop_gives_the_same_bytes(items, indent, new):
+    raw = json.dumps(items, indent=indent, ensure_ascii=False)
+    grown = jsonarray.append(raw, json.dumps(new))
+    assert json.loads(grown) == items + [new]
+    assert jsonarray.drop(grown, len(items)) == raw
+    if items:
+        assert json.loads(jsonarray.replace(raw, 0, json.dumps(new))) == [new] + items[1:]
