@@ -64,7 +64,8 @@ no_plaintext = false
         assert table in exported
     assert 'via = "env"' in exported and KEY not in exported
 
-    assert qwen_key(home) == KEY and crush_key(home) == KEY and droid_entry(home)["apiKey"] == "${KEYCONF_DROID_API_KEY}"
+    assert qwen_key(home) == KEY and crush_key(home) == KEY
+    assert droid_entry(home)["apiKey"] == "${KEYCONF_DROID_API_KEY}"
     rotated = kc("profile", "rotate", "team", "--key-stdin", "--json", input=KEY_B + "\n")
     assert rotated.code == 0, rotated.output
     assert {"qwen-code", "crush"} <= {r["client"] for r in rotated.json()["results"] if r["changed"]}

@@ -38,8 +38,8 @@ def _qwen(home: Path):
     work = home / "work"
     work.mkdir(exist_ok=True)
     # the users' own MCP servers (a corpus file has an HTTP one) stay off: only an unknown name is allowed
-    return run_watched([qwen, "--allowed-mcp-server-names", "keyconf-none", "-p", "ping"], home / "net.trace", capture_output=True, text=True, env=env,
-                       timeout=240, cwd=work, stdin=subprocess.DEVNULL)
+    return run_watched([qwen, "--allowed-mcp-server-names", "keyconf-none", "-p", "ping"], home / "net.trace",
+                       capture_output=True, text=True, env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("config", [pytest.param(RICH, id="comments-and-a-rival-gpt-5"),

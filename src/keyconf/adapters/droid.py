@@ -296,8 +296,8 @@ class Droid(Adapter):
         found += [("warning", text) for text in self._overrides(ctx, here)]
         entry, default, problems = self._read(ctx)
         if binding.via == "env" and not ctx.env.get(KEY_VAR):
-            found.append(("warning", f"{KEY_VAR} is not set in this shell: Droid started from here sends no key; open a "
-                                     "new terminal (keyconf's shell block sets it)"))
+            found.append(("warning", f"{KEY_VAR} is not set in this shell: Droid started from here sends no key; "
+                                     "open a new terminal (keyconf's shell block sets it)"))
         if entry and default != MODEL_ID:
             found.append(("warning", f"Droid's session default is {default!r}: it uses Factory's models (and asks for "
                                      f"a login) instead of the relay; run `keyconf use droid` again"))
