@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 from corpus import corpus_files

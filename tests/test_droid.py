@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 from corpus import corpus_files
-
 from keyconf.formats import jsonarray
 
 # As Factory writes it (header comments), with the user's own custom model (and a comment inside the array).

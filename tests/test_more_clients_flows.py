@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import KEY, snapshot
-from test_crush import run_crushrc
 
+from conftest import KEY, snapshot
 from keyconf import links
 from keyconf.formats import dotenv
+from test_crush import run_crushrc
 
 KEY_B = "sk-RotatedKey0000111122223333zz"
 

@@ -7,10 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 from corpus import corpus_files
-
 from keyconf.formats import dotenv
 
 # A user's settings as Qwen Code 0.24 keeps them: comments, their own OpenAI-compatible provider (with the same

@@ -29,8 +29,8 @@ import re
 import shlex
 from pathlib import Path
 
-from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
+from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.masking import mask, remember

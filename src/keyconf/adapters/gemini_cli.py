@@ -15,13 +15,13 @@ import json
 import os
 from pathlib import Path
 
-from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context
+from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.formats import dotenv
-from keyconf.formats.dotenv import parse as parse_dotenv
-from keyconf.formats.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import restore_owned, set_owned
 from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -31,24 +31,30 @@ MODEL = "GEMINI_MODEL"
 NAMES = (KEY, BASE_URL, MODEL)
 AUTH_TYPE = ("security", "auth", "selectedType")
 API_KEY_AUTH = "gemini-api-key"
+BEGIN, END = dotenv.BEGIN, dotenv.END
 TRUST_HINT = ("run `gemini` there once and trust the folder, or list it in ~/.gemini/trustedFolders.json; "
               "for scripts use `gemini --skip-trust` or GEMINI_CLI_TRUST_WORKSPACE=true")
 
 
 def assignment(name: str, value: str) -> str:
-    """`NAME='value'` as Gemini CLI reads it back exactly, or a refusal naming what to do instead."""
-    line = dotenv.assignment(name, value)
-    if line is not None:
-        return line
-    what = "the key" if name == KEY else f"{name} ({value!r})"
-    raise UsageError(f"{what} holds ', \" and ` together, and Gemini CLI's .env has no escapes: no quoting would "
-                     "make it read the same value back", client="gemini-cli",
-                     hint="use `--via env` (shell quoting takes any value), or create a key without those characters")
+    """`NAME='value'` as Gemini CLI's dotenv reads it back exactly (formats.dotenv), or why it can't be."""
+    try:
+        return dotenv.assignment(name, value)
+    except dotenv.NoSpelling:
+        what = "the key" if name == KEY else f"{name} ({value!r})"
+        raise UsageError(f"{what} holds ', \" and ` together, and Gemini CLI's .env has no escapes: no quoting "
+                         "would make it read the same value back", client="gemini-cli",
+                         hint="use `--via env` (shell quoting takes any value), or create a key without those "
+                              "characters") from None
 
 
-def block_lines(variables: dict[str, str]) -> list[str]:
-    lines = ["# Added by keyconf for Gemini CLI. `keyconf remove gemini-cli` takes this block out."]
-    return lines + [assignment(name, value) for name, value in variables.items()]
+def render_block(variables: dict[str, str], nl: str) -> str:
+    lines = [BEGIN, "# Added by keyconf for Gemini CLI. `keyconf remove gemini-cli` takes this block out."]
+    lines += [assignment(name, value) for name, value in variables.items()]
+    return nl.join(lines + [END]) + nl
+
+
+parse_dotenv = dotenv.parse  # the name the tests and the other readers use
 
 
 class GeminiCli(Adapter):
@@ -90,8 +96,10 @@ class GeminiCli(Adapter):
         return links.ccswitch_link("gemini", profile.name, profile.base_url, key, {"model": opts.model})
 
     # planning --------------------------------------------------------------------------------------
-    def _env_file(self, ctx: Context, path: Path) -> dotenv.EnvFile:
-        return dotenv.EnvFile(fsutil.read_bytes(path), ctx.paths.display(path), self.id, self.title)
+    def _env_text(self, ctx: Context, path: Path):
+        from keyconf.osenv.shellenv import RcText
+
+        return RcText(fsutil.read_bytes(path), ctx.paths.display(path), family="dotenv")
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         plan = ClientPlan(self.id)
@@ -134,25 +142,35 @@ class GeminiCli(Adapter):
 
     def _put_block(self, ctx: Context, path: Path, wanted: dict, record: dict | None, plan: ClientPlan) -> dict:
         before = fsutil.read_bytes(path)
-        env = self._env_file(ctx, path)
-        record = record or env.new_record()
-        users = env.outside()
+        env = self._env_text(ctx, path)
+        record = record or {"sep": env.separator(), "created": not env.existed}
+        users = self._without_block(env)
         for name in (KEY, BASE_URL):
-            theirs = users.get(name)
+            theirs = parse_dotenv(users).get(name)
             if theirs is not None and theirs != wanted[name]:
                 shown = mask(theirs) if name == KEY else theirs
                 plan.replaces.append(f"{name} = {shown} in {env.name} (keyconf's block after it wins)")
-        after = env.put(block_lines(wanted), record)
-        plan.edits.append(FileEdit(path, before, after, private=True, client=self.id))
+        env.set_block(render_block(wanted, env.nl), record["sep"])
+        self._guard(env, {**parse_dotenv(users), **wanted})
+        plan.edits.append(FileEdit(path, before, env.content(record["created"]), private=True, client=self.id))
         return record
 
     def _drop_block(self, ctx: Context, path: Path, record: dict, plan: ClientPlan) -> None:
         before = fsutil.read_bytes(path)
         if before is None:
             return
-        after = self._env_file(ctx, path).drop(record)
+        env = self._env_text(ctx, path)
+        env.remove_block(record.get("sep", ""))
+        self._guard(env, parse_dotenv(env.text))
         # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
-        plan.edits.append(FileEdit(path, before, after, client=self.id))
+        plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))
+
+    @staticmethod
+    def _without_block(env) -> str:
+        return dotenv.without_block(env)
+
+    def _guard(self, env, intended: dict) -> None:
+        dotenv.guard(env, intended, reader="Gemini CLI", client=self.id)
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)

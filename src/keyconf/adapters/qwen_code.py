@@ -20,12 +20,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
+from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.formats import dotenv
-from keyconf.formats.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode
+from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -85,9 +86,10 @@ class QwenCode(Adapter):
                              hint="delete that comma, then run keyconf again", client=self.id)
         return doc
 
-    def _env(self, ctx: Context) -> dotenv.EnvFile:
-        path = self.env_file(ctx)
-        return dotenv.EnvFile(fsutil.read_bytes(path), ctx.paths.display(path), self.id, self.title)
+    def _env(self, ctx: Context, path: Path, content: bytes | None):
+        from keyconf.osenv.shellenv import RcText
+
+        return RcText(content, ctx.paths.display(path), family="dotenv")
 
     # planning --------------------------------------------------------------------------------------
     def _check_shape(self, doc: JsonDoc, owned_before: dict | None) -> None:
@@ -113,11 +115,12 @@ class QwenCode(Adapter):
         from keyconf.urls import openai_base
 
         model = opts.model or self.default_model
-        line = dotenv.assignment(KEY_VAR, key)
-        if line is None:
+        try:
+            line = dotenv.assignment(KEY_VAR, key)
+        except dotenv.NoSpelling:
             raise UsageError("the key holds ', \" and ` together, and Qwen Code's .env has no escapes: no quoting "
                              "would make it read the same value back", client=self.id,
-                             hint="create a key without those characters")
+                             hint="create a key without those characters") from None
         plan = ClientPlan(self.id)
         if not opts.model:
             plan.warnings.append(f"no model set: keyconf lists {model} for Qwen Code (its own default, coder-model, "
@@ -148,14 +151,16 @@ class QwenCode(Adapter):
         plan.edits.append(FileEdit(settings, doc.original(), doc.content(), client=self.id))
 
         before = fsutil.read_bytes(env_path)
-        env = self._env(ctx)
-        record = old.get(str(env_path)) or env.new_record()
-        theirs = env.outside().get(KEY_VAR)
-        if theirs is not None and theirs != key:
-            plan.replaces.append(f"{KEY_VAR} = {mask(theirs)} in {env.name} (keyconf's block after it wins)")
+        env = self._env(ctx, env_path, before)
+        record = old.get(str(env_path)) or {"sep": env.separator(), "created": not env.existed}
+        users = dotenv.parse(dotenv.without_block(env))
+        if users.get(KEY_VAR) not in (None, key):
+            plan.replaces.append(f"{KEY_VAR} = {mask(users[KEY_VAR])} in {env.name} (keyconf's block after it wins)")
         header = "# Added by keyconf: the key Qwen Code's settings.json names. `keyconf remove qwen-code` takes it out."
+        env.set_block(env.nl.join([dotenv.BEGIN, header, line, dotenv.END]) + env.nl, record["sep"])
+        dotenv.guard(env, {**users, KEY_VAR: key}, reader=self.title, client=self.id)
         files[str(env_path)] = record
-        plan.edits.append(FileEdit(env_path, before, env.put([header, line], record), private=True, client=self.id))
+        plan.edits.append(FileEdit(env_path, before, env.content(record["created"]), private=True, client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})
         exported = ctx.env.get(KEY_VAR)
         if exported and exported != key:
@@ -171,9 +176,12 @@ class QwenCode(Adapter):
             if before is None:
                 continue
             if path.name == ".env":
-                env = dotenv.EnvFile(before, ctx.paths.display(path), self.id, self.title)
+                env = self._env(ctx, path, before)
+                users = dotenv.parse(dotenv.without_block(env))
+                env.remove_block(record.get("sep", ""))
+                dotenv.guard(env, users, reader=self.title, client=self.id)
                 # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
-                plan.edits.append(FileEdit(path, before, env.drop(record), client=self.id))
+                plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))
                 continue
             doc = JsonDoc(before, ctx.paths.display(path), jsonc=True)
             restore_owned(doc, record)
@@ -198,7 +206,8 @@ class QwenCode(Adapter):
             found["problems"].append(exc.message)
         var = found["entry"].get("envKey") if isinstance(found["entry"].get("envKey"), str) else KEY_VAR
         try:
-            in_file = dotenv.parse(self._env(ctx).text)
+            path = self.env_file(ctx)
+            in_file = dotenv.parse(self._env(ctx, path, fsutil.read_bytes(path)).text)
         except UnsafeEdit as exc:
             in_file = {}
             found["problems"].append(exc.message)

@@ -3,15 +3,13 @@ change pipeline: every client in one transaction, keys asked once, a second run 
 
 from __future__ import annotations
 
-import sys
-
-from keyconf.stores import secretstore
-from keyconf.pipeline.run import Flags, Job, run
-from keyconf.pipeline.profile import given_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.stores.profiles import Profiles
+from keyconf.pipeline.profile import given_profile
+from keyconf.pipeline.run import Flags, Job, run
 from keyconf.session import Session
+from keyconf.stores import secretstore
+from keyconf.stores.profiles import Profiles
 from keyconf.stores.state import State
 
 
@@ -49,8 +47,8 @@ def _chosen(session: Session, spec, key: str, store_choice: str | None):
 
 
 def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: str | None) -> int:
-    from keyconf.formats import applyfile
     from keyconf.keys import sources as keysources
+    from keyconf.pipeline import applyfile
 
     text, name = _read(session, file)
     parsed = applyfile.parse(text, name)

@@ -7,16 +7,14 @@ import os
 from pathlib import Path
 
 from keyconf import adapters
-from keyconf.stores import secretstore
-from keyconf.osenv import shellenv
 from keyconf.errors import UsageError
 from keyconf.masking import mask
 from keyconf.model import Options
-from keyconf.stores.profiles import Profiles
+from keyconf.osenv import shellenv
 from keyconf.pipeline.readback import binding_and_profile
 from keyconf.pipeline.report import refuse_reveal_with_json
 from keyconf.session import Session
-from keyconf.stores.state import State
+from keyconf.stores import secretstore
 
 
 def _stdout_is_terminal() -> bool:
@@ -40,7 +38,7 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     out = session.out
     refuse_reveal_with_json(out, reveal, "the snippet by itself, for eval", "the snippet")
     adapter = adapters.get(client)
-    client = adapter.id  # an alias (`qwen`) names the same binding
+    client = adapter.id  # an alias (`claude`) names the same client
     binding, profile = binding_and_profile(session, client, profile_name)
     if binding is not None and binding.env is not None and not profile_name:
         specs = binding.env.vars

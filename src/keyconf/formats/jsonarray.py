@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from keyconf.formats.jsondoc import _blank  # the one JSONC reader; its offsets are the file's offsets
+from keyconf.formats.jsonscan import _blank  # the one JSONC reader; its offsets are the file's offsets
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
