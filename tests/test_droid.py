@@ -244,3 +244,13 @@ def test_jsonarray_append_then_drop_gives_the_same_bytes(items, indent, new):
     assert jsonarray.drop(grown, len(items)) == raw
     if items:
         assert json.loads(jsonarray.replace(raw, 0, json.dumps(new))) == [new] + items[1:]
+
+
+def test_crlf_settings_get_crlf_lines_and_come_back_whole(kc, home, relay):
+    crlf = SETTINGS_RICH.replace(b"\n", b"\r\n")
+    write(home, crlf)
+    assert use(kc, relay, *MODEL).code == 0
+    text = settings_path(home).read_bytes()
+    assert b"\n" not in text.replace(b"\r\n", b"") and data(home)["customModels"][1]["displayName"] == "keyconf"
+    assert kc("remove", "droid").code == 0
+    assert settings_path(home).read_bytes() == crlf

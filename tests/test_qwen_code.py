@@ -206,3 +206,13 @@ def test_qwen_home_moves_both_files(kc, home, relay, monkeypatch, tmp_path):
     assert use(kc, relay, *MODEL).code == 0
     assert {p.name for p in (tmp_path / "qwen-home").iterdir()} == {"settings.json", ".env"}
     assert not qwen_dir(home).exists()
+
+
+def test_crlf_settings_get_crlf_lines_and_come_back_whole(kc, home, relay):
+    crlf = SETTINGS_RICH.replace(b"\n", b"\r\n")
+    write(home, crlf, ENV_RICH.replace(b"\n", b"\r\n"))
+    assert use(kc, relay, *MODEL).code == 0
+    text = (qwen_dir(home) / "settings.json").read_bytes()
+    assert b"\n" not in text.replace(b"\r\n", b"")  # every line keyconf added ends like the user's
+    assert kc("remove", "qwen-code").code == 0
+    assert (qwen_dir(home) / "settings.json").read_bytes() == crlf
