@@ -216,3 +216,9 @@ def test_crlf_settings_get_crlf_lines_and_come_back_whole(kc, home, relay):
     assert b"\n" not in text.replace(b"\r\n", b"")  # every line keyconf added ends like the user's
     assert kc("remove", "qwen-code").code == 0
     assert (qwen_dir(home) / "settings.json").read_bytes() == crlf
+
+
+def test_qwens_old_flat_layout_is_refused_with_the_way_out(kc, home, relay):
+    write(home, b'{\n  "selectedAuthType": "qwen-oauth",\n  "model": "coder-model"\n}\n', None)
+    result = use(kc, relay, *MODEL)
+    assert result.code == 3 and "line 3" in result.output and "start `qwen` once" in result.output

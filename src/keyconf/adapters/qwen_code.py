@@ -95,8 +95,12 @@ class QwenCode(Adapter):
     def _check_shape(self, doc: JsonDoc, owned_before: dict | None) -> None:
         for path in OBJECTS:
             if doc.kind(path) not in (None, "object"):
+                # Qwen's first settings layout had flat keys (`"model": "name"`); Qwen migrates it on its next start
+                old_layout = path == ("model",) and doc.raw(VERSION) is None
                 raise UnsafeEdit(f"{doc.name}: `{'.'.join(path)}` is not an object (line {doc.line_of(path)}); "
-                                 "keyconf will not replace it", client=self.id)
+                                 "keyconf will not replace it", client=self.id,
+                                 hint="this is Qwen Code's old settings layout: start `qwen` once (it migrates the "
+                                      "file), then run keyconf again" if old_layout else "")
         if doc.is_object(ENTRY[:1]) and doc.raw(ENTRY) is not None and not owns(owned_before, ENTRY):
             raise UnsafeEdit(f"{doc.name} already has a provider `{PROVIDER_ID}` under modelProviders that keyconf "
                              "did not write", hint="rename or remove it, then run keyconf again", client=self.id)
