@@ -25,6 +25,8 @@ RICH = b"".join(line for line in SETTINGS_RICH.splitlines(keepends=True) if b"mc
 OLD_FILE = b'{\n  "ui": {"theme": "Qwen Dark"},\n  "general": {"vimMode": true}\n}\n'  # no "$version" yet
 # A real user's file ("$version": 3, Qwen's sign-in selected, their own OpenAI-compatible provider): Qwen migrates it.
 REAL = CORPUS / "qwen-code" / "001-cnife-dotfiles.json"
+# Qwen's first, flat layout: Qwen moves and reorders the keys (keyconf's among them) and drops the old auth key.
+FLAT = b'{\n  "selectedAuthType": "qwen-oauth",\n  "theme": "Default"\n}\n'
 
 
 def _keyconf(*args: str):
@@ -46,7 +48,8 @@ def _qwen(home: Path):
 @pytest.mark.parametrize("config", [pytest.param(RICH, id="comments-and-a-rival-gpt-5"),
                                     pytest.param(OLD_FILE, id="no-version-qwen-rewrites"),
                                     pytest.param(REAL.read_bytes() if REAL.is_file() else None, id="corpus-v3-migrated",
-                                                 marks=pytest.mark.skipif(not REAL.is_file(), reason="no corpus"))])
+                                                 marks=pytest.mark.skipif(not REAL.is_file(), reason="no corpus")),
+                                    pytest.param(FLAT, id="flat-layout-reordered")])
 def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, config):
     path = qwen_dir(home) / "settings.json"
     path.parent.mkdir(parents=True)
@@ -72,6 +75,8 @@ def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, confi
     assert done.returncode == 0, done.stdout + done.stderr
     if b'"$version": 4' in config:
         assert path.read_bytes() == config  # Qwen left the file alone; keyconf took out exactly its own
+    elif config == FLAT:  # what Qwen's migration made of the user's own settings stays
+        assert json.loads(path.read_bytes()) == {"ui": {"theme": "Default"}, "$version": 4}
     else:
         assert json.loads(path.read_bytes()) == {**json.loads(config), "$version": 4}  # Qwen's own change stays
     after = {k: v for k, v in snapshot(home).items() if k in before and k != ".qwen/settings.json"}
