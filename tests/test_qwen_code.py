@@ -222,3 +222,20 @@ def test_qwens_old_flat_layout_is_refused_with_the_way_out(kc, home, relay):
     write(home, b'{\n  "selectedAuthType": "qwen-oauth",\n  "model": "coder-model"\n}\n', None)
     result = use(kc, relay, *MODEL)
     assert result.code == 3 and "line 3" in result.output and "start `qwen` once" in result.output
+
+
+def test_via_env_keeps_no_env_block_and_back_to_config_writes_it_again(kc, home, relay):
+    write(home)
+    assert use(kc, relay, *MODEL).code == 0
+    result = kc("use", "qwen-code", "--via", "env", "--shell", "bash", "--no-verify")
+    assert result.code == 0, result.output
+    assert (qwen_dir(home) / ".env").read_bytes() == ENV_RICH  # the block went: the shell gives the variable
+    assert "KEYCONF_QWEN_API_KEY" in (home / ".config" / "keyconf" / "env" / "keyconf.sh").read_text()
+    item = kc("status", "qwen-code", "--json").json()["results"][0]
+    assert item["via"] == "env" and item["base_url"] == relay.url + "/v1" and item["conflicts"] == []
+    assert "KEYCONF_QWEN_API_KEY is not set in this shell" in kc("doctor").output
+    assert kc("use", "qwen-code", "--via", "config", "--no-verify").code == 0
+    assert dotenv.parse((qwen_dir(home) / ".env").read_text())["KEYCONF_QWEN_API_KEY"] == KEY
+    assert kc("remove", "qwen").code == 0
+    assert (qwen_dir(home) / "settings.json").read_bytes() == SETTINGS_RICH
+    assert (qwen_dir(home) / ".env").read_bytes() == ENV_RICH

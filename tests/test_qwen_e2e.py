@@ -34,10 +34,11 @@ def _keyconf(*args: str):
     return subprocess.run([str(exe), *args], input=KEY + "\n", text=True, capture_output=True, timeout=60)
 
 
-def _qwen(home: Path):
+def _qwen(home: Path, extra: dict | None = None):
     qwen = real_binary("qwen")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "QWEN_", "KEYCONF_QWEN"))}
-    env.update({"HOME": str(home), "PATH": f"{Path(qwen).parent}{os.pathsep}{env.get('PATH', '')}", **QUIET})
+    env.update({"HOME": str(home), "PATH": f"{Path(qwen).parent}{os.pathsep}{env.get('PATH', '')}", **QUIET,
+                **(extra or {})})
     work = home / "work"
     work.mkdir(exist_ok=True)
     # the users' own MCP servers (a corpus file has an HTTP one) stay off: only an unknown name is allowed
@@ -82,3 +83,18 @@ def test_qwen_prompt_reaches_the_relay_with_the_key_and_model(home, relay, confi
     after = {k: v for k, v in snapshot(home).items() if k in before and k != ".qwen/settings.json"}
     assert after == {k: v for k, v in before.items() if k != ".qwen/settings.json"}
     assert not (qwen_dir(home) / ".env").exists()
+
+
+def test_via_env_qwen_gets_the_key_from_keyconfs_shell_file(home, relay):
+    qwen_dir(home).mkdir(parents=True)
+    (qwen_dir(home) / "settings.json").write_bytes(RICH)
+    done = _keyconf("use", "qwen-code", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--via", "env",
+                    "--shell", "bash")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (qwen_dir(home) / ".env").exists()
+    sourced = subprocess.run(["bash", "-c", f". '{home}/.config/keyconf/env/keyconf.sh' && "
+                                           "printf %s \"$KEYCONF_QWEN_API_KEY\""], capture_output=True, text=True)
+    run, outside = _qwen(home, {"KEYCONF_QWEN_API_KEY": sourced.stdout})
+    assert run.returncode == 0 and "pong" in run.stdout, run.stdout + run.stderr
+    assert outside == []
+    assert relay.seen("/v1/chat/completions")[-1].headers["authorization"] == f"Bearer {KEY}"

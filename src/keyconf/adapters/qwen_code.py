@@ -6,9 +6,10 @@ keyconf owns, in settings.json: `modelProviders.keyconf` (one entry: the model, 
 KEYCONF_QWEN_API_KEY, `baseUrl` = root + /v1), `providerProtocol.keyconf = "openai"` (a provider id that is not
 a protocol name is skipped without it), `security.auth.selectedType = "openai"` (headless runs stop without
 one), `model.name` and `model.baseUrl` (which pick that entry even where another provider lists the same model
-id); in `.env` one marked block with KEYCONF_QWEN_API_KEY (0600). A variable of keyconf's own name is one no
-shell or project `.env` sets by accident, unlike OPENAI_API_KEY. Checked with 0.24.4: `qwen -p` sends
-`Authorization: Bearer` to `{baseUrl}/chat/completions`.
+id); in `.env` one marked block with KEYCONF_QWEN_API_KEY (0600), or with `--via env` nothing there: keyconf's
+shell files export the variable. A variable of keyconf's own name is one no shell or project `.env` sets by
+accident, unlike OPENAI_API_KEY. Checked with 0.24.4: `qwen -p` sends `Authorization: Bearer` to
+`{baseUrl}/chat/completions`.
 
 Qwen rewrites settings.json on its first start when `"$version"` is missing (adds `"$version": 4`, reformats the
 object it touched); keyconf writes `"$version": 4` only into a file it creates (an older file needs Qwen's own
@@ -49,7 +50,8 @@ class QwenCode(Adapter):
     id = "qwen-code"
     title = "Qwen Code"
     protocol = "chat"
-    options = ("model",)
+    vias = ("config", "env")  # env: KEYCONF_QWEN_API_KEY comes from keyconf's shell files, no .env block
+    options = ("model", "shells")
     no_plaintext_why = NO_PLAINTEXT
     binary = "qwen"
     # A provider entry needs a model id. Without --model keyconf lists this one, the Qwen coding model relays
@@ -120,11 +122,12 @@ class QwenCode(Adapter):
 
         model = opts.model or self.default_model
         try:
-            line = dotenv.assignment(KEY_VAR, key)
+            line = dotenv.assignment(KEY_VAR, key) if opts.via != "env" else ""
         except dotenv.NoSpelling:
             raise UsageError("the key holds ', \" and ` together, and Qwen Code's .env has no escapes: no quoting "
                              "would make it read the same value back", client=self.id,
-                             hint="create a key without those characters") from None
+                             hint="use `--via env` (shell quoting takes any value), or create a key without "
+                                  "those characters") from None
         plan = ClientPlan(self.id)
         if not opts.model:
             plan.warnings.append(f"no model set: keyconf lists {model} for Qwen Code (its own default, coder-model, "
@@ -154,9 +157,15 @@ class QwenCode(Adapter):
         files = {str(settings): set_owned(doc, self._as_found(doc, desired), owned_before)}
         plan.edits.append(FileEdit(settings, doc.original(), doc.content(), client=self.id))
 
+        record = old.get(str(env_path))
+        if opts.via == "env":
+            if record:  # a block from an earlier `--via config` goes: the shell provides the variable now
+                self._drop_block(ctx, env_path, record, plan)
+            plan.binding = Binding(self.id, profile.name, opts, {"files": files})
+            return plan
         before = fsutil.read_bytes(env_path)
         env = self._env(ctx, env_path, before)
-        record = old.get(str(env_path)) or {"sep": env.separator(), "created": not env.existed}
+        record = record or {"sep": env.separator(), "created": not env.existed}
         users = dotenv.parse(dotenv.without_block(env))
         if users.get(KEY_VAR) not in (None, key):
             plan.replaces.append(f"{KEY_VAR} = {mask(users[KEY_VAR])} in {env.name} (keyconf's block after it wins)")
@@ -172,6 +181,17 @@ class QwenCode(Adapter):
                                  "file only for variables not set): unset it")
         return plan
 
+    def _drop_block(self, ctx: Context, path: Path, record: dict, plan: ClientPlan) -> None:
+        before = fsutil.read_bytes(path)
+        if before is None:
+            return
+        env = self._env(ctx, path, before)
+        users = dotenv.parse(dotenv.without_block(env))
+        env.remove_block(record.get("sep", ""))
+        dotenv.guard(env, users, reader=self.title, client=self.id)
+        # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
+        plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))
+
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
         for name, record in binding.memo.get("files", {}).items():
@@ -180,12 +200,7 @@ class QwenCode(Adapter):
             if before is None:
                 continue
             if path.name == ".env":
-                env = self._env(ctx, path, before)
-                users = dotenv.parse(dotenv.without_block(env))
-                env.remove_block(record.get("sep", ""))
-                dotenv.guard(env, users, reader=self.title, client=self.id)
-                # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
-                plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))
+                self._drop_block(ctx, path, record, plan)
                 continue
             doc = JsonDoc(before, ctx.paths.display(path), jsonc=True)
             restore_owned(doc, record)
@@ -234,13 +249,16 @@ class QwenCode(Adapter):
         if not st.configured:
             return st
         st.key = mask(found["key"]) if found["key"] else None
+        via_env = binding is not None and binding.via == "env"
         if found["key_from"]:
             st.where.append(found["key_from"])
+        elif via_env:
+            st.notes.append(f"{KEY_VAR} comes from keyconf's shell files: a new terminal has it")
         else:
             st.conflicts.append(f"no {entry.get('envKey') or KEY_VAR} in the shell or "
                                 f"{ctx.paths.display(self.env_file(ctx))}: Qwen Code has no key for the relay")
         st.model = found["model"] if isinstance(found["model"], str) else None
-        if found["key_from"] and found["key_from"].endswith("shell") and binding:
+        if found["key_from"] and found["key_from"].endswith("shell") and binding and not via_env:
             st.conflicts.append(f"{found['key_from']} beats the one keyconf wrote to "
                                 f"{ctx.paths.display(self.env_file(ctx))}")
         if found["auth"] != PROTOCOL:
@@ -267,7 +285,11 @@ class QwenCode(Adapter):
         found = []
         exported = ctx.env.get(KEY_VAR)
         problems = self._read(ctx)["problems"]
-        if exported is not None:
+        if ctx.binding(self.id).via == "env":
+            if not exported:
+                found.append(("warning", f"{KEY_VAR} is not set in this shell: Qwen Code started from here has no "
+                                         "key; open a new terminal (keyconf's shell block sets it)"))
+        elif exported is not None:
             found.append(("warning", f"{KEY_VAR} is exported in this shell: Qwen Code uses it instead of the key in "
                                      f"{ctx.paths.display(self.env_file(ctx))}; unset it"))
         try:
