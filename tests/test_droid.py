@@ -169,6 +169,8 @@ def test_status_and_doctor_name_a_session_default_that_is_not_keyconfs(kc, home,
     ("[0]", "1", "[0, 1]"),
     ("[\n  0,\n  2\n]", "1", "[\n  0,\n  2,\n  1\n]"),
     ("[\n    0 // c\n  ]", "1", "[\n    0,\n    1 // c\n  ]"),
+    ("[\n    // c\n    0\n  ]", "1", "[\n    // c\n    0,\n    1\n  ]"),
+    ("[\r\n  0\r\n]", "1", "[\r\n  0,\r\n  1\r\n]"),
 ])
 def test_jsonarray_append_lays_the_element_out_like_the_others(raw, element, expected):
     assert jsonarray.append(raw, element) == expected

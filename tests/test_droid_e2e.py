@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import KEY, REPO, real_binary, snapshot
+from conftest import KEY, REPO, real_binary, require_tool, snapshot
 from corpus import CORPUS
 from netguard import run_watched
 from test_droid import SETTINGS_RICH, settings_path
@@ -75,3 +77,38 @@ def test_droid_exec_reaches_the_relay_with_the_key_and_model(home, relay, via, c
     assert done.returncode == 0, done.stdout + done.stderr
     after = {k: v for k, v in snapshot(home).items() if k in before}
     assert after == before  # `droid exec` did not rewrite settings.json; keyconf took out exactly its own
+
+
+def test_droids_own_rewrite_on_an_interactive_start_is_no_change_and_remove_takes_out_only_ours(home, relay):
+    """The real TUI, started in a pseudo-terminal (`script`), rewrites settings.json (comments gone, fields added
+    to every entry, keys reordered); keyconf then changes nothing, reads its entry, and removes only that."""
+    script = require_tool("script")
+    settings_path(home).parent.mkdir(parents=True)
+    settings_path(home).write_bytes(SETTINGS_RICH)
+    done = _keyconf("use", "droid", "--yes", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = settings_path(home).read_bytes()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTORY_", "OPENAI_"))}
+    env.update({"HOME": str(home), "TERM": "xterm", **QUIET})
+    (home / "work").mkdir()
+    tui = subprocess.Popen([script, "-qfc", _droid_binary(), "/dev/null"], cwd=home / "work", env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while settings_path(home).read_bytes() == ours and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)  # let it finish writing
+    finally:
+        os.killpg(tui.pid, signal.SIGKILL)
+        tui.wait()
+    rewritten = settings_path(home).read_bytes()
+    assert rewritten != ours and b"// my local proxy" not in rewritten  # Droid's own rewrite happened
+    again = _keyconf("use", "droid", "--no-verify", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["results"][0]["changed"] == [], again.stdout
+    status = json.loads(_keyconf("status", "droid", "--json").stdout)["results"][0]
+    assert status["configured"] and status["conflicts"] == [] and status["model"] == "gpt-5"
+    assert _keyconf("remove", "droid").returncode == 0
+    left = json.loads(settings_path(home).read_bytes())
+    assert [m["displayName"] for m in left["customModels"]] == ["Local"]
+    assert left["sessionDefaultSettings"] == {"autonomyMode": "auto-high"}

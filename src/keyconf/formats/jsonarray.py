@@ -46,13 +46,17 @@ def append(raw: str, element: str) -> str:
         close = raw.rindex("]")
         return raw[:raw.index("[") + 1] + element + raw[close:]
     start, end = items[-1]
-    if len(items) > 1:
-        gap = raw[items[-2][1]:start]  # `,\n    ` between two of the user's elements
-        gap = gap[gap.index(",") + 1:] if "," in gap else " "
-    else:
-        gap = raw[raw.index("[") + 1:start]  # the indent of the first element
-    gap = gap if gap.strip() == "" else " "  # a comment there is the user's, not a layout to copy
-    return raw[:end] + "," + (gap or " ") + element + raw[end:]
+    line_start = raw.rfind("\n", 0, start) + 1
+    indent = raw[line_start:start]
+    if line_start and indent.strip() == "":  # the last element starts its own line: so does ours, as indented
+        gap = ("\r\n" if raw[line_start - 2:line_start] == "\r\n" else "\n") + indent
+    else:  # elements on one line: `[1, 2]` gets `, 3`
+        gap = " "
+        if len(items) > 1:
+            between = raw[items[-2][1]:start]
+            after_comma = between[between.index(",") + 1:] if "," in between else " "
+            gap = after_comma if after_comma.strip() == "" and "\n" not in after_comma else " "
+    return raw[:end] + "," + gap + element + raw[end:]
 
 
 def drop(raw: str, index: int) -> str:
