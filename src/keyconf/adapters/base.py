@@ -69,10 +69,10 @@ class Adapter:
     process_names: tuple[str, ...] = ()  # a running app that must restart (or quit, for Cursor)
     needs_app = False  # True: can only be configured where the app is installed (Cursor's database)
     no_plaintext_why = ""  # why --no-plaintext is not possible, for clients that can't take it
-    # The model the client asks for when none is set (a name `model_for` resolves), which verification
-    # checks the key's group offers. It moves with client releases: what the version keyconf is tested with
-    # sent to the loopback relay. None: the user picks in the app.
-    default_model: str | None = None
+    # What each release asks the relay for when no model is set, and what its aliases mean
+    # (keyconf.clientmodels.ModelTable), read by verification. None: the user picks in the app.
+    model_table = None
+    npm_package: str | None = None  # where its installed release is read (clientversion)
 
     # declared knowledge -------------------------------------------------------------------------
     def installed(self, ctx: Context) -> bool:
@@ -91,9 +91,13 @@ class Adapter:
         ({name: {"value": text} | {"key_of": profile}}), or None for desktop apps that read none."""
         return None
 
-    def model_for(self, name: str, tiers: dict) -> str:
-        """The model a configured name means to the client (Claude Code's `opus`), given its tier settings."""
-        return name
+    def models_for(self, name: str, tiers: dict, release) -> list[str] | None:
+        """The models a configured name makes the client send, main first (Claude Code's `opus`, Gemini CLI's
+        `auto`), given its tier settings and its release (a clientmodels.Release, None when unknown). None:
+        it depends on a release keyconf does not know."""
+        from keyconf.clientmodels import expand
+
+        return expand(self.model_table, name, tiers, release)
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         """What the client will use once `opts` are written: checked before anything is written."""

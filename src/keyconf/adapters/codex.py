@@ -15,6 +15,7 @@ from pathlib import Path
 
 from keyconf import fsutil, textblock, texts, tomltext
 from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
+from keyconf.clientmodels import ModelTable, Release
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.jsondoc import JsonDoc, set_owned
@@ -141,7 +142,10 @@ class Codex(Adapter):
     vias = ("config", "env")
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
-    default_model = "gpt-6.1-sol"  # what Codex CLI 0.169 sends when no model is set
+    # What each release sends with no model set (run against a loopback relay); add a row when it moves.
+    model_table = ModelTable("gpt", (Release("0.169.0", "0.169.0", "gpt-6.1-sol"),
+                                     Release("0.169.1", "0.171.0", "gpt-6.2-sol")))
+    npm_package = "@openai/codex"
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
         return codex_home(ctx) / "config.toml", codex_home(ctx) / "auth.json"

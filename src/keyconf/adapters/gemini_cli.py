@@ -18,6 +18,7 @@ from pathlib import Path
 
 from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context
+from keyconf.clientmodels import ModelTable, Release
 from keyconf.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
@@ -86,9 +87,16 @@ class GeminiCli(Adapter):
     options = ("model", "shells")
     no_plaintext_why = "Gemini CLI cannot run a command for its key; the key goes to a 0600 file"
     binary = "gemini"
-    # Gemini CLI 0.61 defaults to `auto`, which with an API key means gemini-3-pro-preview (it may route
-    # small turns to gemini-3-flash-preview first)
-    default_model = "gemini-3-pro-preview"
+    # What each release sends (run against a loopback relay), with API-key auth as keyconf sets it: `auto`
+    # (the default) asks a router model which main model to use, pro or flash; pro is also its fallback.
+    # Add a row when a release moves a name.
+    model_table = ModelTable("gemini", (
+        Release("0.61.0", "0.61.0", "auto", {
+            "auto": ("gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite"),
+            "pro": ("gemini-3.1-pro-preview",), "flash": ("gemini-3.8-flash",),
+            "flash-lite": ("gemini-3.5-flash-lite",)}),
+    ))
+    npm_package = "@google/gemini-cli"
 
     # where -----------------------------------------------------------------------------------------
     def folder(self, ctx: Context) -> Path:
