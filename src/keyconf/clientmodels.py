@@ -10,7 +10,6 @@ keyconf cannot speak for, and verification says so instead of naming a stale mod
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
@@ -21,7 +20,6 @@ def parse_version(text: str | None) -> tuple[int, int, int] | None:
     return tuple(int(part) for part in match.groups()) if match else None  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
 class Release:
     """A range of releases (inclusive) and what they ask for.
 
@@ -30,19 +28,21 @@ class Release:
     Gemini's `auto` sends a router model as well as its main one).
     """
 
-    first: str
-    last: str
-    default: str
-    aliases: dict = field(default_factory=dict)
+    # Plain classes, not dataclasses: every adapter module builds its table at import, and `status` imports them.
+    def __init__(self, first: str, last: str, default: str, aliases: dict | None = None):
+        self.first = first
+        self.last = last
+        self.default = default
+        self.aliases = dict(aliases or {})
 
     def covers(self, version: tuple[int, int, int]) -> bool:
         return parse_version(self.first) <= version <= parse_version(self.last)
 
 
-@dataclass(frozen=True)
 class ModelTable:
-    family: str  # the prefix of the vendor's model names (claude, gpt, gemini): what to list when unsure
-    releases: tuple  # of Release, oldest first
+    def __init__(self, family: str, releases: tuple):
+        self.family = family  # the prefix of the vendor's model names (claude, gpt, gemini): listed when unsure
+        self.releases = tuple(releases)  # of Release, oldest first
 
     def release(self, version: str | None) -> Release | None:
         parsed = parse_version(version)
@@ -73,7 +73,6 @@ class ModelTable:
         return f"it is older than the releases keyconf knows (from {self.oldest})"
 
 
-@dataclass
 class Asked:
     """The models a client will ask for, as far as keyconf can tell.
 
@@ -82,10 +81,11 @@ class Asked:
     unknown release, or an alias whose meaning moved) or None when it can.
     """
 
-    models: list
-    default: bool = False
-    unsure: str | None = None
-    version: str | None = None  # the installed release, when it was looked up
+    def __init__(self, models: list, default: bool = False, unsure: str | None = None):
+        self.models = models
+        self.default = default
+        self.unsure = unsure
+        self.version: str | None = None  # the installed release, when it was looked up
 
 
 def expand(table: ModelTable | None, name: str, tiers: dict, release: Release | None) -> list | None:
