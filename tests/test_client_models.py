@@ -110,6 +110,7 @@ def test_a_native_binary_is_asked_once_and_cached_by_path_and_mtime(tmp_path, fa
     assert clientversion.installed("claude", None, env, home).version == "2.1.332"
     assert (tmp_path / "runs").read_text().count("x") == 1
     assert json.loads((home / clientversion.CACHE_NAME).read_text())[str(program)]["version"] == "2.1.332"
+    assert clientversion.installed("claude", None, {"PATH": "/usr/bin:/bin"}, home).version is None  # gone
     program.write_text(program.read_text().replace("2.1.332", "2.1.333"))  # an update: new mtime, asked again
     os.utime(program, ns=(time.time_ns(), time.time_ns() + 10**9))
     assert clientversion.installed("claude", None, env, home).version == "2.1.333"
@@ -124,6 +125,17 @@ def test_a_shim_is_run_every_time_and_never_cached(tmp_path, fake_client):
     shim.chmod(0o755)
     found = clientversion.installed("claude", "@anthropic-ai/claude-code", {"PATH": str(real.parent)}, home)
     assert found.version == "2.1.332"
+    assert not (home / clientversion.CACHE_NAME).exists()
+
+
+def test_a_volta_style_shim_binary_is_never_cached(tmp_path, fake_client, monkeypatch):
+    """volta links every tool to one `volta-shim` program: a cache keyed by it would give codex claude's release."""
+    home = tmp_path / "kc"
+    home.mkdir()
+    shim = fake_client("volta-shim", "2.1.332 (Claude Code)")
+    monkeypatch.setattr(clientversion, "_is_script", lambda path: False)  # volta-shim is a native program
+    (shim.parent / "claude").symlink_to(shim)
+    assert clientversion.installed("claude", None, {"PATH": str(shim.parent)}, home).version == "2.1.332"
     assert not (home / clientversion.CACHE_NAME).exists()
 
 

@@ -5,9 +5,9 @@ client will ask for (see clientmodels). Never used on `status`'s path.
    program's resolved path says the version. One small file read; exact; no program runs.
 2. Otherwise `PROGRAM --version`, with a 2 s limit (a hanging, failing or babbling program means "can't
    tell"). The answer is cached in keyconf's folder by the program's resolved path, mtime and size, so the
-   next verification does not run it again. A wrapper script (an asdf or volta shim, an npx wrapper) is run
-   every time and never cached: which release it starts depends on the folder and the version manager,
-   not on the script's own bytes.
+   next verification does not run it again. A shim (an asdf or mise shim, volta's one `volta-shim` behind
+   every tool, an npx wrapper script) is run every time and never cached: which release it starts depends on
+   the folder and the version manager, not on the shim's own bytes.
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ def installed(binary: str | None, package: str | None, env: Mapping[str, str], h
         info = os.stat(real)
     except OSError as exc:
         return Installed(None, f"cannot read {found}: {exc.strerror or exc}", found)
-    stamp = [info.st_mtime_ns, info.st_size]
-    shim = _is_script(real)
+    key, stamp = os.path.abspath(found), [real, info.st_mtime_ns, info.st_size]
+    shim = _is_shim(found, real)
     cache_file = home / CACHE_NAME if home is not None else None
     if cache_file is not None and not shim:
-        hit = _load(cache_file).get(real)
+        hit = _load(cache_file).get(key)
         if isinstance(hit, dict) and hit.get("stamp") == stamp and isinstance(hit.get("version"), str):
             return Installed(hit["version"], path=found)
     answer, problem = _ask(found, env)
@@ -69,7 +69,7 @@ def installed(binary: str | None, package: str | None, env: Mapping[str, str], h
                                           f"({(answer or '').strip()[:60]!r})", found)
     version = ".".join(map(str, parsed))
     if cache_file is not None and not shim:
-        _store(cache_file, real, {"stamp": stamp, "version": version})
+        _store(cache_file, key, {"stamp": stamp, "version": version})
     return Installed(version, path=found)
 
 
@@ -89,6 +89,14 @@ def _from_package(real: str, package: str) -> str | None:
             return None
         folder = folder.parent
     return None
+
+
+def _is_shim(found: str, real: str) -> bool:
+    """A program that starts another one chosen elsewhere: a script (asdf shims, npx wrappers), a program named
+    like a shim (volta-shim), or anything in a `shims` folder (mise links its own binary there)."""
+    if "shim" in os.path.basename(real).lower() or "shims" in Path(found).parts:
+        return True
+    return _is_script(real)
 
 
 def _is_script(path: str) -> bool:
