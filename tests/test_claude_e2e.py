@@ -112,6 +112,7 @@ def test_without_a_model_claude_sends_the_model_verify_checked(home, relay, lane
     run = subprocess.run([lane.binary(), "-p", "ping"], capture_output=True, text=True, env=env, timeout=180,
                          cwd=home, stdin=subprocess.DEVNULL)
     sent = relay.models_sent()
+    print(f"{lane}: the client sent {sent}; verify checked {checked['model']} (asked {checked['asked']})")
     assert checked["model"], (f"Claude Code {lane.version} sent {sent}, but keyconf's table does not know this "
                               f"release: {checked['warnings']}; add a row to MODELS in adapters/claude_code.py")
     assert run.returncode == 0, run.stdout + run.stderr

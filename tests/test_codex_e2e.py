@@ -93,6 +93,7 @@ def test_without_a_model_codex_sends_the_model_verify_checked(home, relay, lane)
     relay.requests.clear()
     run = _codex(home, lane)
     sent = relay.models_sent()
+    print(f"{lane}: the client sent {sent}; verify checked {checked['model']} (asked {checked['asked']})")
     assert checked["model"], (f"Codex CLI {lane.version} sent {sent}, but keyconf's table does not know this "
                               f"release: {checked['warnings']}; add a row to model_table in adapters/codex.py")
     assert run.returncode == 0, run.stdout + run.stderr

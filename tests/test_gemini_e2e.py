@@ -79,6 +79,7 @@ def test_without_a_model_the_router_then_the_main_model_as_verify_checked(home, 
     checked = json.loads(verify.stdout)["results"][0]["verify"]
     run = _gemini(home, "--skip-trust", extra_env=path, binary=lane.binary())
     sent = relay.models_sent()
+    print(f"{lane}: the client sent {sent}; verify checked {checked['model']} (asked {checked['asked']})")
     assert checked["model"], (f"Gemini CLI {lane.version} sent {sent}, but keyconf's table does not know this "
                               f"release: {checked['warnings']}; add a row to model_table in adapters/gemini_cli.py")
     assert run.returncode == 0, run.stdout + run.stderr

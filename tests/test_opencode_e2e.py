@@ -87,4 +87,5 @@ def test_without_a_model_opencode_sends_the_model_verify_checked(home, relay, la
     run = _opencode(home, lane)
     assert run.returncode == 0, run.stdout + run.stderr
     sent = relay.models_sent()
+    print(f"{lane}: the client sent {sent}; verify checked {checked['model']} (asked {checked['asked']})")
     assert sent and set(sent) == {checked["model"]}, f"sent {sent}, verify checked {checked['model']}"
