@@ -133,8 +133,8 @@ class AdapterContract:
         from keyconf.adapters.base import Context
         from keyconf.model import Options
         from keyconf.paths import Paths
-        from keyconf.profiles import Profile
-        from keyconf.state import State
+        from keyconf.stores.profiles import Profile
+        from keyconf.stores.state import State
 
         self.arrange(home)
         before = self.observe(home)

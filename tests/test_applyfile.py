@@ -10,10 +10,10 @@ from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyconf import applyfile
-from keyconf.applyfile import Locator, parse, render_export
+from keyconf.formats import applyfile
+from keyconf.formats.applyfile import Locator, parse, render_export
 from keyconf.errors import UsageError
-from keyconf.keysources import KeySpec
+from keyconf.keys.sources import KeySpec
 
 GOOD = """\
 version = 1

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from keyconf.errors import UsageError
 from keyconf.links import cherry_link, cherry_payload
-from keyconf.profiles import Profile
+from keyconf.stores.profiles import Profile
 
 
 def cherry_decode(link: str) -> dict:

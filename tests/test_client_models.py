@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import KEY
 
-from keyconf import clientversion
 from keyconf.adapters import get
-from keyconf.clientmodels import expand, parse_version
+from keyconf.adapters.releases import expand
+from keyconf.osenv import clientversion
+from keyconf.osenv.clientversion import parse_version
 
 
 def use(kc, relay, client, *extra):

@@ -64,7 +64,7 @@ def _script(path: Path) -> Path:
 
 
 def test_the_command_is_the_console_script_on_path(tmp_path, home):
-    from keyconf.system import fragile_command_warning, keyconf_argv
+    from keyconf.osenv.system import fragile_command_warning, keyconf_argv
 
     script = _script(tmp_path / "bin" / "keyconf")
     argv = keyconf_argv({"PATH": str(script.parent), "HOME": str(home)})
@@ -73,7 +73,7 @@ def test_the_command_is_the_console_script_on_path(tmp_path, home):
 
 
 def test_a_clone_venv_gives_way_to_a_pipx_venv_and_else_is_warned_about(tmp_path, home):
-    from keyconf.system import fragile_command_warning, keyconf_argv
+    from keyconf.osenv.system import fragile_command_warning, keyconf_argv
 
     (tmp_path / "clone" / ".git").mkdir(parents=True)
     in_clone = _script(tmp_path / "clone" / ".venv" / "bin" / "keyconf")
@@ -144,7 +144,7 @@ class TypedRegistry:
     """HKCU\\Environment with value types, as winreg has them."""
 
     def __init__(self):
-        from keyconf.winenv import REG_EXPAND_SZ, REG_SZ
+        from keyconf.osenv.winenv import REG_EXPAND_SZ, REG_SZ
 
         self.values = {"Path": ("%USERPROFILE%\\bin;C:\\Windows", REG_EXPAND_SZ),
                        "OPENAI_BASE_URL": ("%RELAY%/v1", REG_EXPAND_SZ), "OPENAI_API_KEY": ("sk-own-0000", REG_SZ)}
@@ -168,7 +168,7 @@ class TypedRegistry:
 
 @pytest.fixture
 def windows(monkeypatch):
-    from keyconf import shellenv, winenv
+    from keyconf.osenv import shellenv, winenv
 
     registry = TypedRegistry()
     monkeypatch.setattr(winenv, "_backend", registry)
@@ -222,7 +222,7 @@ def test_windows_block_on_request_and_doctor_reports_the_policy(kc, home, relay,
 
 
 def test_restoring_a_registry_value_keeps_its_type(kc, home, relay, windows):
-    from keyconf.winenv import REG_EXPAND_SZ
+    from keyconf.osenv.winenv import REG_EXPAND_SZ
 
     original = dict(windows.values)
     assert use(kc, relay.url, "shell").code == 0
@@ -238,7 +238,7 @@ def test_restoring_a_registry_value_keeps_its_type(kc, home, relay, windows):
 
 
 def test_registry_value_bytes_round_trip():
-    from keyconf.winenv import REG_EXPAND_SZ, REG_SZ, pack, unpack
+    from keyconf.osenv.winenv import REG_EXPAND_SZ, REG_SZ, pack, unpack
 
     for value, kind in [("a", REG_SZ), ("%X%\\y", REG_EXPAND_SZ), ("", REG_EXPAND_SZ), (None, REG_SZ)]:
         assert unpack(pack(value, kind)) == (value, kind)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import KEY
 
-from keyconf.applyfile import parse
+from keyconf.formats.applyfile import parse
 from keyconf.errors import SecretStoreError, UsageError
-from keyconf.keysources import KeyIO, KeySpec, resolve_keys, run_key_command, spec_from_toml
+from keyconf.keys.sources import KeyIO, KeySpec, resolve_keys, run_key_command, spec_from_toml
 from keyconf.masking import redact
 
 KEY2 = "sk-Second0123456789abcdefQRS7"

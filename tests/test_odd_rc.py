@@ -19,7 +19,7 @@ from conftest import KEY, require_tool, run_keyconf, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyconf import shellenv
+from keyconf.osenv import shellenv
 
 pytestmark = pytest.mark.shells
 

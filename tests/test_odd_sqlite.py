@@ -137,7 +137,7 @@ def databases(draw) -> list[tuple[str, object]]:
 
 def _fast(monkeypatch):
     """Durability is the crash harness's subject; here only bytes count, and fsyncs are most of the time."""
-    from keyconf import sqliterows
+    from keyconf.formats import sqliterows
 
     real = sqliterows.connect
 

@@ -17,7 +17,7 @@ from conftest import KEY, run_keyconf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyconf import tomltext
+from keyconf.formats import tomltext
 
 EXAMPLES = int(os.environ.get("KEYCONF_ODD_EXAMPLES", "300"))
 TALLY: Counter = Counter()

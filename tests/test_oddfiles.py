@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import KEY
 
-from keyconf import fsutil
+from keyconf.engine import fsutil
 from keyconf.errors import UnsafeEdit
 
 NOBODY = 65534

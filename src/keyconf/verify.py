@@ -625,16 +625,17 @@ def _client(target):
 
 
 def _wanted(target, deep: bool):
-    """What the client will ask for (clientmodels.Asked): its models, main first, whether the main one is
+    """What the client will ask for (adapters.releases.Asked): its models, main first, whether the main one is
     the installed release's default, and why keyconf cannot tell when it cannot.
 
     A built-in default is only looked for when the client is known (or a deep request needs a model):
     check() callers without a client keep the old meaning, no model set means no model checked.
     """
-    from keyconf import clientmodels, clientversion
+    from keyconf.adapters import releases
+    from keyconf.osenv import clientversion
 
     client = _client(target)
-    return clientmodels.asked_for(client, target, deep, lambda: clientversion.of(client))
+    return releases.asked_for(client, target, deep, lambda: clientversion.of(client))
 
 
 def _closest(model: str, available: list[str]) -> list[str]:
@@ -685,7 +686,7 @@ def _model_problem(target, wanted: list[str], default: bool, available: list[str
 
 
 def _odd_key(key: str) -> Finding | None:
-    from keyconf.keyinput import describe_char
+    from keyconf.keys.input import describe_char
 
     for i, ch in enumerate(key):
         if not 0x21 <= ord(ch) <= 0x7E:

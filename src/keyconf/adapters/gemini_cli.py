@@ -16,12 +16,12 @@ import os
 import re
 from pathlib import Path
 
-from keyconf import fsutil
+from keyconf.engine import fsutil
 from keyconf.adapters.base import Adapter, Context
-from keyconf.clientmodels import ModelTable, Release
-from keyconf.edits import FileEdit
+from keyconf.adapters.releases import ModelTable, Release
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, restore_owned, set_owned
 from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -126,7 +126,7 @@ class GeminiCli(Adapter):
 
     # planning --------------------------------------------------------------------------------------
     def _env_text(self, ctx: Context, path: Path):
-        from keyconf.shellenv import RcText
+        from keyconf.osenv.shellenv import RcText
 
         return RcText(fsutil.read_bytes(path), ctx.paths.display(path), family="dotenv")
 
