@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, snapshot
 
 OLD_TOKEN = "sk-OldForeign0000111122223333"  # someone's key already in the config before keyconf came

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-
 DEFAULT_MODELS = ("claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini", "gpt-5", "gemini-2.5-pro", "gemini-2.5-flash",
                   "gemini-2.5-flash-lite", "claude-opus-4-8", "claude-opus-5", "claude-opus-5-5", "gpt-6.1-sol",
                   "gpt-6.2-sol", "gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite")

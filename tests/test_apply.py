@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+
 from conftest import KEY, snapshot
 
 KEY_B = "sk-TeamKeyB0000111122223333zz"

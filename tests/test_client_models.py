@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KEY
 
+from conftest import KEY
 from keyconf.adapters import get
 from keyconf.adapters.releases import expand
 from keyconf.osenv import clientversion
@@ -54,7 +54,8 @@ def test_claude_aliases_and_tier_pins():
     new = claude.model_table.release("2.1.332")
     assert claude.models_for("sonnet", {}, new) == ["claude-sonnet-5-5"]
     assert claude.models_for("haiku", {}, new) == ["claude-haiku-5-5"]
-    assert claude.models_for("opusplan", {}, new) == ["claude-sonnet-5-5", "claude-opus-5-5"]  # sonnet outside plan mode
+    # opusplan: the sonnet tier outside plan mode, opus in it
+    assert claude.models_for("opusplan", {}, new) == ["claude-sonnet-5-5", "claude-opus-5-5"]
     assert claude.models_for("opus[1m]", {}, new) == ["claude-opus-5-5"]
     pins = {"opus": "my-opus", "sonnet": "my-sonnet"}
     assert claude.models_for("default", pins, new) == ["my-opus"]

@@ -9,10 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import KEY, REPO, REQUIRE_REAL, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY, REPO, REQUIRE_REAL, snapshot
 from keyconf.adapters import gemini_cli
 from keyconf.errors import UsageError
 

@@ -13,10 +13,10 @@ import tomllib
 from collections import Counter
 
 import pytest
-from conftest import KEY, run_keyconf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY, run_keyconf
 from keyconf.formats import tomltext
 
 EXAMPLES = int(os.environ.get("KEYCONF_ODD_EXAMPLES", "300"))

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import KEY
 
+from conftest import KEY
 from keyconf.engine import fsutil
 from keyconf.errors import UnsafeEdit
 

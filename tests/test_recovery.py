@@ -14,10 +14,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY
 from keyconf import engine
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit

@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+
 from conftest import KEY, REQUIRE_REAL
 
 
@@ -112,7 +113,6 @@ def test_a_keyring_that_hangs_times_out_with_exit_4(kc, home, relay, monkeypatch
     import keyring
     from keyring.backend import KeyringBackend
 
-    from keyconf.stores import secretstore
 
     class Hanging(KeyringBackend):
         priority = 1

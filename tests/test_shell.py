@@ -7,10 +7,10 @@ import os
 import subprocess
 
 import pytest
-from conftest import KEY, require_tool, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY, require_tool, snapshot
 from keyconf.osenv import shellenv
 
 pytestmark = pytest.mark.shells

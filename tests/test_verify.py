@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
+
 import relayfaults
 from conftest import KEY
-
 from keyconf import verify
 from keyconf.errors import UsageError
 from keyconf.progress import Spinner

@@ -255,8 +255,9 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
 def apply_(session, file, prune, secret_store, no_verify, force, deep, timeout, dry_run, yes):
     """Set up profiles and clients from an apply file.
 
-    FILE, or - for standard input; one change, undone as one. Running it again with the same file changes nothing. Keys come from
-    the file's key sources (env, prompt, stdin, command, stored); never from the file itself.
+    FILE, or - for standard input; one change, undone as one. Running it again with the same file changes
+    nothing. Keys come from the file's key sources (env, prompt, stdin, command, stored); never from the file
+    itself.
 
     \b
     Examples:
@@ -430,9 +431,10 @@ def handler():
 def handler_install(session, force, dry_run):
     """Register keyconf for ccswitch:// links.
 
-    Only when no other program handles them (--force takes them over). A clicked link opens a terminal running `keyconf import LINK`, which shows the change (key masked)
-    and asks before writing. Linux: a desktop entry and xdg-mime's default; Windows:
-    HKCU\\Software\\Classes\\ccswitch; macOS needs an app bundle, so it says what to run instead.
+    Only when no other program handles them (--force takes them over). A clicked link opens a terminal
+    running `keyconf import LINK`, which shows the change (key masked) and asks before writing. Linux: a
+    desktop entry and xdg-mime's default; Windows: HKCU\\Software\\Classes\\ccswitch; macOS needs an app
+    bundle, so it says what to run instead.
 
     \b
     Examples:

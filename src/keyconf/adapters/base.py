@@ -10,9 +10,9 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.osenv.system import which
 from keyconf.paths import Paths
 from keyconf.stores.state import State
-from keyconf.osenv.system import which
 
 
 class Context:

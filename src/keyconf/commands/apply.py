@@ -3,15 +3,13 @@ change pipeline: every client in one transaction, keys asked once, a second run 
 
 from __future__ import annotations
 
-import sys
-
-from keyconf.stores import secretstore
-from keyconf.pipeline.run import Flags, Job, run
-from keyconf.pipeline.profile import given_profile
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.stores.profiles import Profiles
+from keyconf.pipeline.profile import given_profile
+from keyconf.pipeline.run import Flags, Job, run
 from keyconf.session import Session
+from keyconf.stores import secretstore
+from keyconf.stores.profiles import Profiles
 from keyconf.stores.state import State
 
 

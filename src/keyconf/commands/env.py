@@ -7,16 +7,14 @@ import os
 from pathlib import Path
 
 from keyconf import adapters
-from keyconf.stores import secretstore
-from keyconf.osenv import shellenv
 from keyconf.errors import UsageError
 from keyconf.masking import mask
 from keyconf.model import Options
-from keyconf.stores.profiles import Profiles
+from keyconf.osenv import shellenv
 from keyconf.pipeline.readback import binding_and_profile
 from keyconf.pipeline.report import refuse_reveal_with_json
 from keyconf.session import Session
-from keyconf.stores.state import State
+from keyconf.stores import secretstore
 
 
 def _stdout_is_terminal() -> bool:

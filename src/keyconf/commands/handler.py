@@ -22,12 +22,12 @@ import subprocess
 from pathlib import Path
 
 from keyconf import engine
-from keyconf.pipeline.report import show_diffs
 from keyconf.engine.edits import FileEdit
-from keyconf.errors import Exit, UnsafeEdit
 from keyconf.engine.fsutil import read_bytes
-from keyconf.session import Session
+from keyconf.errors import Exit, UnsafeEdit
 from keyconf.osenv.system import keyconf_argv, which
+from keyconf.pipeline.report import show_diffs
+from keyconf.session import Session
 
 SCHEME = "ccswitch"
 MIME = "x-scheme-handler/ccswitch"

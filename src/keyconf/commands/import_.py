@@ -9,12 +9,12 @@ pipeline: checked against the relay first, written in one transaction, undone by
 from __future__ import annotations
 
 from keyconf import adapters
-from keyconf.pipeline.run import Flags, Job, run
-from keyconf.pipeline.profile import Chosen, given_profile
 from keyconf.errors import Exit, KeyconfError, UsageError
 from keyconf.model import Options, Request
-from keyconf.stores.profiles import check_name
+from keyconf.pipeline.profile import Chosen, given_profile
+from keyconf.pipeline.run import Flags, Job, run
 from keyconf.session import Session
+from keyconf.stores.profiles import check_name
 
 
 def _read_link(session: Session, given: str | None, from_handler: bool = False) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from keyconf.stores import secretstore
-from keyconf.pipeline.report import masked
 from keyconf.errors import KeyconfError, UsageError
 from keyconf.model import Request
 from keyconf.pipeline.profile import Chosen, KeySource
+from keyconf.pipeline.report import masked
 from keyconf.pipeline.run import Flags, Job, run
-from keyconf.stores.profiles import Profiles
 from keyconf.session import Session
+from keyconf.stores import secretstore
+from keyconf.stores.profiles import Profiles
 from keyconf.stores.state import State
 
 

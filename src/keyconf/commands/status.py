@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from keyconf.adapters.base import Context
 from keyconf.errors import KeyconfError
 from keyconf.pipeline.checks import check_targets
 from keyconf.pipeline.readback import context, pick, status_of, targets_of
 from keyconf.pipeline.report import final_code, verify_report
 from keyconf.session import Session
-from keyconf.adapters.base import Context
 
 
 def status(session: Session, names, check: bool = False) -> int:

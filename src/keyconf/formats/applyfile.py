@@ -18,18 +18,17 @@ import json
 import re
 import tomllib
 
-from keyconf.keys import sources as keysources
-from keyconf.formats import tomltext
 from keyconf.errors import KeyconfError, UsageError
+from keyconf.formats import tomltext
+from keyconf.keys import sources as keysources
 from keyconf.keys.sources import KeySpec
-from keyconf.model import SHELLS
+from keyconf.model import SHELLS, key_in_variables
 from keyconf.urls import normalise_root
 
 SUPPORTED_VERSIONS = (1,)
 TOP_LEVEL = ("version", "profiles", "clients")
 PROFILE_KEYS = ("base_url", "key", "models")
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 # ---- options a client takes -------------------------------------------------------------------------
@@ -82,7 +81,6 @@ def _shells(value):
 MODEL = Option(_model)
 FLAG = Option(_flag, False)
 SHELL_LIST = Option(_shells, ())
-CONFIG_ONLY = choice("config")
 
 def _tiers(value):
     if not isinstance(value, dict) or not value or set(value) - {"haiku", "sonnet", "opus"}:
@@ -120,7 +118,7 @@ CLIENTS = tuple(OPTIONS)
 
 def _combination(client: str, options: dict) -> tuple[str, str] | None:
     """Options that are each fine but not together: (the option to blame, why)."""
-    if options.get("no_plaintext") and options.get("via") == "env":
+    if key_in_variables(options):
         return "no_plaintext", ('no_plaintext and via = "env" do not go together: the shell variables hold '
                                 'the key (no_plaintext works with via = "config")')
     if "shells" in options and "via" in OPTIONS[client] and options.get("via") != "env":
@@ -201,13 +199,16 @@ class _Checker:
         self.text = text
         self.name = name
         self.data = data
-        self._locator: Locator | None = None
+        self._lines = None  # tomltext.KeyLines, made on the first message that names a line
 
     # where -------------------------------------------------------------------------------------
     def line(self, *path) -> int:
-        if self._locator is None:
-            self._locator = Locator(self.text)
-        return self._locator.line_of(path)
+        """The line that mentions `path`, else its nearest mentioned parent, else 1."""
+        if self._lines is None:
+            from keyconf.formats.tomltext import KeyLines
+
+            self._lines = KeyLines(self.text)
+        return self._lines.line_of(path)
 
     def where(self, *path) -> str:
         return f"{self.name}:{self.line(*path)}"
@@ -219,8 +220,8 @@ class _Checker:
     def run(self) -> ApplyFile:
         for key in self.data:
             if key not in TOP_LEVEL:
-                raise self.fail((key,), f"unknown top-level key {_name(key)}; an apply file has: {', '.join(TOP_LEVEL)}",
-                                hint=_did_you_mean(key, TOP_LEVEL))
+                raise self.fail((key,), f"unknown top-level key {_name(key)}; an apply file has: "
+                                        f"{', '.join(TOP_LEVEL)}", hint=_did_you_mean(key, TOP_LEVEL))
         self.check_version()
         profiles = self.check_profiles()
         clients = self.check_clients(profiles)
@@ -255,8 +256,8 @@ class _Checker:
             body = self.table(path, body)
             for key in body:
                 if key not in PROFILE_KEYS:
-                    raise self.fail(path + (key,), f"unknown key {_name(key)} in profile {_name(name)}; a profile takes: "
-                                    f"{', '.join(PROFILE_KEYS)}")
+                    raise self.fail(path + (key,), f"unknown key {_name(key)} in profile {_name(name)}; a profile "
+                                                   f"takes: {', '.join(PROFILE_KEYS)}")
             profiles[name] = ProfileSpec(name, self.check_base_url(path, body), self.check_key(path, body),
                                          self.check_models(path, body), self.where(*path))
         return profiles
@@ -341,8 +342,8 @@ class _Checker:
         if option not in OPTIONS[client]:
             users = [c for c, opts in OPTIONS.items() if option in opts]
             if users:
-                raise self.fail(path, f"option {_name(option)} does not apply to {client} (only to {', '.join(users)}); "
-                                f"{client} takes: {takes}")
+                raise self.fail(path, f"option {_name(option)} does not apply to {client} (only to "
+                                      f"{', '.join(users)}); {client} takes: {takes}")
             known = sorted({o for opts in OPTIONS.values() for o in opts} | {"profile"})
             raise self.fail(path, f"unknown option {_name(option)} for {client}; {client} takes: {takes}",
                             hint=_did_you_mean(option, known))
@@ -396,169 +397,13 @@ def _name(text: str) -> str:
 
 def _key(part: str) -> str:
     """A TOML key: bare when it can be, else a basic string."""
-    return part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+    from keyconf.formats.tomltext import BARE_KEY
+
+    return part if BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
 
 
 def _dotted(path: tuple) -> str:
     return ".".join(_key(str(p)) if _harmless(str(p)) else "…" for p in path)
-
-
-# ---- where a key is in the text ---------------------------------------------------------------------
-
-class Locator:
-    """Maps a key path (("clients", "codex", "via")) to the line where the text first mentions it, for
-    `[table]` headers, `[[arrays]]`, dotted keys and inline tables alike. It runs only on text tomllib has
-    accepted, so it can be lenient; a path it does not know falls back to its nearest known parent."""
-
-    def __init__(self, text: str):
-        import bisect
-
-        self.text = text
-        self.i = 0
-        self._bisect = bisect.bisect_right
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.lines: dict[tuple, int] = {}
-        self._arrays: dict[tuple, int] = {}
-        try:
-            self._document()
-        except (IndexError, ValueError, tomllib.TOMLDecodeError):
-            pass  # best effort: what was seen so far still locates
-
-    def line_of(self, path) -> int:
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return 1
-
-    # scanning ---------------------------------------------------------------------------------
-    def _line(self) -> int:
-        return self._bisect(self._starts, self.i)
-
-    def _note(self, path: tuple, line: int) -> None:
-        for n in range(1, len(path) + 1):
-            self.lines.setdefault(path[:n], line)
-
-    def _skip(self, newlines: bool = False) -> None:
-        text = self.text
-        while self.i < len(text):
-            c = text[self.i]
-            if c in " \t" or (newlines and c in "\r\n"):
-                self.i += 1
-            elif c == "#":
-                end = text.find("\n", self.i)
-                self.i = len(text) if end < 0 else end
-            else:
-                return
-
-    def _document(self) -> None:
-        table: tuple = ()
-        while True:
-            self._skip(newlines=True)
-            if self.i >= len(self.text):
-                return
-            if self.text[self.i] == "[":
-                line = self._line()
-                array = self.text.startswith("[[", self.i)
-                self.i += 2 if array else 1
-                table = self._key()
-                self._note(table, line)
-                if array:
-                    index = self._arrays[table] = self._arrays.get(table, -1) + 1
-                    table = table + (index,)
-                    self._note(table, line)
-                self._skip()
-                self.i += 2 if array else 1
-            else:
-                self._keyval(table)
-
-    def _keyval(self, prefix: tuple) -> None:
-        line = self._line()
-        path = prefix + self._key()
-        self._note(path, line)
-        self._skip()
-        if self.text[self.i] != "=":
-            raise ValueError("expected =")
-        self.i += 1
-        self._skip()
-        self._value(path)
-
-    def _key(self) -> tuple:
-        parts = []
-        while True:
-            self._skip()
-            c = self.text[self.i]
-            if c in "\"'":
-                start = self.i
-                self._string()
-                parts.append(tomllib.loads("k = " + self.text[start:self.i])["k"])
-            else:
-                m = _BARE_KEY.match(self.text, self.i)
-                if not m:
-                    raise ValueError("expected a key")
-                parts.append(m.group())
-                self.i = m.end()
-            self._skip()
-            if self.i < len(self.text) and self.text[self.i] == ".":
-                self.i += 1
-                continue
-            return tuple(parts)
-
-    def _value(self, path: tuple) -> None:
-        text = self.text
-        c = text[self.i]
-        if c == "{":
-            self.i += 1
-            while True:
-                self._skip(newlines=True)
-                if text[self.i] == "}":
-                    self.i += 1
-                    return
-                if text[self.i] == ",":
-                    self.i += 1
-                    continue
-                self._keyval(path)
-        elif c == "[":
-            self.i += 1
-            index = 0
-            while True:
-                self._skip(newlines=True)
-                if text[self.i] == "]":
-                    self.i += 1
-                    return
-                if text[self.i] == ",":
-                    self.i += 1
-                    continue
-                self._note(path + (index,), self._line())
-                self._value(path + (index,))
-                index += 1
-        elif c in "\"'":
-            self._string()
-        else:  # numbers, booleans, dates (a date may hold a space: stop only where a value must end)
-            m = re.compile(r"[^,\]}\r\n#]*").match(text, self.i)
-            self.i = m.end()
-
-    def _string(self) -> None:
-        text, i = self.text, self.i
-        quote = text[i]
-        if text.startswith(quote * 3, i):
-            j = i + 3
-            while True:
-                if quote == '"' and text[j] == "\\":
-                    j += 2
-                    continue
-                if text.startswith(quote * 3, j):
-                    j += 3
-                    while j < len(text) and text[j] == quote:  # up to two quotes may end the content
-                        j += 1
-                    self.i = j
-                    return
-                j += 1
-        j = i + 1
-        while text[j] != quote:
-            j += 2 if (quote == '"' and text[j] == "\\") else 1
-        self.i = j + 1
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import tomllib
 
 from keyconf.errors import UnsafeEdit
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _BASIC = re.compile(r'"(?:[^"\\\r\n]|\\.)*"')
 _LITERAL = re.compile(r"'[^'\r\n]*'")
 # A closing run of up to five quotes: the string's content may end with one or two quote characters.
@@ -125,6 +125,9 @@ class _Scanner:
         self.text = text
         self.n = len(text)
 
+    def note(self, path: tuple, pos: int) -> None:
+        """Called for every key path met inside a value (inline tables, arrays); `_Locator` records them."""
+
     def char(self, pos: int) -> str:
         return self.text[pos] if pos < self.n else ""
 
@@ -177,7 +180,7 @@ class _Scanner:
                 match = _LITERAL.match(self.text, pos)
                 part = match and match.group()[1:-1]
             else:
-                match = _BARE_KEY.match(self.text, pos)
+                match = BARE_KEY.match(self.text, pos)
                 part = match and match.group()
             if not match:
                 raise _Stop(pos, "expected a key")
@@ -187,8 +190,8 @@ class _Scanner:
                 return tuple(parts), match.end()
             pos = self.blanks(after + 1)
 
-    def value(self, pos: int) -> int:
-        """Where the value starting at `pos` ends."""
+    def value(self, pos: int, path: tuple = ()) -> int:
+        """Where the value starting at `pos` ends (`path`: the value's key path, for `note`)."""
         c = self.char(pos)
         if c in "\"'":
             pattern = {'"': (_ML_BASIC, _BASIC), "'": (_ML_LITERAL, _LITERAL)}[c]
@@ -197,9 +200,9 @@ class _Scanner:
                 raise _Stop(pos, "a string that does not end")
             return match.end()
         if c == "[":
-            return self.array(pos)
+            return self.array(pos, path)
         if c == "{":
-            return self.inline_table(pos)
+            return self.inline_table(pos, path)
         return self.scalar(pos)
 
     def scalar(self, pos: int) -> int:
@@ -211,24 +214,28 @@ class _Scanner:
             end = _SCALAR.match(self.text, end + 1).end()  # `1979-05-27 07:32:00Z`
         return end
 
-    def array(self, pos: int) -> int:
+    def array(self, pos: int, path: tuple = ()) -> int:
         pos = self.blanks_lines_comments(pos + 1)
+        index = 0
         while self.char(pos) != "]":
-            pos = self.blanks_lines_comments(self.value(pos))
+            self.note(path + (index,), pos)
+            pos = self.blanks_lines_comments(self.value(pos, path + (index,)))
+            index += 1
             if self.char(pos) == ",":
                 pos = self.blanks_lines_comments(pos + 1)
             elif self.char(pos) != "]":
                 raise _Stop(pos, "expected `,` or `]` in an array")
         return pos + 1
 
-    def inline_table(self, pos: int) -> int:
+    def inline_table(self, pos: int, path: tuple = ()) -> int:
         pos = self.blanks_lines_comments(pos + 1)
         while self.char(pos) != "}":
-            _, pos = self.key(pos)
-            pos = self.blanks(pos)
+            key, end = self.key(pos)
+            self.note(path + key, pos)
+            pos = self.blanks(end)
             if self.char(pos) != "=":
                 raise _Stop(pos, "expected `=` in an inline table")
-            pos = self.blanks_lines_comments(self.value(self.blanks(pos + 1)))
+            pos = self.blanks_lines_comments(self.value(self.blanks(pos + 1), path + key))
             if self.char(pos) == ",":
                 pos = self.blanks_lines_comments(pos + 1)
             elif self.char(pos) != "}":
@@ -279,6 +286,63 @@ def statements(text: str, name: str = "the TOML file") -> list[Statement]:
         raise UnsafeEdit(f"{name} nests arrays or tables too deeply for keyconf to follow; keyconf will not edit it",
                          hint="flatten the deepest value, then run keyconf again") from None
     return out
+
+
+class _Locator(_Scanner):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.lines: dict[tuple, int] = {}
+
+    def note(self, path: tuple, pos: int) -> None:
+        line = line_of(self.text, pos)
+        for n in range(1, len(path) + 1):
+            self.lines.setdefault(path[:n], line)
+
+
+class KeyLines:
+    """The line where each key path of a valid TOML document is first mentioned (`lines`): `[table]` headers,
+    `[[arrays]]` (their entries numbered), dotted keys and keys inside inline tables and arrays alike, for
+    messages that name a line. Best effort: what was seen before anything unexpected still counts."""
+
+    def __init__(self, text: str):
+        self.lines = _key_lines(text)
+
+    def line_of(self, path) -> int:
+        """The line of `path`, else of its nearest mentioned parent, else 1."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return 1
+
+
+def _key_lines(text: str) -> dict[tuple, int]:
+    locator = _Locator(text)
+    table: tuple = ()
+    arrays: dict[tuple, int] = {}
+    pos = 0
+    try:
+        while pos < len(text):
+            stmt = locator.statement(pos)
+            if stmt is None:
+                pos = locator.line_end(locator.blanks(pos))
+                continue
+            if stmt.kind == "kv":
+                path = table + stmt.path
+                locator.note(path, stmt.start)
+                locator.value(stmt.vstart, path)
+            else:
+                locator.note(stmt.path, stmt.start)
+                table = stmt.path
+                if stmt.kind == "array":
+                    arrays[table] = arrays.get(table, -1) + 1
+                    table = table + (arrays[table],)
+                    locator.note(table, stmt.start)
+            pos = stmt.end
+    except (_Stop, RecursionError, IndexError, ValueError, tomllib.TOMLDecodeError):
+        pass
+    return locator.lines
 
 
 def root_keys(stmts: list[Statement]) -> list[Statement]:

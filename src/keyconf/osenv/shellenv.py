@@ -14,9 +14,9 @@ from pathlib import Path
 
 from keyconf import texts
 from keyconf.engine import fsutil
-from keyconf.formats import textblock
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UsageError
+from keyconf.formats import textblock
 from keyconf.model import SHELLS, Binding, ClientStatus, EnvSpec
 from keyconf.paths import Paths
 
@@ -181,7 +181,8 @@ class RcText:
     keyconf's block ends its lines in LF whatever the file uses: bash, zsh and fish read a CR as part of
     the command (`$'\\r': command not found`), so a CRLF block copied from the file would not run. A
     PowerShell profile (`.ps1`, or family="powershell") and a dotenv file (family="dotenv") keep the file's
-    own line ending: PowerShell and dotenv parsers read both. `crlf_warning` tells the user when the file's other lines will fail in their shell.
+    own line ending: PowerShell and dotenv parsers read both. `crlf_warning` tells the user when the file's
+    other lines will fail in their shell.
     """
 
     _BEGIN_LINE = re.compile(r"^[ \t]*" + re.escape(BEGIN) + r"[ \t]*\r?$", re.MULTILINE)

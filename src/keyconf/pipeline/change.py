@@ -12,9 +12,10 @@ from __future__ import annotations
 from keyconf import adapters, engine
 from keyconf.adapters.base import Context
 from keyconf.errors import Exit, KeyconfError, UsageError
-from keyconf.model import Binding, ClientPlan, Options, Request
+from keyconf.model import Binding, ClientPlan, Options, Request, key_in_variables
 from keyconf.session import Session
 from keyconf.stores.state import State
+
 
 class Change:
     """Everything one command will change, planned; `edits` is what the engine carries out."""
@@ -54,7 +55,7 @@ def options_for(adapter, opts: Options, old: Binding | None, sticky: bool = True
         why = adapter.no_plaintext_why or f"{adapter.title} cannot read its key from keyconf at run time"
         raise UsageError(f"--no-plaintext is not possible for {adapter.title}: {why}",
                          hint="drop --no-plaintext for this client", client=adapter.id)
-    if values.get("no_plaintext") and values["via"] == "env":
+    if key_in_variables(values):
         raise UsageError("--no-plaintext and --via env do not go together: the variables hold the key",
                          hint="use --no-plaintext with --via config", client=adapter.id)
     if old is not None and sticky:
@@ -74,8 +75,8 @@ def plan(session: Session, command: str, requests: list[Request], profiles=(), *
     name none). Clients already bound to a profile whose key or URL changes are re-planned with it, so a
     profile's key is one key everywhere. Writes nothing.
     """
-    from keyconf.stores import secretstore
     from keyconf.pipeline.profile import plan_profile
+    from keyconf.stores import secretstore
     from keyconf.stores.profiles import Profiles
 
     paths = session.paths
@@ -223,7 +224,7 @@ def commit(session: Session, change: Change) -> None:
 
 
 
-def after_commit(session: Session, change: Change, flags: Flags) -> None:
+def after_commit(session: Session, change: Change, flags) -> None:
     for client_plan in change.plans:
         if client_plan.link:
             try:

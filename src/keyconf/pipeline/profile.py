@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from keyconf.stores import secretstore
 from keyconf.errors import KeyconfError
 from keyconf.paths import Paths
+from keyconf.stores import secretstore
 from keyconf.stores.profiles import Profile, Profiles, check_name
 from keyconf.urls import normalise_root_with_notes
 

@@ -11,8 +11,8 @@ import re
 import tomllib
 
 from keyconf.engine import fsutil
-from keyconf.formats import tomltext
 from keyconf.errors import KeyconfError, UnsafeEdit, UsageError
+from keyconf.formats import tomltext
 from keyconf.paths import Paths
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

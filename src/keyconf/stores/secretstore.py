@@ -11,7 +11,7 @@ import threading
 
 from keyconf.engine import fsutil
 from keyconf.engine.edits import Edit
-from keyconf.errors import SecretStoreError, UsageError
+from keyconf.errors import SecretStoreError
 from keyconf.paths import Paths
 from keyconf.settings import DEFAULT_KEYRING_TIMEOUT, SECRET_STORES, secret_store
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from conftest import KEY, snapshot
-
 from keyconf import links
 from keyconf.adapters.gemini_cli import parse_dotenv
 
