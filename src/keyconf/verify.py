@@ -677,7 +677,8 @@ def _model_problem(target, wanted: list[str], default: bool, available: list[str
         if default and i == 0:
             return Finding(False, Exit.NO_ACCESS,
                            f"{_title(target)}{version} asks for {model} when no model is set, and the key's group "
-                           "does not offer it", f"available group: set a model the group offers, e.g. --model {closest[0]} "
+                           "does not offer it",
+                           f"available group: set a model the group offers, e.g. --model {closest[0]} "
                            f"(closest: {', '.join(closest)}), or change the key's group", model=model)
         return Finding(False, Exit.NO_ACCESS, f"model {model!r} is not available to this key",
                        "available group: choose one of " + ", ".join(closest) + ", or change the key's group",
