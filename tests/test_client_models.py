@@ -112,7 +112,7 @@ def test_a_native_binary_is_asked_once_and_cached_by_path_and_mtime(tmp_path, fa
     assert clientversion.installed("claude", None, env, home).version == "2.1.332"
     assert (tmp_path / "runs").read_text().count("x") == 1
     assert json.loads((home / clientversion.CACHE_NAME).read_text())[str(program)]["version"] == "2.1.332"
-    assert clientversion.installed("claude", None, {"PATH": "/usr/bin:/bin"}, home).version is None  # gone
+    assert clientversion.installed("claude", None, {"PATH": str(tmp_path / "nowhere")}, home).version is None
     program.write_text(program.read_text().replace("2.1.332", "2.1.333"))  # an update: new mtime, asked again
     os.utime(program, ns=(time.time_ns(), time.time_ns() + 10**9))
     assert clientversion.installed("claude", None, env, home).version == "2.1.333"
@@ -173,8 +173,7 @@ def test_a_release_newer_than_the_table_names_the_offered_family_and_suggests_a_
     assert human.code == 0 and "warning: " in human.stdout and "cannot tell which model" in human.stdout
 
 
-def test_no_client_installed_checks_key_and_url_and_says_it_cannot_tell(kc, relay, monkeypatch):
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+def test_no_client_installed_checks_key_and_url_and_says_it_cannot_tell(kc, relay, no_clients_on_path):
     relay.models[:] = ["gpt-5", "gpt-4o-mini"]
     result = use(kc, relay, "codex")
     found = _verify(result)
