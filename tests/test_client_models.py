@@ -200,6 +200,7 @@ def test_an_alias_needs_the_release_unless_a_tier_pins_it(kc, relay, fake_client
     relay.models.append("claude-sonnet-5-5")
     found = _verify(kc("verify", "claude-code", "--json"))
     assert found["model"] == "claude-sonnet-5-5" and not found["warnings"]
+    assert _verify(use(kc, relay, "claude-code", "--model", "sonnet[1m]"))["model"] == "claude-sonnet-5-5"
     relay.models.remove("claude-sonnet-5-5")
     again = kc("verify", "claude-code", "--json")
     assert again.code == 10 and "claude-sonnet-5-5" in _verify(again)["reason"]

@@ -122,9 +122,10 @@ def asked_for(adapter, target, deep: bool, installed) -> Asked:
     def resolve(name: str):
         if adapter is None:
             return [name]
-        rel = release()[1] if table and name.strip().lower() in table.alias_names and \
-            not tiers.get(name.strip().lower()) else None
-        return adapter.models_for(name, tiers, rel)
+        found = adapter.models_for(name, tiers, None)  # a full name, or a pinned tier: no release needed
+        if found is None and table is not None and release()[1] is not None:
+            found = adapter.models_for(name, tiers, release()[1])
+        return found
 
     main, default, unsure = [], False, None
     if configured:
