@@ -118,7 +118,7 @@ def cli():
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
 @click.option("--via", type=click.Choice(["config", "env"]),
-              help="Client config file (default), or environment variables (claude-code, codex, gemini-cli).")
+              help="Client config file (default), or environment variables (for clients that read them).")
 @click.option("--no-plaintext", is_flag=True,
               help="Keep the key out of client files: the client asks keyconf for it at run time.")
 @click.option("--anthropic-auth", type=click.Choice(["token", "api-key"]), default="token", show_default=True,
@@ -135,9 +135,12 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
         anthropic_auth, shells, protocol, no_open, no_verify, force, deep, timeout, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
-    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, shell.
-    Without one, a terminal is offered the installed clients. The key is read from --key-stdin,
+    Without a CLIENT, a terminal is offered the installed clients. The key is read from --key-stdin,
     --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
+
+    \b
+    Clients:
+    {clients}
 
     \b
     Examples:
@@ -159,6 +162,20 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
     return use_clients(session, list(clients), use_all, src, opts, flags)
+
+
+def _with_client_ids(command) -> None:
+    """Help that lists the clients takes them from the registry (a cheap import: no adapter is loaded), in
+    lines of its own (click would break `gemini-cli` at its hyphen)."""
+    import textwrap
+
+    from keyconf.adapters import CLIENT_IDS
+
+    lines = textwrap.wrap(", ".join(CLIENT_IDS), 90, break_on_hyphens=False, break_long_words=False)
+    command.help = command.help.replace("{clients}", "\n    ".join("  " + line for line in lines))
+
+
+_with_client_ids(use)
 
 
 @cli.command()
