@@ -497,9 +497,7 @@ def _list_models(run: _Run, root: str, key: str, kind: str) -> _Listing:
         return _Listing(failure, [], failure.checked)
     checked = [f"GET {url} -> {response.status_code}"]
     if kind == "gemini" and (response.status_code == 404 or _looks_html(response)):
-        from keyconf import geminicheck
-
-        other = geminicheck.other_listing(run, root, key, checked)  # a relay that lists no Gemini models
+        other = _gemini_other_listing(run, root, key, checked)  # a relay that lists no Gemini models
         if other is not None:
             return other
     if response.status_code != 200 or _looks_html(response):
@@ -605,6 +603,60 @@ def _deep(run: _Run, root: str, key: str, protocol: str, model: str) -> Finding:
                        checked=checked, model=model)
     finding = diagnose(root, response.status_code, response.content, _looks_html(response), url)
     return replace(finding, checked=checked, model=model)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Gemini CLI on a relay that does not list Gemini models
+#
+# New API serves Google's model list at `GET {root}/v1beta/models`; other relays serve Gemini's
+# generateContent but not that list. A 404 (or a web page) there while `GET {root}/v1/models` answers with
+# the key's models is not a wrong Base URL: one real `generateContent` request to the model Gemini CLI will
+# use (or the first Gemini model the group lists) decides instead.
+
+def _gemini_other_listing(run, root: str, key: str, checked: list[str]):
+    """A _Listing from `/v1/models`, marked `unlisted`, or None when that is no model list either."""
+    url = root + "/v1/models"
+    response, failure = _request(run, "GET", url, root, {"authorization": f"Bearer {key}"})
+    if failure or response.status_code != 200 or _looks_html(response):
+        return None
+    models = _model_ids(response)
+    if models is None:
+        return None
+    listing = _Listing(None, models, checked + [f"GET {url} -> 200"])
+    listing.unlisted = True
+    return listing
+
+
+def _gemini_unlisted(run, target, root: str, key: str, listing, asked, key_info):
+    """The Finding for a Gemini target whose relay lists no Gemini models: one real request decides."""
+    offered = listing.models
+    model = next(iter(asked.models), None) or next((m for m in offered if m.lower().startswith("gemini")), None)
+    unlisted = (f"{root}/v1beta/models is not served (this relay does not list Gemini models), but "
+                f"{root}/v1/models lists the key's models")
+    if model is None:
+        return Finding(True, 0, f"key accepted; {unlisted}", models=offered, checked=listing.checked,
+                       key_info=key_info, warnings=[
+                           "this relay does not list Gemini models and no Gemini model is known to try, so keyconf "
+                           "could not check that Gemini CLI gets an answer; set one with --model and run "
+                           "`keyconf verify gemini-cli --deep`"])
+    result = run.once(("deep", root, key, "gemini", model), lambda: _deep(run, root, key, "gemini", model))
+    result = result.result()
+    checked = listing.checked + result.checked
+    if result.ok:
+        finding = Finding(True, 0, f"key accepted; {unlisted}; {result.reason}", models=offered,
+                          checked=checked, model=None if asked.unsure else model, key_info=key_info,
+                          asked=list(asked.models))
+        if asked.unsure:
+            from keyconf.unsure import cannot_tell
+
+            finding.warnings.append(cannot_tell(_client(target), asked.unsure, offered))
+        return finding
+    if result.code == Exit.WRONG_URL:  # generateContent is not served either: no Gemini API at this root
+        return replace(result, reason=f"{unlisted}, and a real Gemini request was not served either "
+                                      f"({result.reason})", models=offered, checked=checked, key_info=key_info,
+                       hint="this relay does not serve Gemini's API (Gemini CLI needs /v1beta/models/...:"
+                            "generateContent); use a relay that does (New API serves it), or another client")
+    return replace(result, models=offered, checked=checked, key_info=key_info, asked=list(asked.models))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -717,9 +769,7 @@ def _check_one(run: _Run, target, deep: bool, with_key_info: bool) -> Finding:
         return replace(listing.finding, checked=list(listing.finding.checked), notes=list(listing.finding.notes),
                        key_info=key_info)
     if getattr(listing, "unlisted", False):
-        from keyconf import geminicheck
-
-        return geminicheck.check(run, target, root, key, listing, asked, key_info)
+        return _gemini_unlisted(run, target, root, key, listing, asked, key_info)
     models, checked = listing.models, list(listing.checked)
     problem = _model_problem(target, wanted, asked.default, models, asked.version)
     if problem:
