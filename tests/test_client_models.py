@@ -13,7 +13,7 @@ import pytest
 
 from conftest import KEY
 from keyconf.adapters import get
-from keyconf.adapters.releases import expand
+from keyconf.adapters.releases import expand, table_of
 from keyconf.osenv import clientversion
 from keyconf.osenv.clientversion import parse_version
 
@@ -39,19 +39,19 @@ def _verify(result):
 ])
 def test_each_release_default(client, version, default):
     adapter = get(client)
-    release = adapter.model_table.release(version)
+    release = table_of(adapter).release(version)
     assert adapter.models_for(release.default, {}, release) == default
 
 
 @pytest.mark.parametrize("client, version", [("claude-code", "2.1.333"), ("claude-code", "2.0.99"),
                                              ("codex", "0.172.0"), ("gemini-cli", "0.62.0"), ("codex", "garbage")])
 def test_a_release_outside_the_table_is_unknown(client, version):
-    assert get(client).model_table.release(version) is None
+    assert table_of(get(client)).release(version) is None
 
 
 def test_claude_aliases_and_tier_pins():
     claude = get("claude-code")
-    new = claude.model_table.release("2.1.332")
+    new = table_of(claude).release("2.1.332")
     assert claude.models_for("sonnet", {}, new) == ["claude-sonnet-5-5"]
     assert claude.models_for("haiku", {}, new) == ["claude-haiku-5-5"]
     # opusplan: the sonnet tier outside plan mode, opus in it
@@ -67,10 +67,10 @@ def test_claude_aliases_and_tier_pins():
 
 def test_gemini_aliases():
     gemini = get("gemini-cli")
-    release = gemini.model_table.release("0.61.0")
+    release = table_of(gemini).release("0.61.0")
     assert gemini.models_for("pro", {}, release) == ["gemini-3.1-pro-preview"]
     assert gemini.models_for("flash-lite", {}, release) == ["gemini-3.5-flash-lite"]
-    assert expand(gemini.model_table, "gemini-2.5-flash", {}, None) == ["gemini-2.5-flash"]
+    assert expand(table_of(gemini), "gemini-2.5-flash", {}, None) == ["gemini-2.5-flash"]
 
 
 def test_parse_version():

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 
 def family_models(adapter, offered: list[str]) -> list[str]:
-    table = getattr(adapter, "model_table", None)
+    from keyconf.adapters.releases import table_of
+
+    table = table_of(adapter)
     family = table.family if table else ""
     return [m for m in offered if family and m.lower().startswith(family)]
 
@@ -15,8 +17,10 @@ def cannot_tell(adapter, why: str, offered: list[str]) -> str:
     """One note: why, what the group offers of that family, which --model to set."""
     title = adapter.title if adapter is not None else "the client"
     text = f"{why}, so keyconf cannot tell which model {title} will ask for"
+    from keyconf.adapters.releases import table_of
+
     same = family_models(adapter, offered)
-    table = getattr(adapter, "model_table", None)
+    table = table_of(adapter)
     if same:
         shown = ", ".join(same[:8]) + ("…" if len(same) > 8 else "")
         text += f"; the key's group offers these {table.family} models: {shown}"

@@ -74,7 +74,8 @@ class Adapter(ABC):
     key_command_name = ""  # what the client calls the command it runs for its key (--no-plaintext), if any
     no_plaintext_why = ""  # why --no-plaintext is not possible, for clients that can't take it
     # What each release asks the relay for when no model is set, and what its aliases mean
-    # (keyconf.adapters.releases.ModelTable), read by verification. None: the user picks in the app.
+    # (plain data: {"family": "claude", "releases": ((first, last, default, {alias: models}), ...)}, read at
+    # run time by adapters/releases.py). None: the user picks in the app.
     model_table = None
     npm_package: str | None = None  # where its installed release is read (osenv.clientversion)
 
@@ -99,9 +100,9 @@ class Adapter(ABC):
         """The models a configured name makes the client send, main first (Claude Code's `opus`, Gemini CLI's
         `auto`), given its tier settings and its release (a releases.Release, None when unknown). None:
         it depends on a release keyconf does not know."""
-        from keyconf.adapters.releases import expand
+        from keyconf.adapters.releases import expand, table_of
 
-        return expand(self.model_table, name, tiers, release)
+        return expand(table_of(self), name, tiers, release)
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         """What the client will use once `opts` are written: checked before anything is written."""

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from keyconf import texts
 from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
-from keyconf.adapters.releases import ModelTable, Release
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
@@ -146,9 +145,10 @@ class Codex(Adapter):
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
     key_command_name = "auth command"
-    # What each release sends with no model set (run against a loopback relay); add a row when it moves.
-    model_table = ModelTable("gpt", (Release("0.169.0", "0.169.0", "gpt-6.1-sol"),
-                                     Release("0.169.1", "0.171.0", "gpt-6.2-sol")))
+    # What each release sends with no model set (run against a loopback relay): (first release, last release,
+    # model). Add a row when a release moves it, or raise the last bound when a newer one sends the same.
+    model_table = {"family": "gpt", "releases": (("0.169.0", "0.169.0", "gpt-6.1-sol"),
+                                                 ("0.169.1", "0.171.0", "gpt-6.2-sol"))}
     npm_package = "@openai/codex"
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 
 from keyconf.adapters.base import Adapter, Context
-from keyconf.adapters.releases import ModelTable, Release
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
@@ -69,12 +68,13 @@ class GeminiCli(Adapter):
     # What each release sends (run against a loopback relay), with API-key auth as keyconf sets it: `auto`
     # (the default) asks a router model which main model to use, pro or flash; pro is also its fallback.
     # Add a row when a release moves a name.
-    model_table = ModelTable("gemini", (
-        Release("0.61.0", "0.61.0", "auto", {
+    # Rows: (first release, last release, the name used with no model set, {alias: the models it sends}).
+    model_table = {"family": "gemini", "releases": (
+        ("0.61.0", "0.61.0", "auto", {
             "auto": ("gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite"),
             "pro": ("gemini-3.1-pro-preview",), "flash": ("gemini-3.8-flash",),
             "flash-lite": ("gemini-3.5-flash-lite",)}),
-    ))
+    )}
     npm_package = "@google/gemini-cli"
 
     # where -----------------------------------------------------------------------------------------

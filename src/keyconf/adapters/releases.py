@@ -1,5 +1,6 @@
-"""What a client asks the relay for, per release: the shape of the one data table each adapter keeps
-(`Adapter.model_table`), and the lookup verification does with it.
+"""What a client asks the relay for, per release: the reader of the one data table each adapter keeps
+(`Adapter.model_table`, plain data so that `status`, which imports every adapter, pays nothing for it), and
+the lookup verification does with it.
 
 A client's default model and the meaning of its aliases move with its releases (Claude Code's default
 changed three times in 2.1.x). Each table row covers a range of releases that was run against a loopback
@@ -20,7 +21,6 @@ class Release:
     Gemini's `auto` sends a router model as well as its main one).
     """
 
-    # Plain classes, not dataclasses: every adapter module builds its table at import, and `status` imports them.
     def __init__(self, first: str, last: str, default: str, aliases: dict | None = None):
         self.first = first
         self.last = last
@@ -80,6 +80,19 @@ class Asked:
         self.version: str | None = None  # the installed release, when it was looked up
 
 
+_TABLES: dict = {}
+
+
+def table_of(adapter) -> ModelTable | None:
+    """The adapter's model table, read once."""
+    data = getattr(adapter, "model_table", None) if adapter is not None else None
+    if not data:
+        return None
+    if adapter.id not in _TABLES:
+        _TABLES[adapter.id] = ModelTable(data["family"], tuple(Release(*row) for row in data["releases"]))
+    return _TABLES[adapter.id]
+
+
 def expand(table: ModelTable | None, name: str, tiers: dict, release: Release | None) -> list | None:
     """The models a configured name makes the client send (main first); None when that depends on a release
     keyconf does not know. A tier pin (Claude Code's ANTHROPIC_DEFAULT_OPUS_MODEL for `opus`) beats the
@@ -109,7 +122,7 @@ def asked_for(adapter, target, deep: bool, installed) -> Asked:
     tiers = {k: v for k, v in (getattr(target, "tiers", None) or {}).items() if v}
     extras = [m for m in list(getattr(target, "models", None) or ()) + list(tiers.values()) if m]
     configured = (target.model or "").strip()
-    table = getattr(adapter, "model_table", None) if adapter is not None else None
+    table = table_of(adapter)
     title = adapter.title if adapter is not None else "the client"
     memo: list = []
 
