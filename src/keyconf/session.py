@@ -1,5 +1,5 @@
 """One Session per run, built once in `cli`: where files are (Paths, from the environment), keyconf's
-environment knobs (checked here: a bad value is a usage error before anything runs), where output goes (the
+environment knobs (each checked when first needed: a bad value is a usage error), where output goes (the
 Reporter), where input comes from (keys and Base URLs through `key_io`), and whether a person is there to
 answer.
 
@@ -25,7 +25,7 @@ class Session:
         if interactive is None:
             interactive = _isatty(self.stdin)
         self.interactive = interactive  # a person at a terminal can be asked
-        self.settings = paths.settings  # checked now: KEYCONF_TIMEOUT=abc is exit 2 whatever the command
+        self.settings = paths.settings  # KEYCONF_* knobs, each checked (exit 2) when a command needs it
 
     @classmethod
     def from_environ(cls, out: Reporter) -> "Session":

@@ -16,11 +16,9 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 
-from keyconf.errors import Exit, UsageError
+from keyconf.errors import Exit
 from keyconf.urls import site_root
 
-DEFAULT_TIMEOUT = 15.0
-TIMEOUT = DEFAULT_TIMEOUT  # the old name, kept for callers
 CONNECT_TIMEOUT = 5.0  # a relay that takes longer than this to accept a connection is not coming
 USER_AGENT = "keyconf-verify"
 
@@ -79,20 +77,13 @@ class CheckTarget:
 
 
 def resolve_timeout(value: float | None = None) -> float:
-    """--timeout, else KEYCONF_TIMEOUT, else 15 s. UsageError for something that is not a positive number."""
-    source = "--timeout"
+    """--timeout, else KEYCONF_TIMEOUT, else 15 s (keyconf.settings). The commands pass their Session's; this
+    fallback serves callers without one. UsageError for something that is not a positive number."""
+    from keyconf import settings
+
     if value is None:
-        raw = os.environ.get("KEYCONF_TIMEOUT", "").strip()
-        if not raw:
-            return DEFAULT_TIMEOUT
-        source = "KEYCONF_TIMEOUT"
-        try:
-            value = float(raw)
-        except ValueError:
-            raise UsageError(f"KEYCONF_TIMEOUT must be a number of seconds, not {raw[:20]!r}") from None
-    if not 0 < value <= 3600 or value != value:
-        raise UsageError(f"{source} must be a number of seconds between 0 and 3600")
-    return float(value)
+        return settings.Settings(os.environ).timeout
+    return settings.seconds(str(value), "--timeout", settings.DEFAULT_TIMEOUT)
 
 
 # ---------------------------------------------------------------------------------------------------
