@@ -80,7 +80,7 @@ def test_claude_talks_to_relay_after_importing_a_cc_switch_link(home, relay):
     from keyconf.links import ccswitch_link
 
     link, _ = ccswitch_link("claude", "team-mac", relay.url, KEY, {"model": "claude-sonnet-4-5"})
-    done = _keyconf(home, "import", "-", key=link)
+    done = _keyconf(home, "import", "-", "-y", key=link)
     assert done.returncode == 0, done.stderr
     assert KEY not in done.stdout + done.stderr
     run = _claude(home)
