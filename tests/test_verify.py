@@ -13,8 +13,6 @@ import pytest
 import relayfaults
 from conftest import KEY
 from keyconf import verify
-from keyconf.adapters.claude_code import ALIASES
-from keyconf.adapters.codex import ADAPTER as CODEX
 from keyconf.errors import UsageError
 from keyconf.progress import Spinner
 from keyconf.verify import CheckTarget, check_many
@@ -135,12 +133,13 @@ def test_key_with_odd_characters_is_5_without_crashing(faulty):
 
 # --- the model the client will use -------------------------------------------------------------------
 
-def test_claude_code_default_model_must_be_offered(faulty):
+def test_claude_code_default_model_must_be_offered(faulty, fake_client):
+    fake_client("claude", "2.1.197 (Claude Code)")
     target = CheckTarget(faulty.url, KEY, "anthropic", client="claude-code")
     finding = check_many([target])["claude-code"]
-    assert finding.code == 10 and ALIASES["default"] in finding.reason
+    assert finding.code == 10 and "Claude Code 2.1.197 asks for claude-opus-4-8" in finding.reason
     assert "claude-sonnet-4-5" in finding.hint and "available group" in finding.hint
-    faulty.models.append(ALIASES["default"])
+    faulty.models.append("claude-opus-4-8")
     assert check_many([target])["claude-code"].ok
 
 
@@ -176,10 +175,11 @@ def test_deep_uses_the_clients_model_and_protocol_never_the_first_listed(faulty)
     assert relayfaults.json_body(responses)["model"] == "gpt-5-codex"
 
 
-def test_deep_without_the_default_model_sends_nothing(faulty):
+def test_deep_without_the_default_model_sends_nothing(faulty, fake_client):
+    fake_client("codex", "codex-cli 0.171.0")
     target = CheckTarget(faulty.url, KEY, "responses", client="codex")
     finding = check_many([target], deep=True)["codex"]
-    assert finding.code == 10 and CODEX.default_model in finding.reason
+    assert finding.code == 10 and "gpt-6.2-sol" in finding.reason
     assert not faulty.seen("/v1/responses")
 
 
@@ -534,11 +534,12 @@ def test_verify_command_and_deep(kc, relay):
     assert relayfaults.json_body(call)["model"] == "claude-sonnet-4-5"
 
 
-def test_deep_without_a_model_checks_claude_codes_default_not_the_first_listed(kc, relay):
-    relay.models.remove(ALIASES["default"])
+def test_deep_without_a_model_checks_claude_codes_default_not_the_first_listed(kc, relay, fake_client):
+    fake_client("claude", "2.1.332 (Claude Code)")
+    relay.models.remove("claude-opus-5-5")
     assert use(kc, relay.url, KEY, "--no-verify").code == 0
     deep = kc("verify", "claude-code", "--deep", "--json")
-    assert deep.code == 10 and ALIASES["default"] in deep.stdout
+    assert deep.code == 10 and "claude-opus-5-5" in deep.stdout
     assert not relay.seen("/v1/messages")
 
 

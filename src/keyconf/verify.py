@@ -37,7 +37,9 @@ class Finding:
     models: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # what was requested, for the report
     model: str | None = None  # the model the client will use, as checked
+    asked: list[str] = field(default_factory=list)  # every model the client is known to ask for, all checked
     notes: list[str] = field(default_factory=list)  # worth saying even when ok
+    warnings: list[str] = field(default_factory=list)  # ok, but not proven (which model the client asks for)
     key_info: dict | None = None  # remaining quota and expiry, when asked for and offered
 
     def to_json(self) -> dict:
@@ -485,6 +487,10 @@ def _list_models(run: _Run, root: str, key: str, kind: str) -> _Listing:
         failure.checked.append(f"GET {url} -> no answer")
         return _Listing(failure, [], failure.checked)
     checked = [f"GET {url} -> {response.status_code}"]
+    if kind == "gemini" and (response.status_code == 404 or _looks_html(response)):
+        other = _gemini_other_listing(run, root, key, checked)  # a relay that lists no Gemini models
+        if other is not None:
+            return other
     if response.status_code != 200 or _looks_html(response):
         finding = diagnose(root, response.status_code, response.content, _looks_html(response), url)
         if response.status_code == 401:
@@ -591,11 +597,65 @@ def _deep(run: _Run, root: str, key: str, protocol: str, model: str) -> Finding:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Gemini CLI on a relay that does not list Gemini models
+#
+# New API serves Google's model list at `GET {root}/v1beta/models`; other relays serve Gemini's
+# generateContent but not that list. A 404 (or a web page) there while `GET {root}/v1/models` answers with
+# the key's models is not a wrong Base URL: one real `generateContent` request to the model Gemini CLI will
+# use (or the first Gemini model the group lists) decides instead.
+
+def _gemini_other_listing(run, root: str, key: str, checked: list[str]):
+    """A _Listing from `/v1/models`, marked `unlisted`, or None when that is no model list either."""
+    url = root + "/v1/models"
+    response, failure = _request(run, "GET", url, root, {"authorization": f"Bearer {key}"})
+    if failure or response.status_code != 200 or _looks_html(response):
+        return None
+    models = _model_ids(response)
+    if models is None:
+        return None
+    listing = _Listing(None, models, checked + [f"GET {url} -> 200"])
+    listing.unlisted = True
+    return listing
+
+
+def _gemini_unlisted(run, target, root: str, key: str, listing, asked, key_info):
+    """The Finding for a Gemini target whose relay lists no Gemini models: one real request decides."""
+    offered = listing.models
+    model = next(iter(asked.models), None) or next((m for m in offered if m.lower().startswith("gemini")), None)
+    unlisted = (f"{root}/v1beta/models is not served (this relay does not list Gemini models), but "
+                f"{root}/v1/models lists the key's models")
+    if model is None:
+        return Finding(True, 0, f"key accepted; {unlisted}", models=offered, checked=listing.checked,
+                       key_info=key_info, warnings=[
+                           "this relay does not list Gemini models and no Gemini model is known to try, so keyconf "
+                           "could not check that Gemini CLI gets an answer; set one with --model and run "
+                           "`keyconf verify gemini-cli --deep`"])
+    result = run.once(("deep", root, key, "gemini", model), lambda: _deep(run, root, key, "gemini", model))
+    result = result.result()
+    checked = listing.checked + result.checked
+    if result.ok:
+        finding = Finding(True, 0, f"key accepted; {unlisted}; {result.reason}", models=offered,
+                          checked=checked, model=None if asked.unsure else model, key_info=key_info,
+                          asked=list(asked.models))
+        if asked.unsure:
+            from keyconf.unsure import cannot_tell
+
+            finding.warnings.append(cannot_tell(_client(target), asked.unsure, offered))
+        return finding
+    if result.code == Exit.WRONG_URL:  # generateContent is not served either: no Gemini API at this root
+        return replace(result, reason=f"{unlisted}, and a real Gemini request was not served either "
+                                      f"({result.reason})", models=offered, checked=checked, key_info=key_info,
+                       hint="this relay does not serve Gemini's API (Gemini CLI needs /v1beta/models/...:"
+                            "generateContent); use a relay that does (New API serves it), or another client")
+    return replace(result, models=offered, checked=checked, key_info=key_info, asked=list(asked.models))
+
+
+# ---------------------------------------------------------------------------------------------------
 # Which models a client will ask for
 
 def _client(target):
     """The adapter of the client the target is for; for a bare protocol check, the client that speaks it
-    and has a default model (Claude Code for anthropic). None: no client knows (chat)."""
+    and knows its models (Claude Code for anthropic). None: no client knows (chat)."""
     from keyconf import adapters
 
     client = getattr(target, "client", None)
@@ -604,30 +664,21 @@ def _client(target):
     if client:
         return None  # a profile's own check ("profile work"): no client's defaults apply
     return next((a for a in map(adapters.get, adapters.CLIENT_IDS)
-                 if a.protocol == (target.protocol or "chat") and a.default_model), None)
+                 if a.protocol == (target.protocol or "chat") and a.model_table), None)
 
 
-def _wanted(target, deep: bool) -> tuple[list[str], bool]:
-    """The models the client will ask for (main first), and whether the main one is its built-in default.
+def _wanted(target, deep: bool):
+    """What the client will ask for (adapters.releases.Asked): its models, main first, whether the main one is
+    the installed release's default, and why keyconf cannot tell when it cannot.
 
     A built-in default is only looked for when the client is known (or a deep request needs a model):
     check() callers without a client keep the old meaning, no model set means no model checked.
     """
-    tiers = dict(getattr(target, "tiers", None) or {})
-    extras = [m for m in list(getattr(target, "models", None) or ()) + list(tiers.values()) if m]
-    configured = (target.model or "").strip()
+    from keyconf.adapters import releases
+    from keyconf.osenv import clientversion
+
     client = _client(target)
-    resolve = client.model_for if client else (lambda name, _tiers: name)
-    main, default = None, False
-    if configured:
-        main = resolve(configured, tiers)
-    elif client and client.default_model and (getattr(target, "client", None) or deep):
-        main, default = resolve(client.default_model, tiers), True
-    models: list[str] = []
-    for model in ([main] if main else []) + [resolve(m, tiers) for m in extras]:
-        if model not in models:
-            models.append(model)
-    return models, default
+    return releases.asked_for(client, target, deep, lambda: clientversion.of(client))
 
 
 def _closest(model: str, available: list[str]) -> list[str]:
@@ -646,7 +697,9 @@ def _title(target) -> str:
     return client.title if client else "the client"
 
 
-def _model_problem(target, wanted: list[str], default: bool, available: list[str]) -> Finding | None:
+def _model_problem(target, wanted: list[str], default: bool, available: list[str],
+                   version: str | None = None) -> Finding | None:
+    version = f" {version}" if version else ""
     protocol = target.protocol or "chat"
     if not available:
         return Finding(False, Exit.NO_ACCESS, "the key's group offers no models at all",
@@ -666,8 +719,9 @@ def _model_problem(target, wanted: list[str], default: bool, available: list[str
         closest = _closest(model, available)
         if default and i == 0:
             return Finding(False, Exit.NO_ACCESS,
-                           f"{_title(target)} asks for {model} when no model is set, and the key's group does not "
-                           "offer it", f"available group: set a model the group offers, e.g. --model {closest[0]} "
+                           f"{_title(target)}{version} asks for {model} when no model is set, and the key's group "
+                           "does not offer it",
+                           f"available group: set a model the group offers, e.g. --model {closest[0]} "
                            f"(closest: {', '.join(closest)}), or change the key's group", model=model)
         return Finding(False, Exit.NO_ACCESS, f"model {model!r} is not available to this key",
                        "available group: choose one of " + ", ".join(closest) + ", or change the key's group",
@@ -697,27 +751,36 @@ def _check_one(run: _Run, target, deep: bool, with_key_info: bool) -> Finding:
     kind = "gemini" if protocol == "gemini" else "openai"
     listing_task = run.once(("list", root, key, kind), lambda: _list_models(run, root, key, kind))
     info_task = run.once(("info", root, key), lambda: _key_info(run, root, key)) if with_key_info else None
+    asked = _wanted(target, deep)  # may ask the client its version, while the relay answers
+    wanted = asked.models
     listing = listing_task.result()
     info = info_task.result() if info_task else None
     key_info = info.to_json() if info else None
     if listing.finding:
         return replace(listing.finding, checked=list(listing.finding.checked), notes=list(listing.finding.notes),
                        key_info=key_info)
+    if getattr(listing, "unlisted", False):
+        return _gemini_unlisted(run, target, root, key, listing, asked, key_info)
     models, checked = listing.models, list(listing.checked)
-    wanted, default = _wanted(target, deep)
-    problem = _model_problem(target, wanted, default, models)
+    problem = _model_problem(target, wanted, asked.default, models, asked.version)
     if problem:
-        return replace(problem, models=models, checked=checked, key_info=key_info)
-    main = wanted[0] if wanted else None
+        return replace(problem, models=models, checked=checked, key_info=key_info, asked=wanted)
+    main = wanted[0] if wanted and not asked.unsure else None
     reason = f"key accepted; {len(models)} models available"
     if wanted:
         reason += f"; {', '.join(wanted)} offered"
-    finding = Finding(True, 0, reason, models=models, checked=checked, model=main, key_info=key_info)
+    finding = Finding(True, 0, reason, models=models, checked=checked, model=main, key_info=key_info,
+                      asked=wanted)
+    if asked.unsure:
+        from keyconf.unsure import cannot_tell
+
+        finding.warnings.append(cannot_tell(_client(target), asked.unsure, models))
     if not deep:
         return finding
     deep_models = wanted
     if not deep_models:
-        finding.notes.append(f"no model is set for {_title(target)}, so no real request was sent "
+        finding.notes.append("so no real request was sent" if asked.unsure else
+                             f"no model is set for {_title(target)}, so no real request was sent "
                              "(set one with --model to test it)")
         return finding
     futures = [run.once(("deep", root, key, protocol, m), lambda m=m: _deep(run, root, key, protocol, m))
