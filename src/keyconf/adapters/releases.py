@@ -119,8 +119,8 @@ def asked_for(adapter, target, deep: bool, installed) -> Asked:
     No model set: the release's default, when the client is named (or a deep check needs a model).
     A model set: itself, or what the alias means in that release. Extra models (Claude Code's tier pins)
     are set by the user and always known."""
-    tiers = {k: v for k, v in (getattr(target, "tiers", None) or {}).items() if v}
-    extras = [m for m in list(getattr(target, "models", None) or ()) + list(tiers.values()) if m]
+    tiers = {k: v for k, v in (target.tiers or {}).items() if v}
+    extras = [m for m in list(target.models or ()) + list(tiers.values()) if m]
     configured = (target.model or "").strip()
     table = table_of(adapter)
     title = adapter.title if adapter is not None else "the client"
@@ -146,7 +146,7 @@ def asked_for(adapter, target, deep: bool, installed) -> Asked:
         if main is None:
             main, unsure = [], f"{configured!r} is a {title} alias whose model moves with its releases; " + \
                 _unknown(title, table, *release())
-    elif table is not None and (getattr(target, "client", None) or deep):
+    elif table is not None and (target.client or deep):
         found, rel = release()
         if rel is not None:
             main, default = adapter.models_for(rel.default, tiers, rel) or [], True
