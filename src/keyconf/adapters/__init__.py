@@ -17,6 +17,9 @@ _MODULES = {
     "cherry-studio": "keyconf.adapters.cherry_studio",
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
+    "qwen-code": "keyconf.adapters.qwen_code",
+    "droid": "keyconf.adapters.droid",
+    "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
 }
 

@@ -48,6 +48,7 @@ class Opencode(Adapter):
     options = ("model",)
     no_plaintext_why = NO_PLAINTEXT
     binary = "opencode"
+    npm_package = "opencode-ai"
 
     # where -----------------------------------------------------------------------------------------
     def _xdg(self, ctx: Context, var: str, default: str) -> Path:
