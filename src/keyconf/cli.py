@@ -46,6 +46,15 @@ def _complete_clients(ctx, param, incomplete):
     return completion.clients(ctx, param, incomplete)
 
 
+def _canonical(ctx, param, value):
+    """Aliases (`kilocode`, `claude`) become the client's id as soon as they are read."""
+    from keyconf.adapters import canonical
+
+    if isinstance(value, str):
+        return canonical(value)
+    return tuple(canonical(v) for v in value) if value else value
+
+
 def _complete_profiles(ctx, param, incomplete):
     from keyconf.commands import completion
 
@@ -112,7 +121,7 @@ def cli():
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients)
+@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients, callback=_canonical)
 @click.option("--all", "use_all", is_flag=True, help="Every client installed here (the others are named).")
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
@@ -161,7 +170,7 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients)
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients, callback=_canonical)
 @click.option("--verify", "check", is_flag=True,
               help="Also ask the relay (all clients at once), with the key's quota and expiry.")
 @json_option
@@ -184,7 +193,7 @@ def status(session, clients, check):
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients)
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients, callback=_canonical)
 @click.option("--all", "use_all", is_flag=True, help="Every supported client.")
 @click.option("--deep", is_flag=True, help="Also send one minimal real request in each client's protocol.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
@@ -209,7 +218,7 @@ def verify(session, clients, use_all, deep, timeout):
 
 @cli.command("import")
 @click.argument("link", required=False, metavar="[LINK|-]")
-@click.option("--to", "to", multiple=True, metavar="CLIENT",
+@click.option("--to", "to", multiple=True, metavar="CLIENT", callback=_canonical,
               help="Client(s) to configure (default: the link's own client; else you are asked).")
 @click.option("--profile", metavar="NAME", help="Profile name (default: the link's name, else the relay's host).")
 @click.option("--model", metavar="MODEL", help="Model to set (default: the link's).")
@@ -332,7 +341,7 @@ def undo(session, change_id, list_, force, dry_run, yes):
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients)
+@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients, callback=_canonical)
 @click.option("--all", "use_all", is_flag=True, help="Every client keyconf configured.")
 @write_options
 @json_option
@@ -354,7 +363,7 @@ def remove(session, clients, use_all, dry_run, yes):
 
 
 @cli.command("env")
-@click.argument("client", shell_complete=_complete_clients)
+@click.argument("client", shell_complete=_complete_clients, callback=_canonical)
 @click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]),
               help="Syntax to print (default: your login shell).")
 @click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
@@ -379,7 +388,7 @@ def env_(session, client, shell, profile, reveal):
 
 
 @cli.command()
-@click.argument("client", shell_complete=_complete_clients)
+@click.argument("client", shell_complete=_complete_clients, callback=_canonical)
 @click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
               help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")

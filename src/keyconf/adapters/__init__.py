@@ -17,14 +17,21 @@ _MODULES = {
     "cherry-studio": "keyconf.adapters.cherry_studio",
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
+    "pi": "keyconf.adapters.pi",
     "shell": "keyconf.adapters.shell",
 }
 
 CLIENT_IDS = tuple(_MODULES)
+# Other names people type for a client (product.md), accepted wherever a client is named.
+ALIASES = {"claude": "claude-code", "gemini": "gemini-cli"}
+
+
+def canonical(name: str) -> str:
+    return ALIASES.get(name, name)
 
 
 def get(client_id: str):
-    module = _MODULES.get(client_id)
+    module = _MODULES.get(canonical(client_id))
     if module is None:
         raise UsageError(f"unknown client {client_id!r}; choose from {', '.join(CLIENT_IDS)}")
     return importlib.import_module(module).ADAPTER
