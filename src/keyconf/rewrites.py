@@ -1,4 +1,5 @@
-"""Files a client rewrites itself on start (Pi's settings.json: reformatted, `lastChangelogVersion` added).
+"""Files a client rewrites itself on start (Pi's settings.json: reformatted, `lastChangelogVersion` added; Kilo's
+config on its first start: `permission.bash` and `$schema` added, a `.json` file reformatted).
 
 keyconf's undo puts back the bytes a file had, and refuses when the file changed since (someone's edit would be
 lost). A client's own rewrite is not such an edit: it keeps every member keyconf left and only reformats or
@@ -11,8 +12,6 @@ Only for files that hold no key: the data keyconf left is kept in the journal to
 """
 
 from __future__ import annotations
-
-import json
 
 from keyconf.edits import FileEdit
 
@@ -44,16 +43,17 @@ class RewrittenJsonEdit(FileEdit):
 
         if current is None or self.left is None:
             return None
-        try:
-            now, left = json.loads(current), json.loads(self.left)
-        except ValueError:
+        try:  # JSONC reads plain JSON alike; Kilo keeps comments when it edits its own config
+            doc = JsonDoc(current, str(self.path), jsonc=True)
+            now = doc.get(())
+            left = JsonDoc(self.left.encode("utf-8"), str(self.path), jsonc=True).get(())
+        except UnsafeEdit:
             return None
         if not (isinstance(now, dict) and isinstance(left, dict)):
             return None
         if any(name not in now or now[name] != value for name, value in left.items()):
             return None  # a member keyconf left was changed or removed: not just the client's rewrite
         try:
-            doc = JsonDoc(current, str(self.path))
             restore_owned(doc, self.owned)
         except UnsafeEdit:
             return None

@@ -18,12 +18,13 @@ _MODULES = {
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
     "pi": "keyconf.adapters.pi",
+    "kilo": "keyconf.adapters.kilo",
     "shell": "keyconf.adapters.shell",
 }
 
 CLIENT_IDS = tuple(_MODULES)
 # Other names people type for a client (product.md), accepted wherever a client is named.
-ALIASES = {"claude": "claude-code", "gemini": "gemini-cli"}
+ALIASES = {"claude": "claude-code", "gemini": "gemini-cli", "kilocode": "kilo"}
 
 
 def canonical(name: str) -> str:
