@@ -19,6 +19,7 @@ _MODULES = {
     "opencode": "keyconf.adapters.opencode",
     "pi": "keyconf.adapters.pi",
     "kilo": "keyconf.adapters.kilo",
+    "openclaw": "keyconf.adapters.openclaw",
     "shell": "keyconf.adapters.shell",
 }
 

