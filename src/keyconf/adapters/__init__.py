@@ -20,6 +20,7 @@ _MODULES = {
     "pi": "keyconf.adapters.pi",
     "kilo": "keyconf.adapters.kilo",
     "openclaw": "keyconf.adapters.openclaw",
+    "hermes": "keyconf.adapters.hermes",
     "shell": "keyconf.adapters.shell",
 }
 

@@ -13,7 +13,7 @@ from keyconf.links._reader import form, uri_component
 
 _CLIENT_APPS = {client: app for app, client in CCSWITCH_APPS.items()}
 # Apps whose endpoint New API's button gives as origin + /v1 (OpenAI-style clients).
-_V1_APPS = ("codex", "opencode", "openclaw")
+_V1_APPS = ("codex", "opencode", "openclaw", "hermes")
 
 # New API's default `Chats` templates (setting/chats in QuantumNous/new-api; `{key}` is `sk-` + the token's key,
 # `{address}` the server address percent-encoded) and one-api's NextChat one.

@@ -13,9 +13,9 @@ MAX_LINK = 64 * 1024
 
 # cc-switch's `app` -> keyconf's client id.
 CCSWITCH_APPS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "opencode": "opencode",
-                 "openclaw": "openclaw"}
+                 "openclaw": "openclaw", "hermes": "hermes"}
 # Apps cc-switch knows that keyconf has no client for (cc-switch parser.rs).
-_CCSWITCH_OTHER_APPS = ("grokbuild", "hermes")
+_CCSWITCH_OTHER_APPS = ("grokbuild",)
 _CCSWITCH_HINT = "keyconf imports ccswitch links for " + ", ".join(CCSWITCH_APPS)
 
 SOURCES = {"ccswitch": "CC Switch", "cherrystudio": "Cherry Studio", "aionui": "AionUI", "deepchat": "DeepChat",
@@ -266,7 +266,7 @@ def _config_opencode(p: Parser, doc: dict):
 
 
 _CONFIG_READERS = {"claude": _config_claude, "codex": _config_codex, "gemini": _config_gemini,
-                   "opencode": _config_opencode, "openclaw": _config_opencode}
+                   "opencode": _config_opencode, "openclaw": _config_opencode, "hermes": _config_opencode}
 
 
 # ---- Cherry Studio, AionUI, DeepChat: base64 JSON in `data` ----------------------------------------------------
