@@ -114,7 +114,7 @@ def test_byte_order_mark_and_crlf_are_fine():
 
 def test_every_client_keyconf_names_has_options():
     assert set(applyfile.CLIENTS) == {"claude-code", "codex", "cursor", "cherry-studio", "gemini-cli", "opencode",
-                                      "shell"}
+                                      "pi", "kilo", "openclaw", "hermes", "shell"}
 
 
 # ---- errors, each with its line -----------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_unknown_client_by_name_listing_valid_ones():
     line, message, hint = error(body('[clients.claude]\nprofile = "work"\n'))
     assert line == 5
     assert message == ("unknown client 'claude'; known clients: claude-code, codex, cursor, cherry-studio, "
-                       "gemini-cli, opencode, shell")
+                       "gemini-cli, opencode, pi, kilo, openclaw, hermes, shell")
     assert hint == "did you mean 'claude-code'?"
 
 
@@ -172,11 +172,11 @@ def test_unknown_option_by_name_listing_valid_ones():
 
 
 @pytest.mark.parametrize("client,option,value,users", [
-    ("cursor", "no_plaintext", "true", "claude-code, codex"),
-    ("cherry-studio", "no_plaintext", "false", "claude-code, codex"),
-    ("shell", "no_plaintext", "true", "claude-code, codex"),
+    ("cursor", "no_plaintext", "true", "claude-code, codex, pi, openclaw"),
+    ("cherry-studio", "no_plaintext", "false", "claude-code, codex, pi, openclaw"),
+    ("shell", "no_plaintext", "true", "claude-code, codex, pi, openclaw"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
-    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode"),
+    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, pi, kilo, openclaw, hermes"),
     ("cursor", "protocol", '"openai"', "cherry-studio"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):

@@ -143,7 +143,8 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
         anthropic_auth, shells, protocol, no_open, no_verify, force, deep, timeout, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
-    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, shell.
+    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, pi, kilo,
+    openclaw, hermes, shell (aliases: claude, gemini, kilocode).
     Without one, a terminal is offered the installed clients. The key is read from --key-stdin,
     --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
 
