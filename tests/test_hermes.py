@@ -33,8 +33,24 @@ terminal:
 """
 CONFIG_CRLF_NO_EOL = b"model: ''\r\nproviders:\r\n  local:\r\n    api: http://localhost:8080/v1\r\n    api_key: 'none'"
 CONFIG_STRING_MODEL = b"model: openrouter/auto  # the old one-line form\ndisplay:\n  skin: mono\n"
+CONFIG_INDENT4 = b"""---
+model:
+    # the provider I use at work
+    provider: "nous"
+    default: 'Hermes-4-405B'
+providers:
+    local:
+        api: http://localhost:11434/v1
+        models: [llama3.2, qwen3]
+
+    # a second one, with a blank line before
+    lab: {api: "http://lab:8000/v1", key_env: LAB_KEY}
+...
+"""
+# What Hermes 0.19.0 itself writes (`save_config(DEFAULT_CONFIG)`): `_config_version` and commented examples.
+CONFIG_SAVED = (Path(__file__).parent / "fixtures" / "hermes_saved_config.yaml").read_bytes()
 FIXTURES = {"rich": CONFIG_RICH, "crlf-no-eol": CONFIG_CRLF_NO_EOL, "string-model": CONFIG_STRING_MODEL,
-            "empty": b"", "absent": None}
+            "empty": b"", "absent": None, "indent4-markers": CONFIG_INDENT4, "hermes-saved": CONFIG_SAVED}
 
 
 def config(home: Path) -> Path:
@@ -83,8 +99,9 @@ def test_use_reads_as_meant_and_remove_or_undo_is_byte_identical(kc, home, relay
             assert data[name] == value
     for name, value in (old.get("providers") or {}).items():
         assert data["providers"][name] == value
-    if isinstance(old.get("model"), dict):
-        assert data["model"]["context_length"] == 128000
+    for name, value in (old.get("model") if isinstance(old.get("model"), dict) else {}).items():
+        if name not in ("provider", "default"):
+            assert data["model"][name] == value
     assert stat.S_IMODE(config(home).stat().st_mode) == 0o600
     assert kc("use", "hermes", "--json").json()["results"][0]["changed"] == []
     result = kc("undo") if how == "undo" else kc("remove", "hermes")

@@ -80,3 +80,34 @@ def test_kilo_config_variable_and_refusals(kc, home, relay, monkeypatch, tmp_pat
     assert json.loads((tmp_path / "team.json").read_text())["model"] == "keyconf/gpt-5"
     link = kc("link", "kilo")
     assert link.code == 2 and "no one-click import link" in link.output
+
+
+# The real-config corpus (../shared/reference/corpus, users' opencode configs from public dotfiles): Kilo reads
+# the same format, so each file is a Kilo config: use, use again (nothing changes), remove byte for byte; and a
+# CRLF copy of each.
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "corpus" / "opencode"
+CORPUS_FILES = sorted(CORPUS.glob("*.json*")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="the shared corpus is not next to this checkout")
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+@pytest.mark.parametrize("source", CORPUS_FILES, ids=lambda p: p.name)
+def test_corpus_configs_round_trip_byte_exact(kc, home, relay, source, crlf):
+    content = source.read_bytes()
+    if crlf:
+        content = content.replace(b"\n", b"\r\n")
+    folder(home).mkdir(parents=True)
+    name = "kilo.jsonc" if source.suffix == ".jsonc" else "kilo.json"
+    (folder(home) / name).write_bytes(content)
+    before = snapshot(home)
+    result = use(kc, relay.url, "--model", "gpt-5", "--yes", "--no-verify")
+    assert result.code == 0, result.output
+    from keyconf.jsondoc import JsonDoc
+
+    data = JsonDoc((folder(home) / name).read_bytes(), name, jsonc=True).get(())
+    assert data["provider"]["keyconf"]["options"]["baseURL"] == relay.url + "/v1"
+    assert data["model"] == "keyconf/gpt-5"
+    again = kc("use", "kilo", "--json", "--no-verify")
+    assert again.code == 0 and again.json()["results"][0]["changed"] == []
+    assert kc("remove", "kilo").code == 0
+    assert snapshot(home) == before

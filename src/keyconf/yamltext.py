@@ -167,7 +167,7 @@ class YamlText:
         return vnode.end_mark.index
 
     def set_entry(self, top: str, key: str, rendered: str, record: dict) -> None:
-        """Make `top.key` hold `rendered` (a scalar's text, or a block: lines indented by two under the key)."""
+        """Make `top.key` hold `rendered` (a scalar's text, or a block: lines one indent step under the key)."""
         import yaml
 
         record.setdefault("created", not self.existed)
@@ -195,7 +195,8 @@ class YamlText:
         at, indent = self._ensure_top(top, record)
         pad = " " * indent
         if multiline:
-            body = "".join(f"{pad}  {line}{self.nl}" for line in rendered.split("\n"))
+            # a top-level entry's column is the file's indent step: its children go one step further
+            body = "".join(f"{pad}{pad}{line}{self.nl}" for line in rendered.split("\n"))
             text = f"{pad}{key}:{self.nl}{body}"
         else:
             text = f"{pad}{key}: {rendered}{self.nl}"
