@@ -56,3 +56,36 @@ def test_pi_print_reaches_the_relay_with_the_key_and_model(home, relay, no_plain
     assert done.returncode == 0, done.stdout + done.stderr
     after = {k: v for k, v in snapshot(home).items() if k in before}
     assert after == before
+
+
+def test_undo_after_pis_real_interactive_start_rewrote_settings(home, relay):
+    """An interactive start (under a pseudo-terminal, stopped once it wrote) adds `lastChangelogVersion` and
+    reformats settings.json: Pi's own rewrite, which undo takes in its stride; status still reads the state."""
+    import time
+
+    from conftest import require_tool
+
+    script = require_tool("script")
+    done = _keyconf("use", "pi", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", home=home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    settings = home / ".pi" / "agent" / "settings.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PI_", "OPENAI_", "ANTHROPIC_"))}
+    env.update({"HOME": str(home), "TERM": "xterm", **QUIET})
+    command = f"{real_binary('pi')} --offline"
+    pi = subprocess.Popen([script, "-qfc", command, "/dev/null"], env=env, cwd=home, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while b"lastChangelogVersion" not in settings.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(pi.pid, 9)
+        pi.wait()
+    rewritten = json.loads(settings.read_text())
+    assert rewritten["lastChangelogVersion"] and rewritten["defaultProvider"] == "keyconf"
+    status = _keyconf("status", "pi", "--json", home=home)
+    assert json.loads(status.stdout)["results"][0]["model"] == "gpt-5"
+    done = _keyconf("undo", home=home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(settings.read_text()) == {"lastChangelogVersion": rewritten["lastChangelogVersion"]}
+    assert not (home / ".pi" / "agent" / "models.json").exists()
