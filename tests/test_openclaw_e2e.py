@@ -66,3 +66,28 @@ def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, rela
     assert done.returncode == 0, done.stdout + done.stderr
     after = {k: v for k, v in snapshot(home).items() if k in before}
     assert after == before
+
+
+def test_openclaws_own_config_write_is_a_change_undo_refuses_and_remove_handles(home, relay):
+    """`openclaw config set` rewrites the file as plain JSON (comments stripped, `meta` added): a real edit, so
+    undo refuses; status still reads keyconf's provider and remove takes out exactly keyconf's members."""
+    node = _node24()
+    path = home / ".openclaw" / "openclaw.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(CONFIG_JSON5)
+    done = _keyconf("use", "openclaw", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes",
+                    "--no-verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
+    env.update({"HOME": str(home), "PATH": node + os.pathsep + env.get("PATH", ""), **QUIET})
+    subprocess.run([real_binary("openclaw"), "config", "set", "agents.defaults.workspace", "~/elsewhere"],
+                   check=True, capture_output=True, env=env, timeout=120, cwd=home, stdin=subprocess.DEVNULL)
+    assert "// my OpenClaw settings" not in path.read_text() and '"meta"' in path.read_text()
+    status = json.loads(_keyconf("status", "openclaw", "--json").stdout)["results"][0]
+    assert status["configured"] and status["model"] == "keyconf/gpt-5"
+    assert _keyconf("undo").returncode == 3
+    done = _keyconf("remove", "openclaw")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(path.read_text())
+    assert "keyconf" not in data["models"]["providers"] and data["agents"]["defaults"]["workspace"] == "~/elsewhere"
+    assert data["agents"]["defaults"]["model"]["primary"] == "anthropic/claude-sonnet-4-5"
