@@ -156,6 +156,7 @@ class YamlText:
         self._splice(start, end, ":")
         at = self._line_end(knode.start_mark.index)
         if not self.text[:at].endswith("\n"):
+            record["eol_added"] = True
             self._splice(at, at, self.nl)
             at += len(self.nl)
         return at, 2
@@ -223,18 +224,20 @@ class YamlText:
                 self._delete_pair(*pair)
             else:
                 self._splice(pair[1].start_mark.index, pair[1].end_mark.index, prior)
+        kept = False
         for top, prior in (record.get("tops") or {}).items():
             if not self._is_empty_block(top):
-                continue  # someone else's entries are in it now: it stays
+                kept = True  # someone else's entries are in it now: it stays
+                continue
             knode, vnode = self._top(top)
             if prior is None:
                 self._splice(self._line_start(knode.start_mark.index), self._line_end(knode.start_mark.index), "")
-                if record.get("eol_added") and self.text.endswith(self.nl):
-                    self.text = self.text[:-len(self.nl)]
-                    self._compose()
             else:
                 colon = self.text.index(":", knode.end_mark.index)
                 self._splice(knode.end_mark.index, colon + 1, prior)
+        if record.get("eol_added") and not kept and self.text.endswith(self.nl):
+            self.text = self.text[:-len(self.nl)]  # the user's last line had no line end before keyconf came
+            self._compose()
         if not self.text and record.get("created"):
             self.gone = True  # keyconf made the file: it goes again
 
