@@ -52,6 +52,7 @@ def test_the_alias_writes_kilos_files_and_the_key_in_its_auth(kc, home, relay):
     assert stat.S_IMODE(auth(home).stat().st_mode) == 0o600
     assert not (home / ".config" / "opencode").exists()
     assert kc("status", "kilocode", "--json").json()["results"][0]["client"] == "kilo"
+    assert "Kilo's first start will add `permission.bash`" in kc("doctor").output
 
 
 @pytest.mark.parametrize("names,edited", [(("config.json",), "config.json"), (("config.json", "kilo.json"), "kilo.json"),

@@ -96,8 +96,9 @@ def test_no_plaintext_writes_an_exec_secret_provider(kc, home, relay):
     assert secret["source"] == "exec" and secret["jsonOnly"] is False and secret["args"][-2:] == ["secret", "default"]
     assert Path(secret["command"]).is_absolute() and not Path(secret["command"]).is_symlink()
     assert "KEYCONF_HOME" in secret["passEnv"] and "HOME" in secret["passEnv"]
-    assert kc("status", "openclaw", "--json").json()["results"][0]["key"] == "via a exec secret"
+    assert kc("status", "openclaw", "--json").json()["results"][0]["key"] == "via exec SecretRef"
     assert kc("verify", "openclaw", "--json").json()["results"][0]["key"] == "sk-…YZ42"
+    assert "OpenClaw's exec secret provider runs and prints the profile's key" in kc("doctor").output
 
 
 def test_exec_command_is_a_real_file():

@@ -91,6 +91,7 @@ def test_no_plaintext_writes_a_command_pi_runs(kc, home, relay):
     assert item["key"] == "via a command"
     checked = kc("verify", "pi", "--json")
     assert checked.code == 0 and checked.json()["results"][0]["key"] == "sk-…YZ42"
+    assert "Pi's apiKey command runs and prints the profile's key" in kc("doctor").output
 
 
 def test_a_key_pi_would_run_as_a_command_is_refused(kc, home, relay):

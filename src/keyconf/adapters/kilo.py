@@ -48,5 +48,13 @@ class Kilo(Opencode):
 
     link = Adapter.link  # cc-switch has no Kilo app: no one-click link of its own
 
+    def doctor(self, ctx) -> list[tuple[str, str]]:
+        found = super().doctor(ctx)
+        config = self.config_file(ctx)
+        if found and not (config.parent / ".bash-permission-migrated").exists():
+            found.append(("info", f"Kilo's first start will add `permission.bash` and `$schema` to "
+                                  f"{ctx.paths.display(config)} (once); keyconf's undo and remove keep that"))
+        return found
+
 
 ADAPTER = Kilo()

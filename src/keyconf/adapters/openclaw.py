@@ -172,7 +172,7 @@ class OpenClaw(Adapter):
             if value.get("source") == "env" and isinstance(value.get("id"), str):
                 return ctx.env.get(value["id"]) or None, f"${value['id']}"
             binding = ctx.binding(self.id)
-            return (ctx.profile_key(binding.profile) if binding else None), f"a {value.get('source')} secret"
+            return (ctx.profile_key(binding.profile) if binding else None), f"{value.get('source')} SecretRef"
         if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
             return ctx.env.get(value[2:-1]) or None, value
         if isinstance(value, str) and value:
@@ -216,6 +216,28 @@ class OpenClaw(Adapter):
                              "over openclaw.json; delete that entry (OpenClaw regenerates the file)")
         return found
 
+    def _check_exec(self, ctx: Context, provider: dict) -> list[tuple[str, str]]:
+        """keyconf's exec secret provider, run as OpenClaw runs it: no shell, only the `passEnv` variables."""
+        ref = provider.get("apiKey")
+        if not (isinstance(ref, dict) and ref.get("source") == "exec" and ref.get("provider") == PROVIDER_ID):
+            return []
+        from keyconf import keycommand
+
+        try:
+            secret = self._doc(ctx).get(SECRETS)
+        except UnsafeEdit:
+            secret = None
+        binding = ctx.binding(self.id)
+        if not isinstance(secret, dict) or not isinstance(secret.get("command"), str):
+            return [("problem", f"openclaw.json has no secrets.providers.{PROVIDER_ID}: run `keyconf use openclaw "
+                                "--no-plaintext` again")]
+        if os.path.islink(secret["command"]):
+            return [("problem", f"OpenClaw refuses the exec command {secret['command']}: it is a symlink")]
+        env = {name: ctx.env[name] for name in secret.get("passEnv") or () if name in ctx.env}
+        argv = [secret["command"], *[str(a) for a in secret.get("args") or ()]]
+        return [keycommand.check(argv, ctx.profile_key(binding.profile) if binding else None, env,
+                                 "OpenClaw's exec secret provider", self.id)]
+
     def target(self, ctx: Context) -> Target | None:
         provider, primary, _ = self._read(ctx)
         base = provider.get("baseUrl")
@@ -232,6 +254,7 @@ class OpenClaw(Adapter):
         provider, primary, problems = self._read(ctx)
         found = [("problem", p) for p in problems]
         found += [("problem", p) for p in self._shadows(ctx, provider.get("baseUrl"))]
+        found += self._check_exec(ctx, provider)
         if self._model(primary):
             found.append(("ok", f"OpenClaw uses {primary}"))
         else:

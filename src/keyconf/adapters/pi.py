@@ -249,6 +249,14 @@ class Pi(Adapter):
         if self._auth_entry(ctx):
             found.append(("problem", f"{ctx.paths.display(self.auth_file(ctx))} has an entry `{PROVIDER_ID}`: "
                                      "Pi sends that key instead of keyconf's; remove the entry"))
+        command = provider.get("apiKey")
+        if isinstance(command, str) and command.startswith("!"):
+            from keyconf import keycommand
+
+            binding = ctx.binding(self.id)
+            # as Pi runs it: the rest of the value through the shell, in Pi's environment
+            found.append(keycommand.check(["/bin/sh", "-c", command[1:]], ctx.profile_key(binding.profile),
+                                          dict(ctx.env), "Pi's apiKey command", self.id))
         model = self._model(provider, settings)
         if model:
             found.append(("ok", f"Pi uses {PROVIDER_ID}/{model}"))
