@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, REPO, REQUIRE_REAL, snapshot
 from test_hermes import CONFIG_RICH
 

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 from test_opencode import AUTH_OTHERS, CONFIG_JSONC, CONFIG_RICH
@@ -55,7 +56,8 @@ def test_the_alias_writes_kilos_files_and_the_key_in_its_auth(kc, home, relay):
     assert "Kilo's first start will add `permission.bash`" in kc("doctor").output
 
 
-@pytest.mark.parametrize("names,edited", [(("config.json",), "config.json"), (("config.json", "kilo.json"), "kilo.json"),
+@pytest.mark.parametrize("names,edited", [(("config.json",), "config.json"),
+                                          (("config.json", "kilo.json"), "kilo.json"),
                                           (("kilo.json", "kilo.jsonc"), "kilo.jsonc"),
                                           (("kilo.jsonc", "opencode.json"), "opencode.json")])
 def test_the_file_that_wins_kilos_merge_is_edited(kc, home, relay, names, edited):
@@ -103,7 +105,7 @@ def test_corpus_configs_round_trip_byte_exact(kc, home, relay, source, crlf):
     before = snapshot(home)
     result = use(kc, relay.url, "--model", "gpt-5", "--yes", "--no-verify")
     assert result.code == 0, result.output
-    from keyconf.jsondoc import JsonDoc
+    from keyconf.formats.jsondoc import JsonDoc
 
     data = JsonDoc((folder(home) / name).read_bytes(), name, jsonc=True).get(())
     assert data["provider"]["keyconf"]["options"]["baseURL"] == relay.url + "/v1"

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 
@@ -40,7 +41,7 @@ def config(home: Path) -> Path:
 
 
 def read_path(path: Path) -> dict:
-    from keyconf.jsondoc import JsonDoc
+    from keyconf.formats.jsondoc import JsonDoc
 
     return JsonDoc(path.read_bytes(), path.name, jsonc=True).get(())
 
@@ -98,7 +99,8 @@ def test_no_plaintext_writes_an_exec_secret_provider(kc, home, relay):
     assert "KEYCONF_HOME" in secret["passEnv"] and "HOME" in secret["passEnv"]
     assert kc("status", "openclaw", "--json").json()["results"][0]["key"] == "via exec SecretRef"
     assert kc("verify", "openclaw", "--json").json()["results"][0]["key"] == "sk-…YZ42"
-    assert "OpenClaw's exec secret provider runs and prints the profile's key" in kc("doctor").output
+    doctor = kc("doctor").output
+    assert "exec secret provider" in doctor and "problem:" not in doctor, doctor
 
 
 def test_exec_command_is_a_real_file():

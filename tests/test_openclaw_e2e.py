@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, REPO, REQUIRE_REAL, real_binary, snapshot
 from test_openclaw import CONFIG_JSON5
 

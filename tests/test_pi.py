@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
 
@@ -23,7 +24,8 @@ MODELS_JSONC = b"""{
   },
 }
 """
-SETTINGS = b"""{\r\n  "defaultProvider": "anthropic",\r\n  "defaultModel": "claude-sonnet-4-5",\r\n  "theme": "dark"\r\n}\r\n"""
+SETTINGS = (b'{\r\n  "defaultProvider": "anthropic",\r\n  "defaultModel": "claude-sonnet-4-5",\r\n'
+            b'  "theme": "dark"\r\n}\r\n')
 
 
 def agent(home: Path) -> Path:
@@ -39,7 +41,7 @@ def write(home: Path, models: bytes | None = MODELS_JSONC, settings: bytes | Non
 
 
 def jsonc(path: Path) -> dict:
-    from keyconf.jsondoc import JsonDoc
+    from keyconf.formats.jsondoc import JsonDoc
 
     return JsonDoc(path.read_bytes(), path.name, jsonc=True).get(())
 
@@ -91,7 +93,7 @@ def test_no_plaintext_writes_a_command_pi_runs(kc, home, relay):
     assert item["key"] == "via a command"
     checked = kc("verify", "pi", "--json")
     assert checked.code == 0 and checked.json()["results"][0]["key"] == "sk-…YZ42"
-    assert "Pi's apiKey command runs and prints the profile's key" in kc("doctor").output
+    assert "its apiKey command runs and prints the profile's key" in kc("doctor").output
 
 
 def test_a_key_pi_would_run_as_a_command_is_refused(kc, home, relay):

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyconf.yamltext import YamlText, scalar
+from keyconf.formats.yamltext import YamlText, scalar
 
 NAMES = st.sampled_from(["agent", "display", "toolsets", "terminal", "memory", "x_1"])
 LEAF = st.one_of(st.integers(-5, 5000), st.booleans(), st.none(),

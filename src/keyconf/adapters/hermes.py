@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
@@ -50,7 +50,7 @@ class Hermes(Adapter):
         return self.home(ctx) / "config.yaml"
 
     def _doc(self, ctx: Context, path: Path | None = None):
-        from keyconf.yamltext import YamlText
+        from keyconf.formats.yamltext import YamlText
 
         path = path or self.config_file(ctx)
         try:
@@ -68,8 +68,8 @@ class Hermes(Adapter):
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         import copy
 
+        from keyconf.formats.yamltext import scalar
         from keyconf.urls import openai_base
-        from keyconf.yamltext import scalar
 
         if "${" in key:
             raise UnsafeEdit("this key holds `${`, which Hermes expands as a variable instead of sending it",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from keyconf.adapters.base import Adapter
 from keyconf.adapters.opencode import Opencode
-from keyconf.jsondoc import JsonDoc
+from keyconf.formats.jsondoc import JsonDoc
 
 NO_PLAINTEXT = ("Kilo cannot run a command to get its key (its config resolves only {env:VAR} and {file:path}), "
                 "so the key would still be stored in a file; the key goes to Kilo's 0600 auth.json")
@@ -42,7 +42,7 @@ class Kilo(Opencode):
         return path.with_name("kilo.json") if not path.exists() and path.name == "config.json" else path
 
     def config_edit(self, path: Path, doc: JsonDoc, owned: dict):
-        from keyconf.rewrites import RewrittenJsonEdit
+        from keyconf.engine.rewrites import RewrittenJsonEdit
 
         return RewrittenJsonEdit(path, doc.original(), doc.content(), client=self.id, owned=owned)
 

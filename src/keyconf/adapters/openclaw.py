@@ -21,11 +21,11 @@ import json
 import os
 from pathlib import Path
 
-from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -57,6 +57,7 @@ class OpenClaw(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "openclaw"
+    key_command_name = "exec secret provider"
 
     # where -----------------------------------------------------------------------------------------
     def state_dir(self, ctx: Context) -> Path:
@@ -109,7 +110,7 @@ class OpenClaw(Adapter):
                                  hint="rename or remove it, then run keyconf again", client=self.id)
         desired = {PROVIDER + ("baseUrl",): encode(openai_base(profile.base_url)), PROVIDER + ("api",): encode(API)}
         if opts.no_plaintext:
-            from keyconf.system import fragile_command_warning
+            from keyconf.osenv.system import fragile_command_warning
 
             argv = exec_command(ctx.keyconf_argv() + ["secret", profile.name])
             fragile = fragile_command_warning(argv, "OpenClaw's exec secret provider")
@@ -216,27 +217,31 @@ class OpenClaw(Adapter):
                              "over openclaw.json; delete that entry (OpenClaw regenerates the file)")
         return found
 
-    def _check_exec(self, ctx: Context, provider: dict) -> list[tuple[str, str]]:
-        """keyconf's exec secret provider, run as OpenClaw runs it: no shell, only the `passEnv` variables."""
-        ref = provider.get("apiKey")
-        if not (isinstance(ref, dict) and ref.get("source") == "exec" and ref.get("provider") == PROVIDER_ID):
-            return []
-        from keyconf import keycommand
-
+    def _secret_provider(self, ctx: Context) -> dict | None:
         try:
             secret = self._doc(ctx).get(SECRETS)
         except UnsafeEdit:
-            secret = None
-        binding = ctx.binding(self.id)
-        if not isinstance(secret, dict) or not isinstance(secret.get("command"), str):
-            return [("problem", f"openclaw.json has no secrets.providers.{PROVIDER_ID}: run `keyconf use openclaw "
-                                "--no-plaintext` again")]
-        if os.path.islink(secret["command"]):
-            return [("problem", f"OpenClaw refuses the exec command {secret['command']}: it is a symlink")]
-        env = {name: ctx.env[name] for name in secret.get("passEnv") or () if name in ctx.env}
-        argv = [secret["command"], *[str(a) for a in secret.get("args") or ()]]
-        return [keycommand.check(argv, ctx.profile_key(binding.profile) if binding else None, env,
-                                 "OpenClaw's exec secret provider", self.id)]
+            return None
+        return secret if isinstance(secret, dict) and isinstance(secret.get("command"), str) else None
+
+    def key_command(self, ctx: Context) -> list[str] | None:
+        secret = self._secret_provider(ctx)
+        return [secret["command"], *map(str, secret.get("args") or ())] if secret else None
+
+    def _check_exec(self, ctx: Context) -> list[tuple[str, str]]:
+        """What OpenClaw checks before it runs keyconf's exec provider (doctor runs the command itself)."""
+        secret = self._secret_provider(ctx)
+        if secret is None or not ctx.state.bindings[self.id].options.no_plaintext:
+            return []
+        if os.path.islink(secret["command"]) or not os.path.isabs(secret["command"]):
+            return [("problem", f"OpenClaw refuses the exec command {secret['command']}: not an absolute path to a "
+                                "real file; run `keyconf use openclaw --no-plaintext` again")]
+        missing = [name for name in ("HOME", "KEYCONF_HOME", "KEYCONF_SECRET_STORE")
+                   if ctx.env.get(name) and name not in (secret.get("passEnv") or ())]
+        if missing:
+            return [("problem", f"OpenClaw's exec provider does not pass {', '.join(missing)} to keyconf, which "
+                                "then looks for its store elsewhere; run `keyconf use openclaw --no-plaintext` again")]
+        return []
 
     def target(self, ctx: Context) -> Target | None:
         provider, primary, _ = self._read(ctx)
@@ -254,7 +259,7 @@ class OpenClaw(Adapter):
         provider, primary, problems = self._read(ctx)
         found = [("problem", p) for p in problems]
         found += [("problem", p) for p in self._shadows(ctx, provider.get("baseUrl"))]
-        found += self._check_exec(ctx, provider)
+        found += self._check_exec(ctx)
         if self._model(primary):
             found.append(("ok", f"OpenClaw uses {primary}"))
         else:

@@ -22,11 +22,11 @@ import json
 import shlex
 from pathlib import Path
 
-from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -42,6 +42,7 @@ class Pi(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "pi"
+    key_command_name = "apiKey command"
 
     # where -----------------------------------------------------------------------------------------
     def agent_dir(self, ctx: Context) -> Path:
@@ -73,7 +74,7 @@ class Pi(Adapter):
     # planning --------------------------------------------------------------------------------------
     def _key_value(self, ctx: Context, profile, key: str, opts: Options, plan: ClientPlan) -> str:
         if opts.no_plaintext:
-            from keyconf.system import fragile_command_warning
+            from keyconf.osenv.system import fragile_command_warning
 
             argv = ctx.keyconf_argv() + ["secret", profile.name]
             fragile = fragile_command_warning(argv, "Pi's apiKey command")
@@ -130,7 +131,7 @@ class Pi(Adapter):
             plan.warnings.append("no model set: Pi lists no relay model and keeps its own default; pass --model "
                                  "with one your key's group offers")
         if wanted or owned_settings:
-            from keyconf.rewrites import RewrittenJsonEdit
+            from keyconf.engine.rewrites import RewrittenJsonEdit
 
             out[str(settings_path)] = owned = set_owned(settings, wanted, owned_settings)
             plan.edits.append(RewrittenJsonEdit(settings_path, settings.original(), settings.content(),
@@ -167,6 +168,11 @@ class Pi(Adapter):
                 del keys[pkey]
                 plan.notes.append(f"{path[0]} was changed in Pi to {raw}; keyconf leaves it in {doc.name}")
         return {**owned, "keys": keys}
+
+    def key_command(self, ctx: Context) -> list[str] | None:
+        """As Pi runs a `!command` apiKey: the rest of the value through the shell."""
+        value = self._read(ctx)[0].get("apiKey")
+        return ["/bin/sh", "-c", value[1:]] if isinstance(value, str) and value.startswith("!") else None
 
     # reading back ----------------------------------------------------------------------------------
     def _read(self, ctx: Context) -> tuple[dict, dict, list[str]]:
@@ -249,14 +255,6 @@ class Pi(Adapter):
         if self._auth_entry(ctx):
             found.append(("problem", f"{ctx.paths.display(self.auth_file(ctx))} has an entry `{PROVIDER_ID}`: "
                                      "Pi sends that key instead of keyconf's; remove the entry"))
-        command = provider.get("apiKey")
-        if isinstance(command, str) and command.startswith("!"):
-            from keyconf import keycommand
-
-            binding = ctx.binding(self.id)
-            # as Pi runs it: the rest of the value through the shell, in Pi's environment
-            found.append(keycommand.check(["/bin/sh", "-c", command[1:]], ctx.profile_key(binding.profile),
-                                          dict(ctx.env), "Pi's apiKey command", self.id))
         model = self._model(provider, settings)
         if model:
             found.append(("ok", f"Pi uses {PROVIDER_ID}/{model}"))
