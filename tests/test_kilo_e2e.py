@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KEY, REPO, real_binary, snapshot
+from conftest import KEY, REPO, real_binary
 from test_opencode import CONFIG_JSONC
 
 pytestmark = pytest.mark.e2e
@@ -65,18 +65,3 @@ def test_kilo_run_reaches_the_relay_then_undo_survives_kilos_first_start_edit(ho
     assert '"keyconf"' not in text and '"permission"' in text and "// opencode settings, edited by hand" in text
     assert not (home / ".local" / "share" / "kilo" / "auth.json").exists()
 
-
-def test_kilo_remove_is_byte_exact_when_kilo_has_migrated_before(home, relay):
-    folder = home / ".config" / "kilo"
-    folder.mkdir(parents=True)
-    (folder / ".bash-permission-migrated").write_text("")  # a returning user: Kilo edits nothing on start
-    (folder / "kilo.jsonc").write_bytes(CONFIG_JSONC)
-    before = snapshot(home)
-    done = _keyconf("use", "kilo", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5")
-    assert done.returncode == 0, done.stdout + done.stderr
-    run = _kilo(home)
-    assert run.returncode == 0 and "pong" in run.stdout, run.stdout + run.stderr
-    done = _keyconf("remove", "kilo")
-    assert done.returncode == 0, done.stdout + done.stderr
-    after = {k: v for k, v in snapshot(home).items() if k in before}
-    assert after == before

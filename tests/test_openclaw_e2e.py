@@ -1,5 +1,5 @@
 """The real OpenClaw (`agent exec`, embedded run), configured by keyconf, answers one prompt from the loopback relay
-with the relay key: the literal in openclaw.json, and with --no-plaintext through its exec secret provider."""
+with the relay key; with --no-plaintext its own resolver runs keyconf's exec secret provider."""
 
 from __future__ import annotations
 
@@ -44,17 +44,13 @@ def _openclaw(home: Path):
                           env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.parametrize("no_plaintext", [pytest.param(False, id="literal-0600"),
-                                          pytest.param(True, id="no-plaintext-exec-secretref")])
-def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, relay, no_plaintext):
+def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, relay):
     path = home / ".openclaw" / "openclaw.json"
     path.parent.mkdir(parents=True)
     path.write_bytes(CONFIG_JSON5)
     before = snapshot(home)
-    extra = ["--no-plaintext"] if no_plaintext else []
-    done = _keyconf("use", "openclaw", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes", *extra)
+    done = _keyconf("use", "openclaw", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (KEY in path.read_text()) is not no_plaintext
     run = _openclaw(home)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "pong" in run.stdout
@@ -69,20 +65,32 @@ def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, rela
     assert after == before
 
 
-def test_openclaws_own_config_write_is_a_change_undo_refuses_and_remove_handles(home, relay):
-    """`openclaw config set` rewrites the file as plain JSON (comments stripped, `meta` added): a real edit, so
-    undo refuses; status still reads keyconf's provider and remove takes out exactly keyconf's members."""
+def test_exec_secretref_resolves_and_openclaws_own_write_is_a_change_undo_refuses(home, relay):
+    """--no-plaintext: OpenClaw's own resolver (`secrets audit --allow-exec`, no model call) accepts and runs
+    keyconf's exec provider. Then `openclaw config set` rewrites the file as plain JSON (comments stripped,
+    `meta` added): a real edit, so undo refuses; status still reads keyconf's provider and remove takes out
+    exactly keyconf's members."""
     node = _node24()
     path = home / ".openclaw" / "openclaw.json"
     path.parent.mkdir(parents=True)
     path.write_bytes(CONFIG_JSON5)
     done = _keyconf("use", "openclaw", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes",
-                    "--no-verify")
+                    "--no-plaintext", "--no-verify")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert KEY not in path.read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCLAW_")}
     env.update({"HOME": str(home), "PATH": node + os.pathsep + env.get("PATH", ""), **QUIET})
-    subprocess.run([real_binary("openclaw"), "config", "set", "agents.defaults.workspace", "~/elsewhere"],
-                   check=True, capture_output=True, env=env, timeout=120, cwd=home, stdin=subprocess.DEVNULL)
+
+    def openclaw(*args):
+        return subprocess.run([real_binary("openclaw"), *args], capture_output=True, text=True, env=env,
+                              timeout=120, cwd=home, stdin=subprocess.DEVNULL)
+
+    audit = openclaw("secrets", "audit", "--allow-exec", "--check", "--json")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    report = json.loads(audit.stdout)
+    assert report["status"] == "clean" and report["resolution"]["refsChecked"] == 1
+    assert report["summary"]["unresolvedRefCount"] == 0 and report["summary"]["plaintextCount"] == 0
+    assert openclaw("config", "set", "agents.defaults.workspace", "~/elsewhere").returncode == 0
     assert "// my OpenClaw settings" not in path.read_text() and '"meta"' in path.read_text()
     status = json.loads(_keyconf("status", "openclaw", "--json").stdout)["results"][0]
     assert status["configured"] and status["model"] == "keyconf/gpt-5"
@@ -90,5 +98,6 @@ def test_openclaws_own_config_write_is_a_change_undo_refuses_and_remove_handles(
     done = _keyconf("remove", "openclaw")
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads(path.read_text())
-    assert "keyconf" not in data["models"]["providers"] and data["agents"]["defaults"]["workspace"] == "~/elsewhere"
+    assert "keyconf" not in data["models"]["providers"] and "secrets" not in data
+    assert data["agents"]["defaults"]["workspace"] == "~/elsewhere"
     assert data["agents"]["defaults"]["model"]["primary"] == "anthropic/claude-sonnet-4-5"
