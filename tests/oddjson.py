@@ -331,7 +331,8 @@ def check(data: bytes, jsonc: bool, desired: dict, desired2: dict) -> str:
     Any exception but UnsafeEdit fails the test: that would be an exit 1 ("unexpected").
     """
     from keyconf.errors import UnsafeEdit
-    from keyconf.formats.jsondoc import JsonDoc, restore_owned, set_owned
+    from keyconf.formats.jsondoc import JsonDoc
+    from keyconf.formats.jsonowned import restore_owned, set_owned
 
     with deep_recursion():
         try:

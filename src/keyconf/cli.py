@@ -47,15 +47,6 @@ def _complete_clients(ctx, param, incomplete):
     return completion.clients(ctx, param, incomplete)
 
 
-def _canonical(ctx, param, value):
-    """Aliases (`kilocode`, `claude`) become the client's id as soon as they are read."""
-    from keyconf.adapters import canonical
-
-    if isinstance(value, str):
-        return canonical(value)
-    return tuple(canonical(v) for v in value) if value else value
-
-
 def _complete_profiles(ctx, param, incomplete):
     from keyconf.commands import completion
 
@@ -122,12 +113,12 @@ def cli():
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients, callback=_canonical)
+@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients)
 @click.option("--all", "use_all", is_flag=True, help="Every client installed here (the others are named).")
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
 @click.option("--via", type=click.Choice(["config", "env"]),
-              help="Client config file (default), or environment variables (claude-code, codex, gemini-cli).")
+              help="Client config file (default), or environment variables (for clients that read them).")
 @click.option("--no-plaintext", is_flag=True,
               help="Keep the key out of client files: the client asks keyconf for it at run time.")
 @click.option("--anthropic-auth", type=click.Choice(["token", "api-key"]), default="token", show_default=True,
@@ -144,10 +135,12 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
         anthropic_auth, shells, protocol, no_open, no_verify, force, deep, timeout, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
-    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, pi, kilo,
-    openclaw, hermes, shell (aliases: claude, gemini, kilocode).
-    Without one, a terminal is offered the installed clients. The key is read from --key-stdin,
+    Without a CLIENT, a terminal is offered the installed clients. The key is read from --key-stdin,
     --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
+
+    \b
+    Clients:
+    {clients}
 
     \b
     Examples:
@@ -171,8 +164,22 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
     return use_clients(session, list(clients), use_all, src, opts, flags)
 
 
+def _with_client_ids(command) -> None:
+    """Help that lists the clients takes them from the registry (a cheap import: no adapter is loaded), in
+    lines of its own (click would break `gemini-cli` at its hyphen)."""
+    import textwrap
+
+    from keyconf.adapters import CLIENT_IDS
+
+    lines = textwrap.wrap(", ".join(CLIENT_IDS), 90, break_on_hyphens=False, break_long_words=False)
+    command.help = command.help.replace("{clients}", "\n    ".join("  " + line for line in lines))
+
+
+_with_client_ids(use)
+
+
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients, callback=_canonical)
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients)
 @click.option("--verify", "check", is_flag=True,
               help="Also ask the relay (all clients at once), with the key's quota and expiry.")
 @json_option
@@ -195,7 +202,7 @@ def status(session, clients, check):
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients, callback=_canonical)
+@click.argument("clients", nargs=-1, metavar="[CLIENT]...", shell_complete=_complete_clients)
 @click.option("--all", "use_all", is_flag=True, help="Every supported client.")
 @click.option("--deep", is_flag=True, help="Also send one minimal real request in each client's protocol.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), metavar="SECONDS",
@@ -220,7 +227,7 @@ def verify(session, clients, use_all, deep, timeout):
 
 @cli.command("import")
 @click.argument("link", required=False, metavar="[LINK|-]")
-@click.option("--to", "to", multiple=True, metavar="CLIENT", callback=_canonical,
+@click.option("--to", "to", multiple=True, metavar="CLIENT",
               help="Client(s) to configure (default: the link's own client; else you are asked).")
 @click.option("--profile", metavar="NAME", help="Profile name (default: the link's name, else the relay's host).")
 @click.option("--model", metavar="MODEL", help="Model to set (default: the link's).")
@@ -344,7 +351,7 @@ def undo(session, change_id, list_, force, dry_run, yes):
 
 
 @cli.command()
-@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients, callback=_canonical)
+@click.argument("clients", nargs=-1, metavar="CLIENT...", shell_complete=_complete_clients)
 @click.option("--all", "use_all", is_flag=True, help="Every client keyconf configured.")
 @write_options
 @json_option
@@ -366,7 +373,7 @@ def remove(session, clients, use_all, dry_run, yes):
 
 
 @cli.command("env")
-@click.argument("client", shell_complete=_complete_clients, callback=_canonical)
+@click.argument("client", shell_complete=_complete_clients)
 @click.option("--shell", type=click.Choice(SHELLS),
               help="Syntax to print (default: your login shell).")
 @click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
@@ -391,7 +398,7 @@ def env_(session, client, shell, profile, reveal):
 
 
 @cli.command()
-@click.argument("client", shell_complete=_complete_clients, callback=_canonical)
+@click.argument("client", shell_complete=_complete_clients)
 @click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
               help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")

@@ -15,7 +15,8 @@ from keyconf.adapters.base import Adapter, Context, home_or
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.formats.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode
+from keyconf.formats.jsonowned import owns, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.osenv.system import fragile_command_warning

@@ -19,7 +19,8 @@ from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.formats import textblock, tomltext
-from keyconf.formats.jsondoc import JsonDoc, set_owned
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.osenv.system import fragile_command_warning
@@ -315,7 +316,7 @@ class Codex(Adapter):
         owned_auth = binding.memo.get("files", {}).get(str(auth_path))
         auth_before = fsutil.read_bytes(auth_path)
         if owned_auth and auth_before is not None:
-            from keyconf.formats.jsondoc import restore_owned
+            from keyconf.formats.jsonowned import restore_owned
 
             auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
             restore_owned(auth, owned_auth)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.errors import UnsafeEdit
-from keyconf.formats.jsondoc import JsonDoc, prior_of, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 from keyconf.osenv.system import running

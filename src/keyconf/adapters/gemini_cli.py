@@ -20,7 +20,8 @@ from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.formats import dotenv
-from keyconf.formats.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import restore_owned, set_owned
 from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 

@@ -26,7 +26,8 @@ from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.formats.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode
+from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 

@@ -38,6 +38,7 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     out = session.out
     refuse_reveal_with_json(out, reveal, "the snippet by itself, for eval", "the snippet")
     adapter = adapters.get(client)
+    client = adapter.id  # an alias (`claude`) names the same client
     binding, profile = binding_and_profile(session, client, profile_name)
     if binding is not None and binding.env is not None and not profile_name:
         specs = binding.env.vars

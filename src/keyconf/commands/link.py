@@ -40,6 +40,7 @@ def link(session: Session, client: str, profile_name: str | None, model: str | N
     out = session.out
     refuse_reveal_with_json(out, reveal, "the working link by itself", "the link")
     adapter = adapters.get(client)
+    client = adapter.id  # an alias (`claude`) names the same client
     binding, profile = binding_and_profile(session, client, profile_name)
     opts = binding.options if binding else Options()
     if model or protocol:

@@ -24,7 +24,7 @@ class RewrittenJsonEdit(FileEdit):
                  internal: bool = False, client: str | None = None, mode_before: int | None = None,
                  owned: dict | None = None, left: str | None = None):
         super().__init__(path, before, after, private, internal, client, mode_before)
-        self.owned = owned or {}  # the jsondoc ownership record of this file after the change
+        self.owned = owned or {}  # the jsonowned ownership record of this file after the change
         # the text keyconf left (None: the file is gone), compared by value with what the client made of it
         self.left = left if left is not None or after is None else after.decode("utf-8", "replace")
 
@@ -39,7 +39,8 @@ class RewrittenJsonEdit(FileEdit):
 
     def rebase(self, current: bytes | None) -> bytes | None:
         from keyconf.errors import UnsafeEdit
-        from keyconf.formats.jsondoc import JsonDoc, restore_owned
+        from keyconf.formats.jsondoc import JsonDoc
+        from keyconf.formats.jsonowned import restore_owned
 
         if current is None or self.left is None:
             return None
