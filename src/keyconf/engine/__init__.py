@@ -190,24 +190,22 @@ class Entry:
         fsutil.atomic_write(self.folder / "entry.json", json.dumps(self.meta, indent=1).encode(), private=True)
 
 
+# Edits of other kinds than files, defined where they belong (the Windows registry, Cursor's SQLite rows, the
+# system keyring, files their client rewrites), rebuilt from the journal by name: the engine sits below the code
+# that plans those edits.
+_EDIT_KINDS = {"registry": ("keyconf.osenv.winenv", "RegistryEdit"),
+               "sqlite": ("keyconf.formats.sqliterows", "RowsEdit"),
+               "keyring": ("keyconf.stores.secretstore", "KeyringEdit"),
+               "json-rewritten": ("keyconf.engine.rewrites", "RewrittenJsonEdit")}
+
+
 def _edit_class(kind: str):
-    if kind == "registry":
-        from keyconf.osenv.winenv import RegistryEdit
+    if kind not in _EDIT_KINDS:
+        return FileEdit
+    import importlib
 
-        return RegistryEdit
-    if kind == "sqlite":
-        from keyconf.formats.sqliterows import RowsEdit
-
-        return RowsEdit
-    if kind == "keyring":
-        from keyconf.stores.secretstore import KeyringEdit
-
-        return KeyringEdit
-    if kind == "json-rewritten":
-        from keyconf.engine.rewrites import RewrittenJsonEdit
-
-        return RewrittenJsonEdit
-    return FileEdit
+    module, name = _EDIT_KINDS[kind]
+    return getattr(importlib.import_module(module), name)
 
 
 def _new_id(root: Path) -> str:
