@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from conftest import KEY
 from keyconf.errors import UsageError
-from keyconf.formats import applyfile
-from keyconf.formats.applyfile import parse, render_export
 from keyconf.formats.tomltext import KeyLines
 from keyconf.keys.sources import KeySpec
+from keyconf.pipeline import applyfile
+from keyconf.pipeline.applyfile import parse, render_export
 
 GOOD = """\
 version = 1

@@ -10,7 +10,7 @@ from keyconf.stores.state import State
 
 
 def export(session: Session, key_source: str) -> int:
-    from keyconf.formats.applyfile import render_export
+    from keyconf.pipeline.applyfile import render_export
 
     profiles = Profiles(session.paths)
     bindings = {client: {"profile": b.profile, **b.options.to_record(full=True)}
