@@ -42,7 +42,7 @@ class Kilo(Opencode):
         return path.with_name("kilo.json") if not path.exists() and path.name == "config.json" else path
 
     def config_edit(self, path: Path, doc: JsonDoc, owned: dict):
-        from keyconf.engine.rewrites import RewrittenJsonEdit
+        from keyconf.formats.jsonrewrite import RewrittenJsonEdit
 
         return RewrittenJsonEdit(path, doc.original(), doc.content(), client=self.id, owned=owned)
 

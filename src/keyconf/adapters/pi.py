@@ -132,7 +132,7 @@ class Pi(Adapter):
             plan.warnings.append("no model set: Pi lists no relay model and keeps its own default; pass --model "
                                  "with one your key's group offers")
         if wanted or owned_settings:
-            from keyconf.engine.rewrites import RewrittenJsonEdit
+            from keyconf.formats.jsonrewrite import RewrittenJsonEdit
 
             out[str(settings_path)] = owned = set_owned(settings, wanted, owned_settings)
             plan.edits.append(RewrittenJsonEdit(settings_path, settings.original(), settings.content(),

@@ -196,7 +196,7 @@ class Entry:
 _EDIT_KINDS = {"registry": ("keyconf.osenv.winenv", "RegistryEdit"),
                "sqlite": ("keyconf.formats.sqliterows", "RowsEdit"),
                "keyring": ("keyconf.stores.secretstore", "KeyringEdit"),
-               "json-rewritten": ("keyconf.engine.rewrites", "RewrittenJsonEdit")}
+               "json-rewritten": ("keyconf.formats.jsonrewrite", "RewrittenJsonEdit")}
 
 
 def _edit_class(kind: str):

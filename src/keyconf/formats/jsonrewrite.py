@@ -8,7 +8,8 @@ is still there with the same value, the undo takes keyconf's owned members out o
 (the rewrite stays); when any of them changed (the user picked another model in the client), it refuses
 as for any other file.
 
-Only for files that hold no key: the data keyconf left is kept in the journal to compare with.
+Only for files that hold no key: the data keyconf left is kept in the journal to compare with. It lives with
+the JSON editors (it edits through them); the engine rebuilds it from the journal by name.
 """
 
 from __future__ import annotations
