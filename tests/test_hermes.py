@@ -179,3 +179,21 @@ def test_hermes_home_status_doctor_and_import(kc, home, relay, monkeypatch, tmp_
     item = kc("status", "hermes", "--json").json()["results"][0]
     assert item["configured"] and item["model"] == "gpt-5" and item["key"] == "sk-…YZ42"
     assert "Hermes uses custom:keyconf" in kc("doctor").output
+
+
+def test_a_model_picked_in_hermes_since_stays_on_remove(kc, home, relay):
+    """`hermes model` saves the whole config (yaml.safe_dump): remove still takes out keyconf's provider, and
+    leaves the model the user picked since; undo refuses, as for any edit made after keyconf's."""
+    write(home, CONFIG_RICH)
+    assert use(kc, relay.url, "--model", "gpt-5", "--yes", "--no-verify").code == 0
+    data = yaml.safe_load(config(home).read_bytes())
+    data["model"].update({"provider": "nous", "default": "Hermes-4-405B"})
+    config(home).write_text(yaml.safe_dump(data, sort_keys=False))
+    before = config(home).read_bytes()
+    assert kc("undo").code == 3 and config(home).read_bytes() == before
+    result = kc("remove", "hermes")
+    assert result.code == 0, result.output
+    assert "Hermes' model was changed since keyconf set it" in result.output
+    after = yaml.safe_load(config(home).read_bytes())
+    assert after["model"]["provider"] == "nous" and after["model"]["default"] == "Hermes-4-405B"
+    assert after["providers"] == {} and after["agent"] == data["agent"]

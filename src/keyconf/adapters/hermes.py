@@ -107,15 +107,24 @@ class Hermes(Adapter):
         doc.guard(intended)
         plan.edits.append(FileEdit(path, doc.original.encode("utf-8") if doc.existed else None, doc.content(),
                                    private=True, client=self.id))
-        plan.binding = Binding(self.id, profile.name, opts, {"files": {str(path): record}})
+        wrote = {"model/provider": SELECTOR, "model/default": opts.model} if opts.model else {}
+        plan.binding = Binding(self.id, profile.name, opts, {"files": {str(path): record}, "wrote": wrote})
         return plan
 
-    def _restore(self, ctx: Context, path: Path, record: dict, plan: ClientPlan) -> None:
+    def _restore(self, ctx: Context, path: Path, record: dict, plan: ClientPlan, wrote: dict | None = None) -> None:
         import copy
 
         doc = self._doc(ctx, path)
         if not doc.existed:
             return
+        changed = [ident for ident, value in (wrote or {}).items() if doc.get(*ident.split("/")) not in (None, value)]
+        if changed:
+            # the model was picked in Hermes since keyconf set it (`hermes model`): that choice stays
+            record = {**record, "entries": {k: v for k, v in record.get("entries", {}).items()
+                                            if not k.startswith("model/")},
+                      "tops": {k: v for k, v in record.get("tops", {}).items() if k != "model"}}
+            plan.notes.append(f"Hermes' model was changed since keyconf set it ({', '.join(changed)}); keyconf "
+                              f"leaves `model` as it is in {doc.name}")
         intended = copy.deepcopy(doc.data)
         doc.restore(record)
         # what must remain: everything but keyconf's entries (their old values where they had some)
@@ -144,7 +153,7 @@ class Hermes(Adapter):
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
         for name, record in binding.memo.get("files", {}).items():
-            self._restore(ctx, Path(name), record, plan)
+            self._restore(ctx, Path(name), record, plan, binding.memo.get("wrote"))
         plan.binding = None
         return plan
 
