@@ -134,3 +134,20 @@ def snapshot(root: Path) -> dict:
         if path.is_file() and ".config/keyconf" not in path.as_posix():
             out[str(path.relative_to(root))] = path.read_bytes()
     return out
+
+
+@pytest.fixture
+def fake_client(tmp_path, monkeypatch):
+    """Put a stand-in client program on PATH whose `--version` prints `answer` (after `sleep` seconds, exiting
+    with `code`): which release keyconf believes is installed, without installing it. Returns its path."""
+    folder = tmp_path / "fake-bin"
+    folder.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    def make(name: str, answer: str, sleep: float = 0, code: int = 0) -> Path:
+        program = folder / name
+        program.write_text(f"#!/bin/sh\nsleep {sleep}\nprintf '%s\\n' '{answer}'\nexit {code}\n")
+        program.chmod(0o755)
+        return program
+
+    return make

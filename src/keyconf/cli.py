@@ -234,22 +234,26 @@ def verify(session, clients, use_all, deep, timeout):
 @click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
 @click.option("--from-handler", is_flag=True, hidden=True,
               help="Started by the OS for a clicked link (keyconf handler install).")
+@click.option("--link-from", metavar="PIPE", hidden=True,
+              help="The handler's named pipe holding the link (so it is never on a command line).")
 @verify_options
 @write_options
 @json_option
 @run("import")
-def import_(session, link, to, profile, model, no_open, from_handler, no_verify, force, deep, timeout, dry_run,
-            yes):
+def import_(session, link, to, profile, model, no_open, from_handler, link_from, no_verify, force, deep, timeout,
+            dry_run, yes):
     """Apply a one-click import link from a relay dashboard.
 
-    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace and
-    NextChat. Without LINK (or with -) the link is read from standard input, or asked for with a hidden
-    prompt: the link holds your key, so it is never echoed and shown only masked.
+    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace,
+    NextChat, claude-code-router (ccr://) and Chatbox; also pasted text that holds a Base URL and a key (a
+    dashboard's env script, a Codex config.toml + auth.json, a curl command). Without LINK (or with -) it is
+    read from standard input, or asked for with a hidden prompt: the link holds your key, so it is never
+    echoed and shown only masked. Nothing is written until you confirm on a terminal, or pass -y.
 
     \b
     Examples:
       keyconf import                         paste the link at the hidden prompt
-      pbpaste | keyconf import -
+      pbpaste | keyconf import -             asks on the terminal
       keyconf import --to codex --to claude-code
     """
     from keyconf.commands import import_ as importcmd
@@ -257,7 +261,7 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
-    return importcmd.import_(session, link, tuple(to), profile, model, flags, from_handler)
+    return importcmd.import_(session, link, tuple(to), profile, model, flags, from_handler, link_from)
 
 
 @cli.command("apply")
@@ -403,8 +407,9 @@ def env_(session, client, shell, profile, reveal):
               help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
-@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry"]),
-              help="Link kind (default: cherry for cherry-studio, ccswitch for the others).")
+@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry", "ccr", "chatbox"]),
+              help="Link kind (default: cherry for cherry-studio, ccswitch for the others; ccr: "
+                   "claude-code-router, chatbox: Chatbox).")
 @click.option("--open", "open_", is_flag=True, help="Open the link with the system's handler.")
 @click.option("--reveal", is_flag=True, help="Print the full link; it contains the key.")
 @json_option
@@ -675,6 +680,11 @@ def _pasted_keys(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if argv is None and "import" in sys.argv:
+        # a link on the command line holds the key: take it out of /proc/PID/cmdline before anything else
+        from keyconf.osenv.handoff import link_arguments, scrub_argv
+
+        scrub_argv(link_arguments(sys.argv[1:]))
     argv = sys.argv[1:] if argv is None else argv
     pasted = _pasted_keys(argv) if any("sk-" in arg for arg in argv) else []
     try:
@@ -710,6 +720,13 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(redact(f"error: unexpected {type(exc).__name__}: {exc}"), err=True)
         click.echo("  (set KEYCONF_DEBUG=1 for the traceback)", err=True)
         code = 1
+        if _json_requested(argv):  # the one document, exit 1 included
+            from keyconf.errors import KeyconfError
+            from keyconf.output import Reporter
+
+            out = Reporter((argv or ["?"])[0], json_mode=True)
+            out.error(KeyconfError(redact(f"unexpected {type(exc).__name__}: {exc}")))
+            code = out.finish(1)
     if pasted:
         from keyconf.masking import mask
 

@@ -167,16 +167,17 @@ class Request:
 class Target:
     """What a client is (or will be) set to use, for verification."""
 
-    __slots__ = ("client", "root", "key", "protocol", "model", "tiers")
+    __slots__ = ("client", "root", "key", "protocol", "model", "tiers", "models")
 
-    def __init__(self, root: str, key: str | None, protocol: str, model: str | None = None,
-                 tiers: dict | None = None, client: str | None = None):
+    def __init__(self, root: str, key: str | None, protocol: str = "chat", model: str | None = None,
+                 tiers: dict | None = None, client: str | None = None, *, models=()):
         self.root = root
         self.key = key
         self.protocol = protocol  # anthropic | responses | chat | gemini
         self.model = model  # None: the client's own default model (verification knows it)
         self.tiers = dict(tiers or {})  # Claude Code: {"opus"|"sonnet"|"haiku": model}
-        self.client = client
+        self.client = client  # a client id (its adapter knows its models), or a label ("profile work")
+        self.models = tuple(models)  # more models the client uses besides `model`
 
 
 class ClientPlan:

@@ -18,9 +18,12 @@ _MODULES = {
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
     "pi": "keyconf.adapters.pi",
-    "kilo": "keyconf.adapters.kilo",
     "openclaw": "keyconf.adapters.openclaw",
+    "qwen-code": "keyconf.adapters.qwen_code",
+    "kilo": "keyconf.adapters.kilo",
+    "droid": "keyconf.adapters.droid",
     "hermes": "keyconf.adapters.hermes",
+    "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
 }
 

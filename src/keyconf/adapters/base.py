@@ -73,10 +73,11 @@ class Adapter(ABC):
     desktop_app = False  # started from a dock or menu: reads no shell start-up file (doctor's proxy check)
     key_command_name = ""  # what the client calls the command it runs for its key (--no-plaintext), if any
     no_plaintext_why = ""  # why --no-plaintext is not possible, for clients that can't take it
-    # The model the client asks for when none is set (a name `model_for` resolves), which verification
-    # checks the key's group offers. It moves with client releases: what the version keyconf is tested with
-    # sent to the loopback relay. None: the user picks in the app.
-    default_model: str | None = None
+    # What each release asks the relay for when no model is set, and what its aliases mean
+    # (plain data: {"family": "claude", "releases": ((first, last, default, {alias: models}), ...)}, read at
+    # run time by adapters/releases.py). None: the user picks in the app.
+    model_table = None
+    npm_package: str | None = None  # where its installed release is read (osenv.clientversion)
 
     # declared knowledge -------------------------------------------------------------------------
     def installed(self, ctx: Context) -> bool:
@@ -95,9 +96,13 @@ class Adapter(ABC):
         ({name: {"value": text} | {"key_of": profile}}), or None for desktop apps that read none."""
         return None
 
-    def model_for(self, name: str, tiers: dict) -> str:
-        """The model a configured name means to the client (Claude Code's `opus`), given its tier settings."""
-        return name
+    def models_for(self, name: str, tiers: dict, release) -> list[str] | None:
+        """The models a configured name makes the client send, main first (Claude Code's `opus`, Gemini CLI's
+        `auto`), given its tier settings and its release (a releases.Release, None when unknown). None:
+        it depends on a release keyconf does not know."""
+        from keyconf.adapters.releases import expand, table_of
+
+        return expand(table_of(self), name, tiers, release)
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         """What the client will use once `opts` are written: checked before anything is written."""

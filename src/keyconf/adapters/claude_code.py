@@ -28,11 +28,20 @@ MODEL = "ANTHROPIC_MODEL"
 TIER_MODELS = {"haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL", "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
                "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL"}
 ONBOARDED = ("hasCompletedOnboarding",)
-# Claude Code 2.1.197 with an API key: `default`/`opus` is claude-opus-4-8, `sonnet` claude-sonnet-5 and
-# `haiku` claude-haiku-4-5-20251001; a tier's ANTHROPIC_DEFAULT_*_MODEL replaces its alias.
-ALIASES = {"opus": "claude-opus-4-8", "sonnet": "claude-sonnet-5", "haiku": "claude-haiku-4-5-20251001",
-           "default": "claude-opus-4-8", "best": "claude-opus-4-8", "opusplan": "claude-opus-4-8"}
-
+# What each release sends with no model set, and what its aliases mean (run against a loopback relay; plain
+# data, read by adapters/releases.py). `default`/`best` are the opus tier, `opusplan` the sonnet tier (opus in
+# plan mode only); a tier's ANTHROPIC_DEFAULT_*_MODEL replaces its alias in every release. Rows: (first
+# release, last release, the name used with no model set, {alias: the models it sends}). Add a row when a
+# release moves a name, and raise the last one's upper bound when a newer release sends the same.
+_TIER_ALIASES = {"default": ("@opus",), "best": ("@opus",), "opusplan": ("@sonnet", "@opus")}
+MODELS = {"family": "claude", "releases": (
+    ("2.1.0", "2.1.218", "default", {"opus": ("claude-opus-4-8",), "sonnet": ("claude-sonnet-5",),
+                                     "haiku": ("claude-haiku-4-5-20251001",), **_TIER_ALIASES}),
+    ("2.1.219", "2.1.279", "default", {"opus": ("claude-opus-5",), "sonnet": ("claude-sonnet-5",),
+                                       "haiku": ("claude-haiku-4-5-20251001",), **_TIER_ALIASES}),
+    ("2.1.280", "2.1.332", "default", {"opus": ("claude-opus-5-5",), "sonnet": ("claude-sonnet-5-5",),
+                                       "haiku": ("claude-haiku-5-5",), **_TIER_ALIASES}),
+)}
 
 def _env(var: str) -> tuple[str, str]:
     return ("env", var)
@@ -74,7 +83,8 @@ class ClaudeCode(Adapter):
     binary = "claude"
     process_names = ("claude",)
     key_command_name = "apiKeyHelper"
-    default_model = "default"  # its opus tier (model_for)
+    model_table = MODELS
+    npm_package = "@anthropic-ai/claude-code"
 
     def app_folder(self, ctx: Context) -> Path:
         return config_dir(ctx)
@@ -171,14 +181,11 @@ class ClaudeCode(Adapter):
             variables[var] = {"value": value}
         return variables
 
-    def model_for(self, name: str, tiers: dict) -> str:
+    def models_for(self, name: str, tiers: dict, release) -> list[str] | None:
+        from keyconf.adapters.releases import expand, table_of
+
         bare = re.sub(r"\[1m\]$", "", name.strip(), flags=re.IGNORECASE)  # the 1M-context marker
-        alias = bare.lower()
-        if alias in ("opus", "sonnet", "haiku"):
-            return tiers.get(alias) or ALIASES[alias]
-        if alias in ALIASES:
-            return tiers.get("opus") or ALIASES[alias]
-        return bare
+        return expand(table_of(self), bare, tiers, release)
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         return Target(profile.base_url, key, self.protocol, opts.model, opts.models, client=self.id)

@@ -145,7 +145,11 @@ class Codex(Adapter):
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
     key_command_name = "auth command"
-    default_model = "gpt-6.1-sol"  # what Codex CLI 0.169 sends when no model is set
+    # What each release sends with no model set (run against a loopback relay): (first release, last release,
+    # model). Add a row when a release moves it, or raise the last bound when a newer one sends the same.
+    model_table = {"family": "gpt", "releases": (("0.169.0", "0.169.0", "gpt-6.1-sol"),
+                                                 ("0.169.1", "0.171.0", "gpt-6.2-sol"))}
+    npm_package = "@openai/codex"
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
         return codex_home(ctx) / "config.toml", codex_home(ctx) / "auth.json"

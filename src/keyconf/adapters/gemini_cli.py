@@ -65,9 +65,17 @@ class GeminiCli(Adapter):
     options = ("model", "shells")
     no_plaintext_why = "Gemini CLI cannot run a command for its key; the key goes to a 0600 file"
     binary = "gemini"
-    # Gemini CLI 0.61 defaults to `auto`, which with an API key means gemini-3-pro-preview (it may route
-    # small turns to gemini-3-flash-preview first)
-    default_model = "gemini-3-pro-preview"
+    # What each release sends (run against a loopback relay), with API-key auth as keyconf sets it: `auto`
+    # (the default) asks a router model which main model to use, pro or flash; pro is also its fallback.
+    # Add a row when a release moves a name.
+    # Rows: (first release, last release, the name used with no model set, {alias: the models it sends}).
+    model_table = {"family": "gemini", "releases": (
+        ("0.61.0", "0.61.0", "auto", {
+            "auto": ("gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite"),
+            "pro": ("gemini-3.1-pro-preview",), "flash": ("gemini-3.8-flash",),
+            "flash-lite": ("gemini-3.5-flash-lite",)}),
+    )}
+    npm_package = "@google/gemini-cli"
 
     # where -----------------------------------------------------------------------------------------
     def folder(self, ctx: Context) -> Path:

@@ -43,6 +43,7 @@ class Opencode(Adapter):
     options = ("model",)
     no_plaintext_why = NO_PLAINTEXT
     binary = "opencode"
+    npm_package = "opencode-ai"
     # What differs in opencode's forks (Kilo Code CLI): the folder under the XDG folders, the config files it
     # merges (later wins; the first is the one created), and its variables.
     folder = "opencode"

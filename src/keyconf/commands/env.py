@@ -17,15 +17,6 @@ from keyconf.session import Session
 from keyconf.stores import secretstore
 
 
-def _stdout_is_terminal() -> bool:
-    import sys
-
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def default_shell(session: Session) -> str:
     login = Path(session.env.get("SHELL", "")).name
     if login in shellenv.SHELLS:
@@ -47,7 +38,7 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     if specs is None:
         raise UsageError(f"{adapter.title} does not read environment variables",
                          hint=f"use `keyconf use {client}` instead")
-    if not reveal and not out.json_mode and not _stdout_is_terminal():
+    if not reveal and not out.json_mode and not out.to_terminal():
         # `eval "$(keyconf env ...)"` would export the masked text as the key: refuse instead of breaking it
         raise UsageError("add --reveal: this output is meant for eval, and without --reveal the key would be "
                          "the masked text", hint=f"eval \"$(keyconf env {client} --reveal)\"; on a terminal "

@@ -71,7 +71,8 @@ def remove(session: Session, name: str, force: bool, yes: bool, dry_run: bool = 
         book.remove(profile.name)
         secrets.delete(profile.secret_store, profile.name)
 
-    job = Job("profile rm", requests, profile_changes=drop, verify=False,
+    # all or nothing: a client whose file can't be edited keeps its settings, so its profile stays too
+    job = Job("profile rm", requests, profile_changes=drop, verify=False, all_or_nothing=True,
               question=f"Delete profile {profile.name} and its stored key?")
     outcome = run(session, job, Flags(dry_run=dry_run, yes=yes))
     if dry_run or not outcome.written:
@@ -106,5 +107,5 @@ def rotate(session: Session, name: str | None, key_stdin: bool, key_env: str | N
     if not State.load(session.paths).clients_of(profile.name):
         session.out.say(f"profile {profile.name}: no client uses it yet; only the stored key changes")
     chosen = Chosen(profile, key, new_key=True, existed=True)
-    src = KeySource(profile=profile.name, key=key)
+    src = KeySource(profile=profile.name, key_stdin=key_stdin, key_env=key_env, key=key)
     return run(session, Job("profile rotate", [], src=src, chosen=chosen), flags).code

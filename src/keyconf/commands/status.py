@@ -44,9 +44,28 @@ def status(session: Session, names, check: bool = False) -> int:
             out.say(f"  conflict: {conflict}", style="yellow")
         if finding:
             verify_report(out, adapter.id, finding)
+        if check and st.configured and st.profile:
+            _usage_report(ctx, st.profile, item, out)
     if check:
         return final_code([f.code for f in findings.values()], sum(f.ok for f in findings.values()))
     return 0
+
+
+def _usage_report(ctx: Context, profile_name: str, item: dict, out) -> None:
+    """The usage-query settings a cc-switch link carried: shown, never run (running a link's script would let
+    a web page run code here)."""
+    from keyconf.stores.profiles import Profiles
+
+    profile = Profiles(ctx.paths).items.get(profile_name)
+    if profile is None or not profile.usage:
+        return
+    usage = dict(profile.usage)
+    script = usage.pop("script", None)
+    item["usage"] = {**usage, **({"script_chars": len(script)} if script else {})}
+    shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in usage.items())
+    if script:
+        shown += (", " if shown else "") + f"a script of {len(script)} characters"
+    out.say(f"  usage settings from the link (kept, never run): {shown}")
 
 
 def _key_matches_profile(ctx: Context, adapter, st) -> None:

@@ -50,6 +50,8 @@ def refreshed(paths: Paths, chosen: Chosen) -> Chosen:
     removed or changed the profile since this one was chosen)."""
     fresh = given_profile(paths, chosen.profile.name, chosen.profile.base_url, chosen.key, chosen.store_choice)
     fresh.keep, fresh.notes, fresh.make_default = chosen.keep, chosen.notes, chosen.make_default
+    if chosen.profile.usage is not None:
+        fresh.profile.usage = chosen.profile.usage
     return fresh
 
 

@@ -40,6 +40,8 @@ def verify_report(out: Reporter, client: str, finding) -> None:
         if finding.hint:
             out.say(f"  hint: {finding.hint}")
         out.failed(finding.code, finding.reason, client, finding.hint)
+    for warning in getattr(finding, "warnings", None) or ():
+        out.say(f"  warning: {warning}", style="yellow")
     for note in getattr(finding, "notes", None) or ():
         out.say(f"  note: {note}")
     info = getattr(finding, "key_info", None)
