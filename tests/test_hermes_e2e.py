@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KEY, REPO, REQUIRE_REAL, snapshot
+from netguard import run_watched
 from test_hermes import CONFIG_RICH
 
 pytestmark = pytest.mark.e2e
@@ -35,8 +36,8 @@ def _hermes(home: Path):
     env.update({"HOME": str(home), "NO_COLOR": "1", **QUIET})
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([str(HERMES), "-z", "ping"], capture_output=True, text=True, env=env, timeout=240,
-                          cwd=work, stdin=subprocess.DEVNULL)
+    return run_watched([str(HERMES), "-z", "ping"], home / "net.trace", capture_output=True, text=True, env=env,
+                       timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
 def test_hermes_answers_from_the_relay_with_the_key_and_model(home, relay):
@@ -47,7 +48,8 @@ def test_hermes_answers_from_the_relay_with_the_key_and_model(home, relay):
     done = _keyconf("use", "hermes", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     written = path.read_bytes()
-    run = _hermes(home)
+    run, outside = _hermes(home)
+    assert outside == []  # no lazy install from PyPI, no openrouter.ai model metadata
     assert "pong" in run.stdout and "HTTP 4" not in run.stdout, run.stdout + run.stderr
     calls = relay.seen("/v1/chat/completions")
     assert calls, [r.path for r in relay.requests]

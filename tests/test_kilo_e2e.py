@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KEY, REPO, real_binary
+from netguard import run_watched
 from test_opencode import CONFIG_JSONC
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +38,8 @@ def _kilo(home: Path):
     work = home / "work"
     work.mkdir(exist_ok=True)
     binary = str(PLATFORM_BINARY) if PLATFORM_BINARY.exists() else real_binary("kilo")
-    return subprocess.run([binary, "run", "ping"], capture_output=True, text=True, env=env, timeout=240, cwd=work,
-                          stdin=subprocess.DEVNULL)
+    return run_watched([binary, "run", "ping"], home / "net.trace", capture_output=True, text=True, env=env,
+                       timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
 def test_kilo_run_reaches_the_relay_then_undo_survives_kilos_first_start_edit(home, relay):
@@ -47,7 +48,8 @@ def test_kilo_run_reaches_the_relay_then_undo_survives_kilos_first_start_edit(ho
     path.write_bytes(CONFIG_JSONC)
     done = _keyconf("use", "kilocode", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5")
     assert done.returncode == 0, done.stdout + done.stderr
-    run = _kilo(home)
+    run, outside = _kilo(home)
+    assert outside == []  # no gateway, telemetry or models.dev call left the machine
     assert run.returncode == 0, run.stdout + run.stderr
     assert "pong" in run.stdout
     calls = relay.seen("/v1/chat/completions")

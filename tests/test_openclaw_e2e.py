@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KEY, REPO, REQUIRE_REAL, real_binary, snapshot
+from netguard import run_watched
 from test_openclaw import CONFIG_JSON5
 
 pytestmark = pytest.mark.e2e
@@ -40,8 +41,8 @@ def _openclaw(home: Path):
     env.update({"HOME": str(home), "NO_COLOR": "1", "PATH": node + os.pathsep + env.get("PATH", ""), **QUIET})
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([real_binary("openclaw"), "agent", "exec", "ping"], capture_output=True, text=True,
-                          env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
+    return run_watched([real_binary("openclaw"), "agent", "exec", "ping"], home / "net.trace", capture_output=True,
+                       text=True, env=env, timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
 def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, relay):
@@ -51,7 +52,8 @@ def test_openclaw_agent_exec_reaches_the_relay_with_the_key_and_model(home, rela
     before = snapshot(home)
     done = _keyconf("use", "openclaw", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
-    run = _openclaw(home)
+    run, outside = _openclaw(home)
+    assert outside == []  # nothing but the relay: no helper download, no DNS lookup
     assert run.returncode == 0, run.stdout + run.stderr
     assert "pong" in run.stdout
     calls = relay.seen("/v1/chat/completions")

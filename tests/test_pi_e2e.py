@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KEY, real_binary, snapshot
+from netguard import run_watched
 from test_pi import MODELS_JSONC, SETTINGS
 
 pytestmark = pytest.mark.e2e
@@ -29,8 +30,8 @@ def _pi(home: Path):
     env.update({"HOME": str(home), "NO_COLOR": "1", **QUIET})
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([real_binary("pi"), "--offline", "-p", "ping"], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=work, stdin=subprocess.DEVNULL)
+    return run_watched([real_binary("pi"), "--offline", "-p", "ping"], home / "net.trace", capture_output=True,
+                       text=True, env=env, timeout=120, cwd=work, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize("no_plaintext", [pytest.param(False, id="literal-0600"),
@@ -45,7 +46,8 @@ def test_pi_print_reaches_the_relay_with_the_key_and_model(home, relay, no_plain
     done = _keyconf("use", "pi", "--key-stdin", "--base-url", relay.url + "/v1/", "--model", "gpt-5", "--yes",
                     *extra, home=home)
     assert done.returncode == 0, done.stdout + done.stderr
-    run = _pi(home)
+    run, outside = _pi(home)
+    assert outside == []  # no update check, telemetry or download left the machine
     assert run.returncode == 0, run.stdout + run.stderr
     assert "pong" in run.stdout
     calls = relay.seen("/v1/chat/completions")
