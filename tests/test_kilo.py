@@ -10,6 +10,7 @@ import pytest
 
 from adapter_contract import AdapterContract
 from conftest import KEY, snapshot
+from corpus import corpus_files
 from test_opencode import AUTH_OTHERS, CONFIG_JSONC, CONFIG_RICH
 
 
@@ -88,13 +89,8 @@ def test_kilo_config_variable_and_refusals(kc, home, relay, monkeypatch, tmp_pat
 # The real-config corpus (../shared/reference/corpus, users' opencode configs from public dotfiles): Kilo reads
 # the same format, so each file is a Kilo config: use, use again (nothing changes), remove byte for byte; and a
 # CRLF copy of each.
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "corpus" / "opencode"
-CORPUS_FILES = sorted(CORPUS.glob("*.json*")) if CORPUS.is_dir() else []
-
-
-@pytest.mark.skipif(not CORPUS_FILES, reason="the shared corpus is not next to this checkout")
 @pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
-@pytest.mark.parametrize("source", CORPUS_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("source", corpus_files("opencode"), ids=lambda p: getattr(p, "name", "none"))
 def test_corpus_configs_round_trip_byte_exact(kc, home, relay, source, crlf):
     content = source.read_bytes()
     if crlf:
