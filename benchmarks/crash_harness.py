@@ -73,6 +73,12 @@ SCENARIOS = [
     Scenario("gemini-cli", {".gemini/settings.json": '{"ui": {"theme": "Default"}}\n',
                             ".gemini/.env": "# mine\nGOOGLE_CLOUD_PROJECT=p1\n"}),
     Scenario("opencode", {".config/opencode/opencode.json": '{\n  // mine\n  "theme": "opencode",\n}\n'}),
+    Scenario("pi", {".pi/agent/models.json": '{\n  // mine\n  "providers": {}\n}\n',
+                    ".pi/agent/settings.json": '{\n  "theme": "dark"\n}\n'}, ("--model", "gpt-5")),
+    Scenario("kilo", {".config/kilo/kilo.jsonc": '{\n  // mine\n  "theme": "kilo",\n}\n'}, ("--model", "gpt-5")),
+    Scenario("openclaw", {".openclaw/openclaw.json": '{\n  // mine\n  "agents": {},\n}\n'}, ("--model", "gpt-5")),
+    Scenario("hermes", {".hermes/config.yaml": "# mine\nmodel: ''\nproviders: {}\ntoolsets:\n  - hermes-cli\n"},
+             ("--model", "gpt-5")),
 ]
 
 

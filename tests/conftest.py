@@ -107,9 +107,10 @@ def kc():
 
 
 def real_binary(name: str) -> str:
-    """A real client binary from .ci/node (scripts/test installs it) or PATH; skip locally if absent."""
-    local = REPO / ".ci" / "node" / "node_modules" / ".bin" / name
-    found = str(local) if local.exists() else shutil.which(name)
+    """A real client binary from .ci/node or .ci/node-more (scripts/test installs them) or PATH; skip locally
+    if absent."""
+    local = [REPO / ".ci" / folder / "node_modules" / ".bin" / name for folder in ("node", "node-more")]
+    found = next((str(p) for p in local if p.exists()), None) or shutil.which(name)
     if not found:
         if REQUIRE_REAL:
             pytest.fail(f"{name} is not installed; scripts/test installs it")

@@ -20,6 +20,8 @@ CASES = [  # (client, command, syscalls): each syscall killed at 2 call numbers 
     ("claude-code", "use", ("rename", "fsync", "write", "openat")),
     ("codex", "remove", ("rename", "unlink")),
     ("shell", "undo", ("rename", "fsync")),
+    ("pi", "undo", ("rename", "fsync")),  # settings.json is a RewrittenJsonEdit
+    ("hermes", "use", ("rename", "write")),  # the YAML editor's output
 ]
 
 

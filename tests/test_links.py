@@ -343,7 +343,7 @@ def b64(text: str) -> str:
     ("foo://bar?key=" + KEY, ["'foo:'"]),
     ("mailto:someone@example.com", ["'mailto:'"]),
     (GOOD.replace("app=claude", "app=cursor"), ["unknown app 'cursor'"]),
-    (GOOD.replace("app=claude", "app=openclaw"), ["no client for cc-switch's app 'openclaw'"]),
+    (GOOD.replace("app=claude", "app=grokbuild"), ["no client for cc-switch's app 'grokbuild'"]),
     (GOOD.replace("app=claude&", ""), ["no app"]),
     (GOOD.replace("//v1/", "//v2/"), ["version 'v2'", "v1"]),
     (GOOD.replace("/import", "/export"), ["'/export'"]),

@@ -17,8 +17,12 @@ _MODULES = {
     "cherry-studio": "keyconf.adapters.cherry_studio",
     "gemini-cli": "keyconf.adapters.gemini_cli",
     "opencode": "keyconf.adapters.opencode",
+    "pi": "keyconf.adapters.pi",
+    "openclaw": "keyconf.adapters.openclaw",
     "qwen-code": "keyconf.adapters.qwen_code",
+    "kilo": "keyconf.adapters.kilo",
     "droid": "keyconf.adapters.droid",
+    "hermes": "keyconf.adapters.hermes",
     "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
 }

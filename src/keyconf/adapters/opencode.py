@@ -49,6 +49,13 @@ class Opencode(Adapter):
     no_plaintext_why = NO_PLAINTEXT
     binary = "opencode"
     npm_package = "opencode-ai"
+    # What differs in opencode's forks (Kilo Code CLI): the folder under the XDG folders, the config files it
+    # merges (later wins; the first is the one created), and its variables.
+    folder = "opencode"
+    config_names = ("opencode.json", "opencode.jsonc")
+    config_var = "OPENCODE_CONFIG"
+    auth_content_var = "OPENCODE_AUTH_CONTENT"
+    config_content_var = "OPENCODE_CONFIG_CONTENT"
 
     # where -----------------------------------------------------------------------------------------
     def _xdg(self, ctx: Context, var: str, default: str) -> Path:
@@ -57,16 +64,19 @@ class Opencode(Adapter):
         return Path(value) if value else ctx.paths.home / default
 
     def config_file(self, ctx: Context) -> Path:
-        explicit = (ctx.env.get("OPENCODE_CONFIG") or "").strip()
+        explicit = (ctx.env.get(self.config_var) or "").strip()
         if explicit:
             return Path(explicit)
-        folder = self._xdg(ctx, "XDG_CONFIG_HOME", ".config") / "opencode"
+        folder = self._xdg(ctx, "XDG_CONFIG_HOME", ".config") / self.folder
         # opencode merges config.json, opencode.json, then opencode.jsonc (later wins): edit the one that wins.
-        jsonc = folder / "opencode.jsonc"
-        return jsonc if jsonc.is_file() else folder / "opencode.json"
+        existing = [folder / name for name in self.config_names if (folder / name).is_file()]
+        return existing[-1] if existing else folder / self.config_names[0]
 
     def auth_file(self, ctx: Context) -> Path:
-        return self._xdg(ctx, "XDG_DATA_HOME", ".local/share") / "opencode" / "auth.json"
+        return self._xdg(ctx, "XDG_DATA_HOME", ".local/share") / self.folder / "auth.json"
+
+    def config_edit(self, path: Path, doc: JsonDoc, owned: dict) -> FileEdit:
+        return FileEdit(path, doc.original(), doc.content(), client=self.id)
 
     def app_folder(self, ctx: Context) -> Path:
         return self.config_file(ctx).parent
@@ -129,19 +139,19 @@ class Opencode(Adapter):
         else:
             current = doc.get(("model",))
             keeps = f"model {current!r}" if current else "its own default model"
-            plan.warnings.append(f"no model set: opencode keeps {keeps} and lists no relay model; pass --model "
+            plan.warnings.append(f"no model set: {self.title} keeps {keeps} and lists no relay model; pass --model "
                                  "with one your key's group offers")
         files = {str(config): set_owned(doc, desired, owned_before)}
-        plan.edits.append(FileEdit(config, doc.original(), doc.content(), client=self.id))
+        plan.edits.append(self.config_edit(config, doc, files[str(config)]))
 
         auth = JsonDoc(fsutil.read_bytes(auth_path), ctx.paths.display(auth_path))
         owned = {(PROVIDER_ID, "type"): encode("api"), (PROVIDER_ID, "key"): encode(key)}
         files[str(auth_path)] = set_owned(auth, owned, old.get(str(auth_path)))
         plan.edits.append(FileEdit(auth_path, auth.original(), auth.content(), private=True, client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})
-        if ctx.env.get("OPENCODE_AUTH_CONTENT"):
-            plan.warnings.append("OPENCODE_AUTH_CONTENT is set in this shell: opencode then ignores auth.json and "
-                                 "sends no key to the relay; unset it")
+        if ctx.env.get(self.auth_content_var):
+            plan.warnings.append(f"{self.auth_content_var} is set in this shell: {self.title} then ignores "
+                                 "auth.json and sends no key to the relay; unset it")
         return plan
 
     def _restore(self, ctx: Context, path: Path, owned: dict, plan: ClientPlan) -> None:
@@ -212,11 +222,12 @@ class Opencode(Adapter):
             model = config["model"]
             st.model = model if isinstance(model, str) else None
             if not (isinstance(model, str) and model.startswith(PROVIDER_ID + "/")):
-                st.notes.append(f"opencode's default model is not one of provider `{PROVIDER_ID}`")
-            if ctx.env.get("OPENCODE_AUTH_CONTENT"):
-                st.conflicts.append("OPENCODE_AUTH_CONTENT is set: opencode ignores auth.json and sends no relay key")
-        if ctx.env.get("OPENCODE_CONFIG_CONTENT"):
-            st.conflicts.append("OPENCODE_CONFIG_CONTENT is set: opencode merges it over the config file")
+                st.notes.append(f"{self.title}'s default model is not one of provider `{PROVIDER_ID}`")
+            if ctx.env.get(self.auth_content_var):
+                st.conflicts.append(f"{self.auth_content_var} is set: {self.title} ignores auth.json and sends no "
+                                    "relay key")
+        if ctx.env.get(self.config_content_var):
+            st.conflicts.append(f"{self.config_content_var} is set: {self.title} merges it over the config file")
         return st
 
     def target(self, ctx: Context) -> Target | None:
@@ -239,9 +250,9 @@ class Opencode(Adapter):
         config, _, _ = self._read(ctx)
         model = config["model"]
         if isinstance(model, str) and model.startswith(PROVIDER_ID + "/"):
-            return [("ok", f"opencode uses {model}")]
-        return [("warning", f"opencode's default model is {model or 'its own'}, not one of the relay's: run "
-                            f"`keyconf use opencode --model MODEL`, or pick {PROVIDER_ID}/... in opencode")]
+            return [("ok", f"{self.title} uses {model}")]
+        return [("warning", f"{self.title}'s default model is {model or 'its own'}, not one of the relay's: run "
+                            f"`keyconf use {self.id} --model MODEL`, or pick {PROVIDER_ID}/... in {self.title}")]
 
 
 ADAPTER = Opencode()

@@ -173,7 +173,8 @@ class Entry:
         (big files); `after` is unknown: only its hash is kept."""
         rec = self.meta["edits"][index]
         before = None if rec.get("delta") else self.before(index)
-        return _edit_class(rec.get("kind", "file")).from_record(rec, before)
+        kind = "json-rewritten" if rec.get("client_rewrites") else rec.get("kind", "file")
+        return _edit_class(kind).from_record(rec, before)
 
     def edits(self) -> list[Edit]:
         """The recorded edits with their old bytes."""
@@ -190,10 +191,12 @@ class Entry:
 
 
 # Edits of other kinds than files, defined where they belong (the Windows registry, Cursor's SQLite rows, the
-# system keyring), rebuilt from the journal by name: the engine sits below the code that plans those edits.
+# system keyring, files their client rewrites), rebuilt from the journal by name: the engine sits below the code
+# that plans those edits.
 _EDIT_KINDS = {"registry": ("keyconf.osenv.winenv", "RegistryEdit"),
                "sqlite": ("keyconf.formats.sqliterows", "RowsEdit"),
-               "keyring": ("keyconf.stores.secretstore", "KeyringEdit")}
+               "keyring": ("keyconf.stores.secretstore", "KeyringEdit"),
+               "json-rewritten": ("keyconf.formats.jsonrewrite", "RewrittenJsonEdit")}
 
 
 def _edit_class(kind: str):
@@ -532,13 +535,16 @@ def plan_undo(entry: Entry, *, force: bool) -> list[Edit]:
         old = entry.recorded(i)
         cls = type(old)
         current = old.read_current()
+        rebased = None
         if digest(current) != rec.get("after_sha") and not force:
-            raise UnsafeEdit(
-                f"{rec['path']} changed after change {entry.id}; undo would lose that",
-                hint="look at the file, then run `keyconf undo --force` to restore it anyway",
-                client=rec.get("client"),
-            )
-        before = entry.before(i, current) if rec.get("delta") else old.before
+            rebased = old.rebase(current)  # a client's own rewrite of the file keyconf left is no conflict
+            if rebased is None:
+                raise UnsafeEdit(
+                    f"{rec['path']} changed after change {entry.id}; undo would lose that",
+                    hint="look at the file, then run `keyconf undo --force` to restore it anyway",
+                    client=rec.get("client"),
+                )
+        before = rebased if rebased is not None else entry.before(i, current) if rec.get("delta") else old.before
         edit = cls(old.path, current, before, private=old.private, internal=old.internal,
                    client=old.client, mode_before=old.mode_before)
         edit.mode_after = old.mode_before  # an undo gives back the file as it was, mode and owner too

@@ -22,9 +22,11 @@ from keyconf.links._reader import (
 MAX_LINK = 64 * 1024
 
 # cc-switch's `app` -> keyconf's client id.
-CCSWITCH_APPS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "opencode": "opencode"}
+CCSWITCH_APPS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "opencode": "opencode",
+                 "openclaw": "openclaw", "hermes": "hermes"}
 # Apps cc-switch knows that keyconf has no client for (cc-switch parser.rs).
-_CCSWITCH_OTHER_APPS = ("grokbuild", "openclaw", "hermes")
+_CCSWITCH_OTHER_APPS = ("grokbuild",)
+_CCSWITCH_HINT = "keyconf imports ccswitch links for " + ", ".join(CCSWITCH_APPS)
 
 SOURCES = {"ccswitch": "CC Switch", "cherrystudio": "Cherry Studio", "aionui": "AionUI", "deepchat": "DeepChat",
            "ama": "AMA", "opencat": "OpenCat", "lobechat": "Lobe Chat", "aiaw": "AI as Workspace",
@@ -135,9 +137,8 @@ def _read_ccswitch(p: Parser) -> ImportRequest:
     if app not in CCSWITCH_APPS:
         if app in _CCSWITCH_OTHER_APPS:
             p.fail(f"keyconf has no client for cc-switch's app {echo(app)}",
-                   hint="keyconf imports ccswitch links for claude, codex, gemini and opencode")
-        p.fail(f"unknown app {echo(app)} in the ccswitch link",
-               hint="keyconf imports ccswitch links for claude, codex, gemini and opencode")
+                   hint=_CCSWITCH_HINT)
+        p.fail(f"unknown app {echo(app)} in the ccswitch link", hint=_CCSWITCH_HINT)
     client = CCSWITCH_APPS[app]
 
     fields = {"endpoint": nonempty(params.get("endpoint")), "key": nonempty(params.get("apiKey"))}
@@ -318,7 +319,8 @@ def _config_codex(p: Parser, doc: dict):
 
 
 def _config_opencode(p: Parser, doc: dict):
-    """cc-switch's additive apps: apiKey / api_key / options.apiKey, baseUrl / base_url / options.baseURL."""
+    """cc-switch's additive apps (opencode, openclaw, hermes): apiKey / api_key / options.apiKey, baseUrl /
+    base_url / options.baseURL."""
     options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
     table = (("key", "apiKey", doc), ("key", "api_key", doc), ("key", "options.apiKey", options),
              ("endpoint", "baseUrl", doc), ("endpoint", "base_url", doc), ("endpoint", "options.baseURL", options))
@@ -338,7 +340,7 @@ def _config_opencode(p: Parser, doc: dict):
 
 
 _CONFIG_READERS = {"claude": _config_claude, "codex": _config_codex, "gemini": _config_gemini,
-                   "opencode": _config_opencode}
+                   "opencode": _config_opencode, "openclaw": _config_opencode, "hermes": _config_opencode}
 
 
 # ---- Cherry Studio, AionUI, DeepChat: base64 JSON in `data` ----------------------------------------------------
