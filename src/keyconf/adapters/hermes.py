@@ -36,6 +36,7 @@ class Hermes(Adapter):
     protocol = "chat"
     options = ("model",)
     binary = "hermes"
+    run_why = "keyconf does not know its per-process settings yet"
     no_plaintext_why = NO_PLAINTEXT
 
     # where -----------------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ class Kilo(Opencode):
     id = "kilo"
     title = "Kilo Code CLI"
     binary = "kilo"
+    run_why = "keyconf does not know its per-process settings yet"
+
+    def launch(self, ctx, profile, model):
+        # opencode's per-process config variable is not Kilo's: refuse until Kilo's own is known
+        return Adapter.launch(self, ctx, profile, model)
     no_plaintext_why = NO_PLAINTEXT
     folder = "kilo"
     config_names = ("config.json", "kilo.json", "kilo.jsonc", "opencode.json", "opencode.jsonc")

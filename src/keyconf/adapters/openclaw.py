@@ -58,6 +58,7 @@ class OpenClaw(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "openclaw"
+    run_why = "keyconf does not know its per-process settings yet"
     key_command_name = "exec secret provider"
 
     # where -----------------------------------------------------------------------------------------

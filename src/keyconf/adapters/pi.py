@@ -43,6 +43,7 @@ class Pi(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "pi"
+    run_why = "keyconf does not know its per-process settings yet"
     key_command_name = "apiKey command"
 
     # where -----------------------------------------------------------------------------------------
