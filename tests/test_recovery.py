@@ -63,11 +63,12 @@ def killed_apply(changes: list[tuple[Path, bytes | None, bytes | None]], puts_be
 
 
 def test_killed_change_is_rolled_back_by_the_next_lock(paths, home):
-    a, b = home / "a", home / "new" / "deep" / "b"
+    a, b, c = home / "a", home / "new" / "deep" / "b", home / "c"
     a.write_bytes(b"old a")
     os.chmod(a, 0o644)
-    killed_apply([(a, b"old a", b"new a"), (b, None, b"new b")], puts_before_kill=2)
-    assert a.read_bytes() == b"new a" and b.exists()
+    c.write_bytes(b"old c")
+    killed_apply([(a, b"old a", b"new a"), (b, None, b"new b"), (c, b"old c", b"new c")], puts_before_kill=2)
+    assert a.read_bytes() == b"new a" and b.exists() and c.read_bytes() == b"old c"
     [entry] = engine.pending(paths)
     with engine.locked(paths) as report:
         pass
@@ -132,14 +133,15 @@ def test_undo_after_a_kill_stops_at_the_rollback(kc, home, monkeypatch):
     monkeypatch.setenv("KEYCONF_API_KEY", KEY)
     assert kc("use", "claude-code", "--base-url", "https://relay.example.com", "--no-verify").code == 0
     used = settings.read_bytes()
-    killed_apply([(settings, used, b'{"half": true}\n')], puts_before_kill=1)
+    other = home / "other"  # a second file, not yet written when the kill came: the change is half-done
+    killed_apply([(settings, used, b'{"half": true}\n'), (other, None, b"x")], puts_before_kill=1)
     result = kc("undo", "--json")
     assert result.code == 0, result.output
     doc = result.json()
     assert doc["ok"] and doc["errors"] == [] and doc["results"][0]["status"] == "rolled-back"
     assert "rolled it back" in doc["recovered"][0]
     assert settings.read_bytes() == used
-    killed_apply([(settings, used, b'{"half": true}\n')], puts_before_kill=1)
+    killed_apply([(settings, used, b'{"half": true}\n'), (other, None, b"x")], puts_before_kill=1)
     result = kc("undo")
     assert result.code == 0 and "rolled it back" in result.stderr and "nothing else was undone" in result.stdout
     assert settings.read_bytes() == used
@@ -206,7 +208,7 @@ def test_killed_change_of_a_big_file_is_rolled_back(paths, home):
     path = home / "big.json"
     before = big_json(2)
     path.write_bytes(before)
-    killed_apply([(path, before, before[:-2] + b', "k": 1}\n')], puts_before_kill=1)
+    killed_apply([(path, before, before[:-2] + b', "k": 1}\n'), (home / "second", None, b"x")], puts_before_kill=1)
     assert engine.pending(paths)[0].meta["edits"][0]["delta"]
     with engine.locked(paths):
         pass

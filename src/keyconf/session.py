@@ -45,6 +45,15 @@ class Session:
         return engine.locked(self.paths, notify=lambda text: self.out.say(text, err=True), recovery=recovery,
                              force=force)
 
+    def recover_first(self) -> None:
+        """Before a changing command reads keyconf's state: a change a killed keyconf left half-done is
+        finished or rolled back now, under the lock (what was done is said on stderr)."""
+        from keyconf import engine
+
+        if engine.needs_recovery(self.paths):
+            with self.lock():
+                pass
+
     def confirm(self, question: str, yes: bool) -> bool:
         """Ask on a terminal unless --yes; scripts are not asked, since every change can be undone."""
         if yes or not self.can_ask:

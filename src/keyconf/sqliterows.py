@@ -294,6 +294,14 @@ class RowsEdit(Edit):
     def snapshot_mode(self) -> None:
         self.mode_before = file_mode(self.path)
 
+    def final_mode(self) -> int | None:
+        return self.mode_after if self.mode_after is not None else PRIVATE if self.private else None
+
+    def settle_mode(self, mode: int) -> None:
+        # the chmod and the write are two steps: a kill between them leaves the files 0600 (or still open)
+        if file_mode(self.path) not in (None, mode):
+            _chmod_all(self.path, mode)
+
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
         target = self.mode_before if restoring else self.mode_after
         if target is None and self.private and not restoring:

@@ -101,14 +101,14 @@ def _ask_again(session: Session, src: KeySource, code: int, findings: dict) -> b
 def remove(session: Session, names: list[str], use_all: bool, flags: Flags) -> int:
     from keyconf.state import State
 
-    if use_all:
-        names = list(State.load(session.paths).bindings)
-        if not names:
-            session.out.say("keyconf has not configured any client; nothing to remove")
-            return Exit.OK
-    chosen_adapters = adapters.resolve(names)
-    requests = [Request(a.id, "remove") for a in chosen_adapters]
-    with session.lock():
+    with session.lock():  # decided under the lock: which clients keyconf configured, after any recovery
+        if use_all:
+            names = list(State.load(session.paths).bindings)
+            if not names:
+                session.out.say("keyconf has not configured any client; nothing to remove")
+                return Exit.OK
+        chosen_adapters = adapters.resolve(names)
+        requests = [Request(a.id, "remove") for a in chosen_adapters]
         change = pipeline.plan(session, "remove", requests)
         if flags.dry_run:
             pipeline.show(session, change)
@@ -128,5 +128,6 @@ def rotate(session: Session, name: str | None, key_stdin: bool, key_env: str | N
     if not State.load(session.paths).clients_of(profile.name):
         session.out.say(f"profile {profile.name}: no client uses it yet; only the stored key changes")
     chosen = Chosen(profile, key, new_key=True, existed=True)
+    chosen.must_exist = True  # a profile removed meanwhile is not brought back (see refreshed)
     src = KeySource(profile=profile.name, key=key)
     return run_use(session, "profile rotate", [], src, flags, chosen=chosen)
