@@ -327,3 +327,153 @@ def test_undo_dry_run_after_a_kill_writes_nothing_and_says_so(kc, paths, home):
     result = kc("undo", "--dry-run")
     assert result.code == 0 and "was interrupted" in result.stdout
     assert a.read_bytes() == b"new" and engine.pending(paths)
+
+
+# issue 20: recovery first, finishing what was finished, modes, races ------------------------------------
+
+def killed_keyconf(argv: list[str], patch: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `keyconf ARGV` in a child process after `patch` (Python that SIGKILLs it somewhere)."""
+    code = "import os, signal, sys\n" + textwrap.dedent(patch) + "\nfrom keyconf.cli import main\nmain(sys.argv[1:])\n"
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, timeout=60,
+                          env=env or dict(os.environ), stdin=subprocess.DEVNULL)
+
+
+DIE_WHEN_DONE = """
+from keyconf import engine
+real_save = engine.Entry.save
+def save(self):
+    if self.meta.get("status") == "done":
+        os.kill(os.getpid(), signal.SIGKILL)  # every file written: killed while marking the entry done
+    real_save(self)
+engine.Entry.save = save
+"""
+
+
+def test_remove_killed_after_its_last_write_is_finished_not_reverted(kc, home, monkeypatch):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_bytes(b'{"theme": "dark"}\n')
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "claude-code", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    done = killed_keyconf(["remove", "claude-code"], DIE_WHEN_DONE)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert settings.read_bytes() == b'{"theme": "dark"}\n'
+    paths = Paths.from_environ()
+    [entry] = engine.pending(paths)
+    # the early "nothing to remove" answer comes after recovery, which finishes the remove
+    again = kc("remove", "--all")
+    assert again.code == 0 and "nothing to remove" in again.stdout
+    assert "it is now complete" in again.stderr
+    assert not engine.pending(paths) and engine.find_entry(paths, entry.id).status == "done"
+    # an unrelated command later does not bring the key back
+    assert kc("use", "shell", "--no-verify").code == 0
+    assert settings.read_bytes() == b'{"theme": "dark"}\n'
+    assert KEY.encode() not in settings.read_bytes()
+
+
+def test_temp_file_of_a_cut_entry_save_goes_with_the_next_command(kc, paths, home):
+    a = home / "a"
+    entry = engine.apply(paths, [FileEdit(a, None, b"x")], command="t")
+    stray = entry.folder / ".entry.json.ab12cd.keyconf-tmp"
+    stray.write_bytes(b"{")
+    assert engine.needs_recovery(paths)
+    result = kc("remove", "--all")
+    assert result.code == 0 and "nothing to remove" in result.stdout
+    assert not stray.exists() and not engine.needs_recovery(paths)
+
+
+def test_an_undo_killed_after_its_writes_counts_once(kc, home, monkeypatch):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_bytes(b'{"theme": "dark"}\n')
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "claude-code", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    assert kc("use", "shell", "--no-verify").code == 0
+    done = killed_keyconf(["undo"], DIE_WHEN_DONE)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    result = kc("undo")
+    assert result.code == 0 and "is complete; nothing else was undone" in result.stdout, result.output
+    assert KEY.encode() in settings.read_bytes()  # the claude-code change is still there
+    assert kc("undo").code == 0
+    assert settings.read_bytes() == b'{"theme": "dark"}\n'
+
+
+def _cursor_db(home: Path) -> Path:
+    import sqlite3
+
+    db = home / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)")
+    conn.execute("INSERT INTO ItemTable VALUES ('theme', 'dark')")
+    conn.commit()
+    conn.close()
+    os.chmod(db, 0o644)
+    return db
+
+
+def test_cursor_killed_between_chmod_and_write_gets_its_mode_back(kc, home, monkeypatch):
+    db = _cursor_db(home)
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    done = killed_keyconf(["use", "cursor", "--base-url", "https://relay.example.com", "--no-verify"], """
+        from keyconf import sqliterows
+        def write(self, rows):
+            os.kill(os.getpid(), signal.SIGKILL)
+        sqliterows.RowsEdit._write_rows = write
+    """)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600  # tightened, nothing written yet
+    result = kc("remove", "--all")
+    assert result.code == 0, result.output
+    assert stat.S_IMODE(db.stat().st_mode) == 0o644
+    assert kc("use", "cursor", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+
+
+def test_cursor_wal_left_by_a_killed_writer_is_not_cursor_running(kc, home, monkeypatch):
+    db = _cursor_db(home)
+    code = f"""
+import os, signal, sqlite3
+conn = sqlite3.connect({str(db)!r}, isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("INSERT INTO ItemTable VALUES ('half', 'written')")
+conn.execute("COMMIT")
+conn.execute("BEGIN IMMEDIATE")
+conn.executemany("INSERT INTO ItemTable VALUES (?, ?)", [(f"k{{i}}", "x" * 500) for i in range(3000)])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    wal = db.with_name(db.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    result = kc("use", "cursor", "--base-url", "https://relay.example.com", "--no-verify")
+    assert result.code == 0, result.output
+    assert kc("remove", "cursor").code == 0
+
+
+def test_rotate_racing_profile_rm_does_not_bring_the_profile_back(kc, home, monkeypatch):
+    """rotate read the profile before the lock; `profile rm --force` removed it meanwhile (injected in the
+    window): rotate is then "no profile named a" (exit 2), as if it had run after the removal."""
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "shell", "--profile", "a", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    from keyconf.session import Session
+
+    real_lock = Session.lock
+    ran = []
+
+    def lock(self, **kw):
+        if not ran:
+            ran.append(subprocess.run([sys.executable, "-m", "keyconf", "profile", "rm", "a", "--force", "-y"],
+                                      capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL))
+        return real_lock(self, **kw)
+
+    monkeypatch.setattr(Session, "lock", lock)
+    monkeypatch.setenv("NEW_KEY", "sk-Rotated0123456789abcdefXYZ")
+    result = kc("profile", "rotate", "a", "--key-env", "NEW_KEY", "--no-verify")
+    assert ran and ran[0].returncode == 0, ran[0].stderr
+    assert result.code == 2 and "no profile named 'a'" in result.stderr, result.output
+    monkeypatch.setattr(Session, "lock", real_lock)
+    assert kc("profile", "list", "--json").json()["results"] == []
+    paths = Paths.from_environ()
+    assert not paths.secrets_file.exists() or "a" not in json.loads(paths.secrets_file.read_text())
