@@ -477,3 +477,31 @@ def test_rotate_racing_profile_rm_does_not_bring_the_profile_back(kc, home, monk
     assert kc("profile", "list", "--json").json()["results"] == []
     paths = Paths.from_environ()
     assert not paths.secrets_file.exists() or "a" not in json.loads(paths.secrets_file.read_text())
+
+
+def test_use_of_a_stored_profile_racing_rotate_writes_the_rotated_key(kc, home, monkeypatch):
+    """`use` read the stored key before the lock; `profile rotate` stored a new one meanwhile (injected in the
+    window): the use writes the new key, as it would have run after the rotate."""
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "shell", "--profile", "a", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    monkeypatch.delenv("KEYCONF_API_KEY")
+    from keyconf.session import Session
+
+    rotated = "sk-Rotated0123456789abcdefXYZ"
+    real_lock = Session.lock
+    ran = []
+
+    def lock(self, **kw):
+        if not ran:
+            env = dict(os.environ, NEW_KEY=rotated)
+            ran.append(subprocess.run([sys.executable, "-m", "keyconf", "profile", "rotate", "a", "--key-env",
+                                       "NEW_KEY", "--no-verify"], capture_output=True, text=True, timeout=60,
+                                      stdin=subprocess.DEVNULL, env=env))
+        return real_lock(self, **kw)
+
+    monkeypatch.setattr(Session, "lock", lock)
+    result = kc("use", "claude-code", "--profile", "a", "--no-verify")
+    assert ran and ran[0].returncode == 0, ran[0].stderr
+    assert result.code == 0, result.output
+    settings = (home / ".claude" / "settings.json").read_bytes()
+    assert rotated.encode() in settings and KEY.encode() not in settings

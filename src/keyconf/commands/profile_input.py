@@ -50,6 +50,7 @@ class Chosen:
         # keyconf removed it meanwhile, the command fails as it would have run after that removal
         self.must_exist = False
         self.by_default = False  # picked as the default profile (no --profile given)
+        self.key_from_store = False  # the key is the profile's stored one: read again under the lock
         self.notes: list[str] = []  # what was cleaned from the input (a `Bearer ` prefix, a page path)
 
 
@@ -63,9 +64,17 @@ def refreshed(paths: Paths, chosen: Chosen) -> Chosen:
         raise UnsafeEdit(f"the default profile changed to {book.default} while keyconf was working (it had "
                          f"picked {chosen.profile.name}); nothing was written",
                          hint="run the command again, or name the profile with --profile")
-    fresh = given_profile(paths, chosen.profile.name, chosen.profile.base_url, chosen.key, chosen.store_choice)
+    key = chosen.key
+    if chosen.key_from_store and chosen.profile.name in book.items:
+        try:
+            # a `profile rotate` that ran meanwhile stored another key: this change writes that one
+            key = secretstore.read_key(paths, book.items[chosen.profile.name])
+        except KeyconfError:
+            pass
+    fresh = given_profile(paths, chosen.profile.name, chosen.profile.base_url, key, chosen.store_choice)
     fresh.keep, fresh.notes, fresh.make_default = chosen.keep, chosen.notes, chosen.make_default
     fresh.must_exist, fresh.by_default = chosen.must_exist, chosen.by_default
+    fresh.key_from_store = chosen.key_from_store
     return fresh
 
 
@@ -84,14 +93,17 @@ def choose_profile(paths: Paths, src: KeySource) -> Chosen:
                         store_choice=src.secret_store)
         chosen.must_exist = True  # nothing was given to make it again from
         chosen.by_default = name is None
+        chosen.key_from_store = True
         return chosen
     if url_raw is None:
         url_raw = existing.base_url if existing else read_base_url(None, prompt=True)
     root, url_notes = normalise_root_with_notes(url_raw)
     notes += url_notes
+    from_store = False
     if key is None:
         if existing:
             key = secretstore.read_key(paths, existing)
+            from_store = True
         else:
             key, key_notes = read_key_with_notes(key_stdin=False, key_env=None, prompt=True)
             notes += key_notes
@@ -111,6 +123,7 @@ def choose_profile(paths: Paths, src: KeySource) -> Chosen:
                     url_changed=existing is not None and existing.base_url != root, store_choice=src.secret_store)
     chosen.notes = notes
     chosen.by_default = name is None and existing is not None
+    chosen.key_from_store = from_store
     return chosen
 
 
