@@ -188,3 +188,15 @@ def test_one_line_ending_rule_for_the_block(nl):
     assert line_ending(text) == ("\r\n" if nl == "\r\n" else "\n")
     # what keyconf appends after a bare-CR file's last line does not change the answer on the next run
     assert line_ending(text + "\n" + BEGIN + "\n") == line_ending(text)
+
+
+def test_a_block_recorded_before_digests_were_kept_is_keyconfs():
+    """Upgrading: a record written by an older keyconf has no digest; its block is taken as keyconf's."""
+    from keyconf.shellenv import RcText
+
+    rc = RcText(f"a\n{BEGIN}\nold keyconf line\n{END}\n".encode(), "~/.bashrc")
+    record = rc.put_owned_block(f"{BEGIN}\nnew\n{END}\n", {"sep": "", "created": False, "legacy": True})
+    assert rc.notes == [] and "kept" not in record and "legacy" not in record and record["digest"]
+    assert rc.text == f"a\n{BEGIN}\nnew\n{END}\n"
+    rc.take_owned_block(record)
+    assert rc.text == "a\n"
