@@ -3,9 +3,11 @@
 The journal is a write-ahead log. Before the first target is touched, an entry holding everything needed to
 go back (old bytes or, for big files, the changed middle plus hashes; modes; folders that will be created) is
 durable on disk with status "pending". Only then are the targets written; the entry is marked "done" last.
-A run killed in between leaves a pending entry, and the next keyconf run that takes the lock rolls it back
-(`recover`), file by file, from what each file holds now: the old bytes (nothing to do), the new bytes (put
-the old ones back), or something else (refuse, naming the file: someone changed it since).
+A run killed in between leaves a pending entry, which the next keyconf run that takes the lock (every
+changing command does so first) recovers (`recover`): a change whose files all hold their new bytes was
+killed after its last write and is finished; any other is rolled back file by file, from what each file
+holds now: the old bytes (nothing to do but its old mode), the new bytes (put the old ones back), or
+something else (refuse, naming the file: someone changed it since).
 """
 
 from __future__ import annotations
