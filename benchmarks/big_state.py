@@ -59,7 +59,7 @@ def engine_share(mb: int) -> None:
     import tracemalloc
 
     from keyconf import engine
-    from keyconf.edits import FileEdit
+    from keyconf.engine.edits import FileEdit
     from keyconf.paths import Paths
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,7 +40,8 @@ def make(path: Path, mb: int, kind: str) -> None:
 def measure(path: str, trace: bool) -> dict:
     import tracemalloc
 
-    from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+    from keyconf.formats.jsondoc import JsonDoc
+    from keyconf.formats.jsonowned import restore_owned, set_owned
 
     original = Path(path).read_bytes()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, snapshot
 
 OLD_TOKEN = "sk-OldForeign0000111122223333"  # someone's key already in the config before keyconf came
@@ -133,8 +134,8 @@ class AdapterContract:
         from keyconf.adapters.base import Context
         from keyconf.model import Options
         from keyconf.paths import Paths
-        from keyconf.profiles import Profile
-        from keyconf.state import State
+        from keyconf.stores.profiles import Profile
+        from keyconf.stores.state import State
 
         self.arrange(home)
         before = self.observe(home)

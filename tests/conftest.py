@@ -40,6 +40,16 @@ def home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture
+def no_clients_on_path(tmp_path, monkeypatch) -> Path:
+    """A PATH that holds no client program, whatever this machine has installed (/usr/bin/claude included):
+    tests that count installed clients must not depend on the machine they run on."""
+    empty = tmp_path / "no-clients-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    return empty
+
+
 @pytest.fixture(autouse=True)
 def _forget_keys():
     """Keys remembered for redaction are process-wide: one test's keys must not mask another's text."""

@@ -1,6 +1,6 @@
 """Odd-but-valid JSON and JSONC documents for property tests, and a reference parser to check edits with.
 
-The reference parser is written apart from keyconf.jsondoc on purpose (a plain recursive descent over the
+The reference parser is written apart from keyconf.formats.jsondoc on purpose (a plain recursive descent over the
 decoded text, JSON.parse's rules, comments and trailing commas when asked), so the two do not share a bug.
 Numbers come back as ("num", text): keyconf never rewrites a number, and a 5000-digit one stays comparable.
 """
@@ -331,7 +331,8 @@ def check(data: bytes, jsonc: bool, desired: dict, desired2: dict) -> str:
     Any exception but UnsafeEdit fails the test: that would be an exit 1 ("unexpected").
     """
     from keyconf.errors import UnsafeEdit
-    from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+    from keyconf.formats.jsondoc import JsonDoc
+    from keyconf.formats.jsonowned import restore_owned, set_owned
 
     with deep_recursion():
         try:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, REPO, REQUIRE_REAL
 
 PLAYBOOK = REPO / "examples" / "ansible" / "playbook.yml"
@@ -55,7 +56,8 @@ record = {"argv": sys.argv[1:], "env_key": sha(os.environ.get("RELAY_KEY", "")),
 with open(home / "stub.log", "a") as log:
     log.write(json.dumps(record) + "\n")
 code = int(os.environ.get("STUB_EXIT", "0"))
-errors = [{"code": code, "message": "the relay says the quota is used up (sk-…ab12)", "client": "codex"}] if code else []
+errors = ([{"code": code, "message": "the relay says the quota is used up (sk-…ab12)", "client": "codex"}]
+          if code else [])
 print(json.dumps({"keyconf": 1, "command": "apply", "ok": code == 0, "exit_code": code,
                   "results": [{"client": "codex", "status": "configured" if changed else "unchanged",
                                "changed": changed, "profile": "work", "base_url": "https://relay.example.com",

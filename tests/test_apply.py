@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+
 from conftest import KEY, snapshot
 
 KEY_B = "sk-TeamKeyB0000111122223333zz"
@@ -127,8 +128,8 @@ profile = "piped"
 
 
 def test_a_hanging_key_command_is_exit_4(kc, home, relay, tmp_path, monkeypatch):
-    monkeypatch.setattr("keyconf.keysources.COMMAND_TIMEOUT", 1.0)
-    monkeypatch.setattr("keyconf.keysources.KeyIO.__init__.__defaults__", (None, None, None, 1.0))
+    monkeypatch.setattr("keyconf.keys.sources.COMMAND_TIMEOUT", 1.0)
+    monkeypatch.setattr("keyconf.keys.sources.KeyIO.__init__.__defaults__", (None, None, None, 1.0))
     text = f'version = 1\n[profiles.p]\nbase_url = "{relay.url}"\nkey = {{ command = ["sleep", "30"] }}\n' \
            '[clients.codex]\nprofile = "p"\n'
     path = tmp_path / "team.toml"

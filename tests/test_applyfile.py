@@ -6,14 +6,15 @@ import re
 import tomllib
 
 import pytest
-from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keyconf import applyfile
-from keyconf.applyfile import Locator, parse, render_export
+from conftest import KEY
 from keyconf.errors import UsageError
-from keyconf.keysources import KeySpec
+from keyconf.formats import applyfile
+from keyconf.formats.applyfile import parse, render_export
+from keyconf.formats.tomltext import KeyLines
+from keyconf.keys.sources import KeySpec
 
 GOOD = """\
 version = 1
@@ -343,7 +344,7 @@ def test_a_key_written_into_the_file_is_refused():
 
 def test_locator_handles_tables_dotted_keys_inline_tables_and_arrays():
     text = GOOD
-    where = Locator(text)
+    where = KeyLines(text)
     assert where.line_of(("version",)) == 1
     assert where.line_of(("profiles", "work", "base_url")) == 4
     assert where.line_of(("profiles", "work", "models", "codex")) == 6
@@ -367,7 +368,7 @@ def test_locator_is_not_fooled_by_strings_and_comments():
             '[ clients . "claude-code" ]\n'
             'via = "env"\n')
     tomllib.loads(text)  # valid TOML
-    where = Locator(text)
+    where = KeyLines(text)
     assert ("clients", "fake") not in where.lines and ("profiles", "fake") not in where.lines
     assert where.line_of(("arr", 1, "x")) == 11
     assert where.line_of(("when",)) == 13

@@ -8,13 +8,13 @@ import os
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY
 from keyconf.errors import UsageError
 from keyconf.links import cherry_link, cherry_payload
-from keyconf.profiles import Profile
+from keyconf.stores.profiles import Profile
 
 
 def cherry_decode(link: str) -> dict:
@@ -35,7 +35,8 @@ names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
 
 @settings(max_examples=300)
 @given(key=st.text(st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="'()"), min_size=8,
-                   max_size=60), name=names, host=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?\.[a-z]{2,6}", fullmatch=True),
+                   max_size=60), name=names,
+       host=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?\.[a-z]{2,6}", fullmatch=True),
        path=st.sampled_from(["", "/relay", "/a-b_c/ü"]), protocol=st.sampled_from([None, "anthropic"]))
 def test_link_decodes_to_the_exact_fields(key, name, host, path, protocol):
     profile = Profile(name, f"https://{host}{path}")

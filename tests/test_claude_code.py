@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,9 +8,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import KEY, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import KEY, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "codex"
 CHATGPT_LOGIN = {"OPENAI_API_KEY": None, "tokens": {"id_token": "eyJ.x.y", "access_token": "at",

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, real_binary
 from test_codex import CHATGPT_LOGIN
 

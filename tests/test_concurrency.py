@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from conftest import KEY, snapshot
-
 from keyconf import engine
 from keyconf.paths import Paths
 

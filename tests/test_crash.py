@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+
 from conftest import REPO, require_tool
 
 sys.path.insert(0, str(REPO / "benchmarks"))

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY
 
 USER_ROW = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
@@ -100,7 +101,7 @@ def test_missing_database_says_launch_cursor_once(kc, home):
 def test_write_lock_from_another_connection_is_exit_3_and_nothing_changes(kc, home, monkeypatch):
     path = make_db(home)
     before = dump(path)
-    from keyconf import sqliterows
+    from keyconf.formats import sqliterows
 
     monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -121,8 +122,8 @@ def test_lock_taken_between_plan_and_write_is_refused(kc, home, monkeypatch):
     """Even past the WAL check, the write itself uses BEGIN IMMEDIATE with a busy timeout."""
     path = make_db(home)
     before = dump(path)
-    from keyconf import sqliterows
     from keyconf.adapters import cursor
+    from keyconf.formats import sqliterows
 
     monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(cursor.Cursor, "_check_can_edit", lambda self, ctx: None)
@@ -313,7 +314,7 @@ def test_database_that_is_not_sqlite_or_has_no_table_or_doubled_rows_is_exit_3(k
 
 def test_exclusively_locked_database_is_exit_3_saying_locked(kc, home, monkeypatch):
     path = make_db(home)
-    from keyconf import sqliterows
+    from keyconf.formats import sqliterows
 
     monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -358,8 +359,8 @@ def test_refused_write_leaves_the_mode_as_it_was(kc, home, monkeypatch):
 
     path = make_db(home)
     os.chmod(path, 0o644)
-    from keyconf import sqliterows
     from keyconf.adapters import cursor
+    from keyconf.formats import sqliterows
 
     monkeypatch.setattr(sqliterows, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(cursor.Cursor, "_check_can_edit", lambda self, ctx: None)

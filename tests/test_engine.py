@@ -13,7 +13,7 @@ import time
 import pytest
 
 from keyconf import engine
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.paths import Paths
 
@@ -159,7 +159,7 @@ def test_changed_under_us_is_checked_without_reading_the_file_whole(paths, home,
 
 @pytest.mark.parametrize("change", ["first", "middle", "last", "insert", "delete", "no-newline-end"])
 def test_diff_of_a_big_file_shows_the_same_hunks_as_a_full_diff(monkeypatch, change):
-    from keyconf import edits
+    from keyconf.engine import edits
 
     lines = [f'  "project-{i}": {{"allowedTools": []}},\n'.encode() for i in range(4000)]
     before = b"".join(lines)

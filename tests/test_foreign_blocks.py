@@ -182,7 +182,7 @@ def test_bare_cr_gemini_env_second_use_changes_nothing(kc, home, monkeypatch):
 
 @pytest.mark.parametrize("nl", ["\n", "\r\n", "\r"])
 def test_one_line_ending_rule_for_the_block(nl):
-    from keyconf.shellenv import line_ending
+    from keyconf.osenv.shellenv import line_ending
 
     text = nl.join(["A=1", "B=2", ""])
     assert line_ending(text) == ("\r\n" if nl == "\r\n" else "\n")
@@ -192,7 +192,7 @@ def test_one_line_ending_rule_for_the_block(nl):
 
 def test_a_block_recorded_before_digests_were_kept_is_keyconfs():
     """Upgrading: a record written by an older keyconf has no digest; its block is taken as keyconf's."""
-    from keyconf.shellenv import RcText
+    from keyconf.osenv.shellenv import RcText
 
     rc = RcText(f"a\n{BEGIN}\nold keyconf line\n{END}\n".encode(), "~/.bashrc")
     record = rc.put_owned_block(f"{BEGIN}\nnew\n{END}\n", {"sep": "", "created": False, "legacy": True})

@@ -9,10 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import KEY, REPO, REQUIRE_REAL, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY, REPO, REQUIRE_REAL, snapshot
 from keyconf.adapters import gemini_cli
 from keyconf.errors import UsageError
 
@@ -324,7 +324,7 @@ def test_status_flags_a_settings_file_that_selects_another_login(kc, home, relay
 def test_doctor_names_a_project_env_that_hides_ours_and_how_to_trust(kc, home, relay, tmp_path):
     from keyconf.adapters.base import Context
     from keyconf.paths import Paths
-    from keyconf.state import State
+    from keyconf.stores.state import State
 
     assert use(kc, relay.url).code == 0
     project = home / "code" / "app"

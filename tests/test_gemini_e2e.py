@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, real_binary
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import KEY, require_tool, snapshot
 
+from conftest import KEY, require_tool, snapshot
 from keyconf import links
 from keyconf.commands import handler
 

@@ -8,8 +8,8 @@ import json
 from urllib.parse import quote
 
 import pytest
-from conftest import KEY, snapshot
 
+from conftest import KEY, snapshot
 from keyconf import links
 
 TOKEN = KEY.removeprefix("sk-")  # New API's templates put `sk-` in front of the token's key

@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import KEY, snapshot
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import KEY, snapshot
 from keyconf.errors import UsageError
-from keyconf.keyinput import MAX_KEY_BYTES, clean_key, clean_key_with_notes, key_from_bytes
+from keyconf.keys.input import MAX_KEY_BYTES, clean_key, clean_key_with_notes, key_from_bytes
 from keyconf.urls import normalise_root, normalise_root_with_notes
 
 # --- keys -------------------------------------------------------------------------------------------

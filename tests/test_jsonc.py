@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 
 import oddjson
-from keyconf import jsondoc
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats import jsondoc
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import restore_owned, set_owned
 
 EXAMPLES = int(os.environ.get("KEYCONF_FUZZ_EXAMPLES", "500"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,

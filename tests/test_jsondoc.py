@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import restore_owned, set_owned
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=12),
                     st.floats(allow_nan=False, allow_infinity=False))
@@ -150,7 +151,7 @@ def spliced(draw):
 @settings(max_examples=400)
 def test_the_window_gives_back_the_old_bytes_after_any_splices(case, data):
     # The old bytes are not kept beside the edited ones: a window over the new bytes rebuilds them.
-    from keyconf.jsondoc import _Window
+    from keyconf.formats.jsonscan import _Window
 
     old, edits = case
     window, current = _Window(old), old

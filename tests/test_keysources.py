@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KEY
 
-from keyconf.applyfile import parse
+from conftest import KEY
 from keyconf.errors import SecretStoreError, UsageError
-from keyconf.keysources import KeyIO, KeySpec, resolve_keys, run_key_command, spec_from_toml
+from keyconf.formats.applyfile import parse
+from keyconf.keys.sources import KeyIO, KeySpec, resolve_keys, run_key_command, spec_from_toml
 from keyconf.masking import redact
 
 KEY2 = "sk-Second0123456789abcdefQRS7"
@@ -55,7 +55,8 @@ def fails(exc_type, profiles, io_: KeyIO):
     ({"stored": True}, KeySpec("stored")),
     ({"command": ["op", "read", "op://vault/relay key/crédential"]},
      KeySpec("command", ["op", "read", "op://vault/relay key/crédential"])),
-    ({"command": ["sh", "-c", 'printf "%s" "$K"\t\x7f\\']}, KeySpec("command", ["sh", "-c", 'printf "%s" "$K"\t\x7f\\'])),
+    ({"command": ["sh", "-c", 'printf "%s" "$K"\t\x7f\\']},
+     KeySpec("command", ["sh", "-c", 'printf "%s" "$K"\t\x7f\\'])),
 ])
 def test_spec_from_toml_and_back(value, spec):
     import tomllib

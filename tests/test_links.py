@@ -169,7 +169,7 @@ def test_link_then_import_gives_the_same_configuration(app, name, host, path, ke
 def test_cherry_link_is_the_adapters_link_and_reads_back():
     from keyconf.adapters.cherry_studio import ADAPTER
     from keyconf.model import Options
-    from keyconf.profiles import Profile
+    from keyconf.stores.profiles import Profile
 
     for protocol in (None, "anthropic"):
         link, masked = links.cherry_link("work", SERVER, f"sk-{TOKEN}", protocol)
@@ -456,7 +456,7 @@ def test_profile_name_for(name, base_url, expected):
 @settings(max_examples=200)
 @given(name=st.none() | st.text(max_size=80), host=st.from_regex(r"[a-z0-9.-]{0,70}", fullmatch=True))
 def test_profile_name_is_always_valid(name, host):
-    from keyconf.profiles import check_name
+    from keyconf.stores.profiles import check_name
 
     request = links.ImportRequest("ama", base_url=f"https://{host}", key=KEY, name=name)
     check_name(links.profile_name_for(request))

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyconf import masking
-from keyconf.shellenv import quote as shell_quote
+from keyconf.osenv.shellenv import quote as shell_quote
 
 HOSTILE = "sk-Ab'C\"d\\e$f`g%h+i/j=kLMNOPQRSTUV0123"
 PRINTABLE = string.ascii_letters + string.digits + string.punctuation

@@ -14,12 +14,12 @@ import stat
 from pathlib import Path
 from urllib.parse import quote
 
-import fakerelay
 import pytest
-from test_masking import derived_forms, leaked
 
+import fakerelay
 from keyconf import masking
-from keyconf.shellenv import quote as shell_quote
+from keyconf.osenv.shellenv import quote as shell_quote
+from test_masking import derived_forms, leaked
 
 KEY = "sk-Ab'C\"d\\e$f`g%h+i/j=kLMNOPQRSTUV0123"
 OLD = "sk-0ld'F\"or\\eign$t`o%k+e/n=777777XYZ"  # the user's previous relay token, never given to keyconf

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, event, given, settings
 
 import oddjson
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, WrongType, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, WrongType
+from keyconf.formats.jsonowned import restore_owned, set_owned
 
 # KEYCONF_FUZZ_EXAMPLES=20000 for a long run; the default keeps this file to a few seconds.
 EXAMPLES = int(os.environ.get("KEYCONF_FUZZ_EXAMPLES", "500"))

@@ -15,11 +15,11 @@ import subprocess
 from collections import Counter
 
 import pytest
-from conftest import KEY, require_tool, run_keyconf, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyconf import shellenv
+from conftest import KEY, require_tool, run_keyconf, snapshot
+from keyconf.osenv import shellenv
 
 pytestmark = pytest.mark.shells
 

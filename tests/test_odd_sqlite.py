@@ -17,9 +17,10 @@ import stat
 from collections import Counter
 
 import pytest
-from conftest import KEY, run_keyconf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import KEY, run_keyconf
 
 EXAMPLES = int(os.environ.get("KEYCONF_ODD_EXAMPLES", "300"))
 TALLY: Counter = Counter()
@@ -137,7 +138,7 @@ def databases(draw) -> list[tuple[str, object]]:
 
 def _fast(monkeypatch):
     """Durability is the crash harness's subject; here only bytes count, and fsyncs are most of the time."""
-    from keyconf import sqliterows
+    from keyconf.formats import sqliterows
 
     real = sqliterows.connect
 

@@ -13,11 +13,11 @@ import tomllib
 from collections import Counter
 
 import pytest
-from conftest import KEY, run_keyconf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyconf import tomltext
+from conftest import KEY, run_keyconf
+from keyconf.formats import tomltext
 
 EXAMPLES = int(os.environ.get("KEYCONF_ODD_EXAMPLES", "300"))
 TALLY: Counter = Counter()

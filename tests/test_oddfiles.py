@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import KEY
 
-from keyconf import fsutil
+from conftest import KEY
+from keyconf.engine import fsutil
 from keyconf.errors import UnsafeEdit
 
 NOBODY = 65534

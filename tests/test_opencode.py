@@ -7,9 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, snapshot
-
-
 
 CONFIG_RICH = b"""{
   "$schema": "https://opencode.ai/config.json",

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from conftest import KEY, REPO
 
 
@@ -24,7 +25,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_ships_templates(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.split("keyconf/templates/", 1)[1] for n in names if "keyconf/templates/" in n}
-    expected = {p.name for p in (REPO / "templates").iterdir() if p.is_file()}
+    expected = {p.name for p in (REPO / "src" / "keyconf" / "templates").iterdir() if p.is_file()}
     assert expected and expected <= shipped
 
 

@@ -14,12 +14,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import KEY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import KEY
 from keyconf import engine
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.paths import Paths
 
@@ -36,7 +36,7 @@ def killed_apply(changes: list[tuple[Path, bytes | None, bytes | None]], puts_be
         import os, pickle, signal, sys
         from pathlib import Path
         from keyconf import engine
-        from keyconf.edits import FileEdit
+        from keyconf.engine.edits import FileEdit
         from keyconf.paths import Paths
 
         real_put, done = FileEdit.put, []
@@ -417,7 +417,7 @@ def test_cursor_killed_between_chmod_and_write_gets_its_mode_back(kc, home, monk
     db = _cursor_db(home)
     monkeypatch.setenv("KEYCONF_API_KEY", KEY)
     done = killed_keyconf(["use", "cursor", "--base-url", "https://relay.example.com", "--no-verify"], """
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
         def write(self, rows):
             os.kill(os.getpid(), signal.SIGKILL)
         sqliterows.RowsEdit._write_rows = write

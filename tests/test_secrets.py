@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+
 from conftest import KEY, REQUIRE_REAL
 
 
@@ -69,7 +70,7 @@ def _keyring_ready() -> bool:
     _use_backend_from_env()
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         return False
-    from keyconf.secretstore import KeyringBackend
+    from keyconf.stores.secretstore import KeyringBackend
 
     return KeyringBackend().available()[0]
 
@@ -112,7 +113,6 @@ def test_a_keyring_that_hangs_times_out_with_exit_4(kc, home, relay, monkeypatch
     import keyring
     from keyring.backend import KeyringBackend
 
-    from keyconf import secretstore
 
     class Hanging(KeyringBackend):
         priority = 1
@@ -126,7 +126,7 @@ def test_a_keyring_that_hangs_times_out_with_exit_4(kc, home, relay, monkeypatch
         def delete_password(self, service, username):
             time.sleep(5)
 
-    monkeypatch.setattr(secretstore, "TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setenv("KEYCONF_KEYRING_TIMEOUT", "0.3")
     keyring.set_keyring(Hanging())
     started = time.monotonic()
     result = kc("use", "claude-code", "--key-stdin", "--base-url", relay.url, "--secret-store", "keyring",

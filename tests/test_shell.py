@@ -7,11 +7,11 @@ import os
 import subprocess
 
 import pytest
-from conftest import KEY, require_tool, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keyconf import shellenv
+from conftest import KEY, require_tool, snapshot
+from keyconf.osenv import shellenv
 
 pytestmark = pytest.mark.shells
 
@@ -198,7 +198,7 @@ class FakeRegistry:
 
 
 def test_windows_user_variables_through_the_registry_interface(kc, home, relay, monkeypatch):
-    from keyconf import winenv
+    from keyconf.osenv import winenv
 
     fake = FakeRegistry()
     monkeypatch.setattr(winenv, "_backend", fake)

@@ -49,9 +49,9 @@ def on_terminal(args, answers, env=None):
     return code, bytes(seen).decode("utf-8", "replace")
 
 
-def test_use_without_a_client_offers_a_menu_and_takes_a_number(home, relay):
+def test_use_without_a_client_offers_a_menu_and_takes_a_number(home, relay, no_clients_on_path):
     (home / ".codex").mkdir()  # installed: codex and the shell (no client binary on this PATH)
-    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "PATH": str(no_clients_on_path)}
     code, screen = on_terminal(["use", "--no-verify"], [
         (b"Enter: all installed)", "2"), (b"Base URL", relay.url), (b"API key (input hidden)", KEY)], env)
     assert code == 0, screen

@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
+
 import relayfaults
 from conftest import KEY
-
 from keyconf import verify
 from keyconf.adapters.claude_code import ALIASES
 from keyconf.adapters.codex import ADAPTER as CODEX

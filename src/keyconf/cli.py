@@ -10,6 +10,7 @@ import sys
 import click
 
 from keyconf import __version__
+from keyconf.model import SHELLS
 
 
 def _json_requested(argv: list[str]) -> bool:
@@ -132,7 +133,7 @@ def cli():
 @click.option("--anthropic-auth", type=click.Choice(["token", "api-key"]), default="token", show_default=True,
               help="claude-code: send the key as ANTHROPIC_AUTH_TOKEN (Bearer) or ANTHROPIC_API_KEY (x-api-key).")
 @click.option("--shell", "shells", multiple=True,
-              type=click.Choice(["bash", "zsh", "fish", "powershell"]), help="Shells to write (shell, --via env).")
+              type=click.Choice(SHELLS), help="Shells to write (shell, --via env).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
 @click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
 @verify_options
@@ -156,17 +157,17 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
       keyconf use claude-code --no-plaintext        the client asks keyconf for the key
       keyconf use claude-code --via env --shell zsh
     """
-    from keyconf.commands import clients as commands
-    from keyconf.commands.change import Flags
-    from keyconf.commands.profile_input import KeySource
+    from keyconf.commands.use import use as use_clients
     from keyconf.model import Options
+    from keyconf.pipeline.profile import KeySource
+    from keyconf.pipeline.run import Flags
 
     src = KeySource(profile, base_url, key_stdin, key_env, secret_store)
     opts = Options(via=via, no_plaintext=no_plaintext, model=model, anthropic_auth=anthropic_auth,
                    shells=tuple(shells), protocol=protocol)
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
-    return commands.use(session, list(clients), use_all, src, opts, flags)
+    return use_clients(session, list(clients), use_all, src, opts, flags)
 
 
 @cli.command()
@@ -187,9 +188,9 @@ def status(session, clients, check):
       keyconf status codex --json
       keyconf status --verify
     """
-    from keyconf.commands import inspect
+    from keyconf.commands.status import status as show_status
 
-    return inspect.status(session, list(clients), check)
+    return show_status(session, list(clients), check)
 
 
 @cli.command()
@@ -211,9 +212,9 @@ def verify(session, clients, use_all, deep, timeout):
       keyconf verify
       keyconf verify codex --deep        one real request in Codex's protocol
     """
-    from keyconf.commands import inspect
+    from keyconf.commands.verify import verify as verify_clients
 
-    return inspect.verify(session, list(clients), use_all, deep, timeout)
+    return verify_clients(session, list(clients), use_all, deep, timeout)
 
 
 @cli.command("import")
@@ -243,8 +244,8 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
       pbpaste | keyconf import -
       keyconf import --to codex --to claude-code
     """
-    from keyconf.commands import importcmd
-    from keyconf.commands.change import Flags
+    from keyconf.commands import import_ as importcmd
+    from keyconf.pipeline.run import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
@@ -263,19 +264,20 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
 def apply_(session, file, prune, secret_store, no_verify, force, deep, timeout, dry_run, yes):
     """Set up profiles and clients from an apply file.
 
-    FILE, or - for standard input; one change, undone as one. Running it again with the same file changes nothing. Keys come from
-    the file's key sources (env, prompt, stdin, command, stored); never from the file itself.
+    FILE, or - for standard input; one change, undone as one. Running it again with the same file changes
+    nothing. Keys come from the file's key sources (env, prompt, stdin, command, stored); never from the file
+    itself.
 
     \b
     Examples:
       keyconf apply team.toml --dry-run
       keyconf export > mine.toml && keyconf apply mine.toml    (on another machine)
     """
-    from keyconf.commands import applycmd
-    from keyconf.commands.change import Flags
+    from keyconf.commands.apply import apply
+    from keyconf.pipeline.run import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
-    return applycmd.apply(session, file, flags, prune, secret_store)
+    return apply(session, file, flags, prune, secret_store)
 
 
 @cli.command()
@@ -293,9 +295,9 @@ def export(session, key_source):
       keyconf export > keyconf.toml
       keyconf export --key-source env    keys from KEYCONF_KEY_<PROFILE> when applied
     """
-    from keyconf.commands import applycmd
+    from keyconf.commands.export import export as export_file
 
-    return applycmd.export(session, key_source)
+    return export_file(session, key_source)
 
 
 @cli.command()
@@ -312,9 +314,9 @@ def doctor(session):
       keyconf doctor
       keyconf doctor --json
     """
-    from keyconf.commands import inspect
+    from keyconf.commands.doctor import doctor as run_doctor
 
-    return inspect.doctor(session)
+    return run_doctor(session)
 
 
 @cli.command()
@@ -333,7 +335,7 @@ def undo(session, change_id, list_, force, dry_run, yes):
       keyconf undo --list
       keyconf undo 20260101-120000-000001 --dry-run
     """
-    from keyconf.commands import history
+    from keyconf.commands import undo as history
 
     if list_:
         return history.undo_list(session)
@@ -356,15 +358,15 @@ def remove(session, clients, use_all, dry_run, yes):
       keyconf remove codex
       keyconf remove --all --dry-run
     """
-    from keyconf.commands import clients as commands
-    from keyconf.commands.change import Flags
+    from keyconf.commands.remove import remove as remove_clients
+    from keyconf.pipeline.run import Flags
 
-    return commands.remove(session, list(clients), use_all, Flags(dry_run=dry_run, yes=yes))
+    return remove_clients(session, list(clients), use_all, Flags(dry_run=dry_run, yes=yes))
 
 
 @cli.command("env")
 @click.argument("client", shell_complete=_complete_clients)
-@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]),
+@click.option("--shell", type=click.Choice(SHELLS),
               help="Syntax to print (default: your login shell).")
 @click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
               help="Profile to print (default: the client's, else the default).")
@@ -382,9 +384,9 @@ def env_(session, client, shell, profile, reveal):
       keyconf env shell --shell fish --reveal | source
       keyconf env shell --shell powershell --reveal | Invoke-Expression
     """
-    from keyconf.commands import envcmd
+    from keyconf.commands.env import env
 
-    return envcmd.env(session, client, shell, profile, reveal)
+    return env(session, client, shell, profile, reveal)
 
 
 @cli.command()
@@ -410,9 +412,9 @@ def link(session, client, profile, model, protocol, fmt, open_, reveal):
       keyconf link cherry-studio --open
       keyconf link codex --reveal
     """
-    from keyconf.commands import envcmd
+    from keyconf.commands.link import link as make_link
 
-    return envcmd.link(session, client, profile, model, protocol, open_, reveal, fmt)
+    return make_link(session, client, profile, model, protocol, open_, reveal, fmt)
 
 
 @cli.group()
@@ -438,9 +440,10 @@ def handler():
 def handler_install(session, force, dry_run):
     """Register keyconf for ccswitch:// links.
 
-    Only when no other program handles them (--force takes them over). A clicked link opens a terminal running `keyconf import LINK`, which shows the change (key masked)
-    and asks before writing. Linux: a desktop entry and xdg-mime's default; Windows:
-    HKCU\\Software\\Classes\\ccswitch; macOS needs an app bundle, so it says what to run instead.
+    Only when no other program handles them (--force takes them over). A clicked link opens a terminal
+    running `keyconf import LINK`, which shows the change (key masked) and asks before writing. Linux: a
+    desktop entry and xdg-mime's default; Windows: HKCU\\Software\\Classes\\ccswitch; macOS needs an app
+    bundle, so it says what to run instead.
 
     \b
     Examples:
@@ -502,9 +505,9 @@ def secret(session, profile):
       keyconf secret work
       export OPENAI_API_KEY="$(keyconf secret work)"
     """
-    from keyconf.commands import profiles
+    from keyconf.commands.secret import secret as print_secret
 
-    return profiles.secret(session, profile)
+    return print_secret(session, profile)
 
 
 @cli.group()
@@ -530,7 +533,7 @@ def profile_list(session):
       keyconf profile list
       keyconf profile list --json
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.list_(session)
 
@@ -547,7 +550,7 @@ def profile_show(session, name):
       keyconf profile show
       keyconf profile show work
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.show(session, name)
 
@@ -566,7 +569,7 @@ def profile_rm(session, name, force, dry_run, yes):
       keyconf profile rm old
       keyconf profile rm old --force -y
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.remove(session, name, force, yes, dry_run)
 
@@ -583,7 +586,7 @@ def profile_default(session, name, dry_run):
     Examples:
       keyconf profile default work
     """
-    from keyconf.commands import profiles
+    from keyconf.commands import profile as profiles
 
     return profiles.default(session, name, dry_run)
 
@@ -606,11 +609,11 @@ def profile_rotate(session, name, key_stdin, key_env, no_verify, force, deep, ti
       keyconf profile rotate work
       keyconf profile rotate work --key-env NEW_KEY
     """
-    from keyconf.commands import clients as commands
-    from keyconf.commands.change import Flags
+    from keyconf.commands import profile as profiles
+    from keyconf.pipeline.run import Flags
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, force=force, timeout=timeout)
-    return commands.rotate(session, name, key_stdin, key_env, flags)
+    return profiles.rotate(session, name, key_stdin, key_env, flags)
 
 
 @cli.command("help")
@@ -634,7 +637,7 @@ def help_(ctx, command):
 
 
 @cli.command()
-@click.argument("shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]))
+@click.argument("shell", type=click.Choice(SHELLS))
 def completion(shell):
     """Print the shell completion script for SHELL.
 

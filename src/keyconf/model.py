@@ -62,6 +62,12 @@ class Options:
         return f"Options({self.to_record()!r})"
 
 
+def key_in_variables(values: dict) -> bool:
+    """--no-plaintext with --via env: each fine, not together (the shell variables hold the key). The one
+    rule `use`, `import` and apply files share; each words it for its own surface (flags, file keys)."""
+    return bool(values.get("no_plaintext")) and values.get("via") == "env"
+
+
 def _default(name: str):
     value = DEFAULTS[name]
     return [] if name == "shells" else value

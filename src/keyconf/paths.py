@@ -29,6 +29,16 @@ class Paths:
         # KEYCONF_PLATFORM (linux|macos|windows) lets tests lay out any OS's files inside a temp folder.
         return cls(dict(os.environ), os.environ.get("KEYCONF_PLATFORM") or _platform_name(sys.platform))
 
+    @property
+    def settings(self):
+        """keyconf's environment knobs, checked (keyconf.settings); UsageError for a bad value."""
+        settings = self.__dict__.get("_settings")
+        if settings is None:
+            from keyconf.settings import Settings
+
+            settings = self.__dict__["_settings"] = Settings(self.env)
+        return settings
+
     def _var(self, name: str) -> str | None:
         value = self.env.get(name, "").strip()
         return value or None

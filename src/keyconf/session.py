@@ -1,5 +1,7 @@
-"""One Session per run, built once in `cli`: where files are (Paths, from the environment), where output
-goes (the Reporter), where input comes from and whether a person is there to answer.
+"""One Session per run, built once in `cli`: where files are (Paths, from the environment), keyconf's
+environment knobs (checked here: a bad value is a usage error before anything runs), where output goes (the
+Reporter), where input comes from (keys and Base URLs through `key_io`), and whether a person is there to
+answer.
 
 Commands take the session instead of reading `os.environ` or `sys.stdin` themselves, so a test builds a
 Session for any OS, any environment and any input without swapping process-wide globals.
@@ -23,6 +25,7 @@ class Session:
         if interactive is None:
             interactive = _isatty(self.stdin)
         self.interactive = interactive  # a person at a terminal can be asked
+        self.settings = paths.settings  # checked now: KEYCONF_TIMEOUT=abc is exit 2 whatever the command
 
     @classmethod
     def from_environ(cls, out: Reporter) -> "Session":
@@ -36,6 +39,30 @@ class Session:
     def can_ask(self) -> bool:
         """Questions go to a person only: not to scripts, and never into --json output."""
         return self.interactive and not self.out.json_mode
+
+    def key_io(self, *, stdin_free: bool = True, read_stored=None, interactive: bool | None = None):
+        """How keys come in for this run (keys.sources.KeyIO): this session's environment and standard input,
+        and a terminal's prompts when a person is there. `stdin_free` False: standard input holds something
+        else (an apply file read from `-`)."""
+        from keyconf.keys.input import ask_visible, prompt_hidden
+        from keyconf.keys.sources import KeyIO
+
+        ask = self.interactive if interactive is None else interactive
+        return KeyIO(self.env, stdin=self.stdin if stdin_free else None, prompt=prompt_hidden if ask else None,
+                     read_stored=read_stored, ask=ask_visible if ask else None)
+
+    def read_key(self, *, key_stdin: bool = False, key_env: str | None = None,
+                 prompt: bool = True) -> tuple[str | None, list[str]]:
+        """The key from --key-stdin, --key-env VAR, KEYCONF_API_KEY or a hidden prompt, and notes on what was
+        cleaned from it; (None, []) when none was given and `prompt` is False."""
+        from keyconf.keys.input import read_key_with_notes
+
+        return read_key_with_notes(self.key_io(), key_stdin=key_stdin, key_env=key_env, prompt=prompt)
+
+    def read_base_url(self, given: str | None = None, *, prompt: bool = True) -> str | None:
+        from keyconf.keys.input import read_base_url
+
+        return read_base_url(self.key_io(), given, prompt=prompt)
 
     def lock(self, *, recovery: bool = True, force: bool = False):
         """keyconf's one lock, with what it waited for and what it recovered said on stderr (a change killed

@@ -1,7 +1,6 @@
-"""Text users see in their own files (shell blocks, the Codex provider block) lives in `templates/`.
-
-The folder ships inside the wheel as `keyconf/templates/`; from a source checkout it is the repo's
-top-level `templates/`. Rendering is `string.Template`, so a wording change is a change of one file.
+"""Text users see in their own files (shell blocks, the Codex provider block) lives in `templates/`,
+package data beside this module (so a wheel and a source checkout find it the same way). Rendering is
+`string.Template`, so a wording change is a change of one file.
 """
 
 from __future__ import annotations
@@ -9,15 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-_HERE = Path(__file__).resolve().parent
-_CANDIDATES = (_HERE / "templates", _HERE.parent.parent / "templates")
+_FOLDER = Path(__file__).resolve().parent / "templates"
 
 
 def folder() -> Path:
-    for candidate in _CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("keyconf's templates folder is missing from this installation")
+    if not _FOLDER.is_dir():
+        raise FileNotFoundError("keyconf's templates folder is missing from this installation")
+    return _FOLDER
 
 
 def names() -> list[str]:

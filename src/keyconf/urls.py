@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from keyconf.errors import UsageError
-from keyconf.keyinput import ASCII_SPACE, describe_char, shown
+from keyconf.keys.input import ASCII_SPACE, describe_char, shown
 
 # Endpoint suffixes people paste along with the root; all clients add these themselves.
 _API_SUFFIXES = ("/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/models", "/v1beta/models",

@@ -685,7 +685,7 @@ def _model_problem(target, wanted: list[str], default: bool, available: list[str
 
 
 def _odd_key(key: str) -> Finding | None:
-    from keyconf.keyinput import describe_char
+    from keyconf.keys.input import describe_char
 
     for i, ch in enumerate(key):
         if not 0x21 <= ord(ch) <= 0x7E:

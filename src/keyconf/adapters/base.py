@@ -6,12 +6,13 @@ change pipeline, from what the adapter declares here.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.osenv.system import which
 from keyconf.paths import Paths
-from keyconf.state import State
-from keyconf.system import which
+from keyconf.stores.state import State
 
 
 class Context:
@@ -40,8 +41,8 @@ class Context:
             return None
         if name in self.keys:
             return self.keys[name]
-        from keyconf import secretstore
-        from keyconf.profiles import Profiles
+        from keyconf.stores import secretstore
+        from keyconf.stores.profiles import Profiles
 
         profiles = Profiles(self.paths)
         if name not in profiles.items:
@@ -52,13 +53,14 @@ class Context:
             return None
 
     def keyconf_argv(self) -> list[str]:
-        from keyconf.system import keyconf_argv
+        from keyconf.osenv.system import keyconf_argv
 
         return keyconf_argv(self.env)
 
 
-class Adapter:
-    """One client. Subclasses set the class attributes and implement the planning and reading methods."""
+class Adapter(ABC):
+    """One client. Subclasses set the class attributes (what the client can do) and implement the planning
+    and reading methods. Commands ask these, never which client an adapter is."""
 
     id = ""
     title = ""
@@ -68,6 +70,8 @@ class Adapter:
     binary: str | None = None
     process_names: tuple[str, ...] = ()  # a running app that must restart (or quit, for Cursor)
     needs_app = False  # True: can only be configured where the app is installed (Cursor's database)
+    desktop_app = False  # started from a dock or menu: reads no shell start-up file (doctor's proxy check)
+    key_command_name = ""  # what the client calls the command it runs for its key (--no-plaintext), if any
     no_plaintext_why = ""  # why --no-plaintext is not possible, for clients that can't take it
     # The model the client asks for when none is set (a name `model_for` resolves), which verification
     # checks the key's group offers. It moves with client releases: what the version keyconf is tested with
@@ -104,25 +108,31 @@ class Adapter:
         return None
 
     # planning -------------------------------------------------------------------------------------
+    @abstractmethod
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
-        raise NotImplementedError
+        """The edits that make the client use `profile` and `key` with `opts`. Reads, never writes."""
 
+    @abstractmethod
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         """Take keyconf's settings out again; only called when the client has a binding."""
-        raise NotImplementedError
 
     # reading back ---------------------------------------------------------------------------------
+    @abstractmethod
     def status(self, ctx: Context) -> ClientStatus:
-        raise NotImplementedError
+        """What the client is set to use, for `status` and `doctor`."""
 
+    @abstractmethod
     def target(self, ctx: Context) -> Target | None:
         """The Base URL and key this client is set to use now, read back from its files."""
-        raise NotImplementedError
 
     # optional abilities ---------------------------------------------------------------------------
     def doctor(self, ctx: Context) -> list[tuple[str, str]]:
         """Client-specific findings for `keyconf doctor`: (level, text) with level ok|info|warning|problem."""
         return []
+
+    def key_command(self, ctx: Context) -> list[str] | None:
+        """The command (argv) the client runs for its key, as written in its settings (`key_command_name`)."""
+        return None
 
     def after_commit(self, ctx: Context, plan: ClientPlan, no_open: bool) -> None:
         """A step that must follow the written change (Cherry Studio: hand the import link over)."""

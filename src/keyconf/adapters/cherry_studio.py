@@ -12,7 +12,7 @@ from pathlib import Path
 
 from keyconf.adapters.base import Adapter, Context
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import open_link, which
+from keyconf.osenv.system import open_link, which
 
 SCHEME = "cherrystudio"
 
@@ -52,6 +52,7 @@ class CherryStudio(Adapter):
     protocol = "chat"
     vias = ("link",)
     options = ("protocol",)
+    desktop_app = True
     binary = "cherry-studio"
     process_names = ("Cherry Studio", "cherry-studio")
 
@@ -120,7 +121,7 @@ class CherryStudio(Adapter):
         st = ClientStatus(self.id, self.installed(ctx), bool(binding), profile=binding.profile if binding else None,
                           via=binding.via if binding else None)
         if binding:
-            from keyconf.profiles import Profiles
+            from keyconf.stores.profiles import Profiles
 
             profile = Profiles(ctx.paths).items.get(binding.profile or "")
             st.base_url = profile.base_url if profile else None
@@ -141,7 +142,7 @@ class CherryStudio(Adapter):
         binding = ctx.binding(self.id)
         if not binding:
             return None
-        from keyconf.profiles import Profiles
+        from keyconf.stores.profiles import Profiles
 
         profile = Profiles(ctx.paths).items.get(binding.profile or "")
         if not profile:

@@ -11,14 +11,15 @@ import re
 import shlex
 from pathlib import Path
 
-from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, home_or
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, encode, owns, prior_of, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode
+from keyconf.formats.jsonowned import owns, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import fragile_command_warning
+from keyconf.osenv.system import fragile_command_warning
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
 API_KEY = "ANTHROPIC_API_KEY"  # sent as x-api-key; interactive mode asks to approve it
@@ -72,6 +73,7 @@ class ClaudeCode(Adapter):
     options = ("model", "models", "no_plaintext", "anthropic_auth", "shells")
     binary = "claude"
     process_names = ("claude",)
+    key_command_name = "apiKeyHelper"
     default_model = "default"  # its opus tier (model_for)
 
     def app_folder(self, ctx: Context) -> Path:
@@ -180,6 +182,15 @@ class ClaudeCode(Adapter):
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         return Target(profile.base_url, key, self.protocol, opts.model, opts.models, client=self.id)
+
+    def key_command(self, ctx: Context) -> list[str] | None:
+        import shlex
+
+        helper = self._read_settings(ctx)[0].get("apiKeyHelper")
+        try:
+            return shlex.split(helper) if helper else None
+        except ValueError:
+            return [helper]
 
     def _read_settings(self, ctx: Context) -> tuple[dict, list[str]]:
         """keyconf's settings as strings ({"env": {VAR: text}, "apiKeyHelper": text}) and the problems found

@@ -13,14 +13,17 @@ import json
 import tomllib
 from pathlib import Path
 
-from keyconf import fsutil, textblock, texts, tomltext
+from keyconf import texts
 from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, set_owned
+from keyconf.formats import textblock, tomltext
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import fragile_command_warning
+from keyconf.osenv.system import fragile_command_warning
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
@@ -141,6 +144,7 @@ class Codex(Adapter):
     vias = ("config", "env")
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
+    key_command_name = "auth command"
     default_model = "gpt-6.1-sol"  # what Codex CLI 0.169 sends when no model is set
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
@@ -312,7 +316,7 @@ class Codex(Adapter):
         owned_auth = binding.memo.get("files", {}).get(str(auth_path))
         auth_before = fsutil.read_bytes(auth_path)
         if owned_auth and auth_before is not None:
-            from keyconf.jsondoc import restore_owned
+            from keyconf.formats.jsonowned import restore_owned
 
             auth = JsonDoc(auth_before, ctx.paths.display(auth_path))
             restore_owned(auth, owned_auth)
@@ -321,6 +325,14 @@ class Codex(Adapter):
         return plan
 
     # reading back ---------------------------------------------------------------------------------
+    def key_command(self, ctx: Context) -> list[str] | None:
+        data = self._read(ctx)[0]
+        auth = ((data.get("model_providers") or {}).get(PROVIDER_ID) or {}).get("auth") or {}
+        command, args = auth.get("command"), auth.get("args") or []
+        if not isinstance(command, str) or not all(isinstance(a, str) for a in args):
+            return None
+        return [command, *args]
+
     def _read(self, ctx: Context) -> tuple[dict, dict, str | None]:
         config_path, auth_path = self._files(ctx)
         try:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, prior_of, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
-from keyconf.system import running
+from keyconf.osenv.system import running
 from keyconf.urls import is_private, openai_base
 
 USER_ROW = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"
@@ -40,6 +41,7 @@ class Cursor(Adapter):
     id = "cursor"
     title = "Cursor"
     protocol = "chat"
+    desktop_app = True
     binary = "cursor"
     process_names = ("Cursor", "cursor", "Cursor.exe")
     needs_app = True  # the settings database exists only once Cursor has run
@@ -56,7 +58,7 @@ class Cursor(Adapter):
         if not db.exists():
             raise UnsafeEdit(f"Cursor's settings database {name} does not exist yet",
                              hint="launch Cursor once, quit it fully, then run keyconf again", client=self.id)
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
 
         # "running": a Cursor process, or a program holding the database's write lock (never a -wal file
         # alone: an interrupted keyconf write leaves one, which SQLite rolls back at the next open)
@@ -75,7 +77,7 @@ class Cursor(Adapter):
         return f"{ctx.paths.display(self._db(ctx))}: Cursor's applicationUser row"
 
     def _rows(self, ctx: Context) -> dict:
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
 
         db = self._db(ctx)
         rows = sqliterows.read_rows(db, ROWS, ctx.paths.display(db))
@@ -83,7 +85,7 @@ class Cursor(Adapter):
         return rows
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
 
         plan = ClientPlan(self.id)
         self._check_can_edit(ctx)
@@ -127,7 +129,7 @@ class Cursor(Adapter):
         return content if isinstance(original, bytes) else content.decode("utf-8")
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
 
         plan = ClientPlan(self.id)
         memo = binding.memo
@@ -151,7 +153,7 @@ class Cursor(Adapter):
         return plan
 
     def status(self, ctx: Context) -> ClientStatus:
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
 
         binding = ctx.binding(self.id)
         db = self._db(ctx)
@@ -186,7 +188,7 @@ class Cursor(Adapter):
         return st
 
     def target(self, ctx: Context) -> Target | None:
-        from keyconf import sqliterows
+        from keyconf.formats import sqliterows
 
         binding = ctx.binding(self.id)
         db = self._db(ctx)

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
-from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
-from keyconf.jsondoc import JsonDoc, restore_owned, set_owned
+from keyconf.formats import dotenv
+from keyconf.formats.jsondoc import JsonDoc
+from keyconf.formats.jsonowned import restore_owned, set_owned
 from keyconf.masking import mask
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -30,52 +31,30 @@ MODEL = "GEMINI_MODEL"
 NAMES = (KEY, BASE_URL, MODEL)
 AUTH_TYPE = ("security", "auth", "selectedType")
 API_KEY_AUTH = "gemini-api-key"
-BEGIN = "# >>> keyconf >>>"  # the same markers as the shell blocks (shellenv.RcText finds them)
-END = "# <<< keyconf <<<"
+BEGIN, END = dotenv.BEGIN, dotenv.END
 TRUST_HINT = ("run `gemini` there once and trust the folder, or list it in ~/.gemini/trustedFolders.json; "
               "for scripts use `gemini --skip-trust` or GEMINI_CLI_TRUST_WORKSPACE=true")
 
 
-# ---- the .env format, as Gemini CLI's dotenv (17.1) reads it --------------------------------------------
-
-# dotenv's own LINE pattern, with JS's ASCII `\w` spelled out. Quoted values may span lines; no escapes
-# exist except `\n`/`\r` inside double quotes; a later assignment of a name replaces an earlier one.
-_LINE = re.compile(r"(?:^|^)\s*(?:export\s+)?([A-Za-z0-9_.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|"
-                   r"\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)", re.M)
-_QUOTED = re.compile(r"^(['\"`])([\s\S]*)\1$", re.M)
-
-
-def parse_dotenv(text: str) -> dict[str, str]:
-    """The variables a `.env` text gives Gemini CLI (a line-for-line port of dotenv's `parse`)."""
-    found: dict[str, str] = {}
-    for match in _LINE.finditer(re.sub(r"\r\n?", "\n", text)):
-        value = (match.group(2) or "").strip()
-        quote = value[:1]
-        value = _QUOTED.sub(r"\2", value)
-        if quote == '"':
-            value = value.replace("\\n", "\n").replace("\\r", "\r")
-        found[match.group(1)] = value
-    return found
-
-
 def assignment(name: str, value: str) -> str:
-    """`NAME='value'`, or another quote when the value holds a `'`: whichever Gemini CLI reads back exactly.
-
-    dotenv has no escapes, so a value with `'`, `"` and a backtick (plus a `#`, or a `\\n`) has no spelling."""
-    for quote in ("'", '"', "`"):
-        line = f"{name}={quote}{value}{quote}"
-        if parse_dotenv(line).get(name) == value:
-            return line
-    what = "the key" if name == KEY else f"{name} ({value!r})"
-    raise UsageError(f"{what} holds ', \" and ` together, and Gemini CLI's .env has no escapes: no quoting would "
-                     "make it read the same value back", client="gemini-cli",
-                     hint="use `--via env` (shell quoting takes any value), or create a key without those characters")
+    """`NAME='value'` as Gemini CLI's dotenv reads it back exactly (formats.dotenv), or why it can't be."""
+    try:
+        return dotenv.assignment(name, value)
+    except dotenv.NoSpelling:
+        what = "the key" if name == KEY else f"{name} ({value!r})"
+        raise UsageError(f"{what} holds ', \" and ` together, and Gemini CLI's .env has no escapes: no quoting "
+                         "would make it read the same value back", client="gemini-cli",
+                         hint="use `--via env` (shell quoting takes any value), or create a key without those "
+                              "characters") from None
 
 
 def render_block(variables: dict[str, str], nl: str) -> str:
     lines = [BEGIN, "# Added by keyconf for Gemini CLI. `keyconf remove gemini-cli` takes this block out."]
     lines += [assignment(name, value) for name, value in variables.items()]
     return nl.join(lines + [END]) + nl
+
+
+parse_dotenv = dotenv.parse  # the name the tests and the other readers use
 
 
 class GeminiCli(Adapter):
@@ -118,7 +97,7 @@ class GeminiCli(Adapter):
 
     # planning --------------------------------------------------------------------------------------
     def _env_text(self, ctx: Context, path: Path):
-        from keyconf.shellenv import RcText
+        from keyconf.osenv.shellenv import RcText
 
         return RcText(fsutil.read_bytes(path), ctx.paths.display(path), family="dotenv")
 
@@ -192,19 +171,10 @@ class GeminiCli(Adapter):
 
     @staticmethod
     def _without_block(env) -> str:
-        span = env._span()
-        return env.text if span is None else env.text[:span[0]] + env.text[span[1]:]
+        return dotenv.without_block(env)
 
     def _guard(self, env, intended: dict) -> None:
-        """Re-read the new text as Gemini CLI will; refuse if any variable differs from what was meant (a user's
-        unclosed quote would swallow our lines; a user's line after our block would beat ours)."""
-        result = parse_dotenv(env.text)
-        if result != intended:
-            wrong = sorted(n for n in set(result) | set(intended) if result.get(n) != intended.get(n))
-            raise UnsafeEdit(f"{env.name}: with keyconf's block, Gemini CLI would read {', '.join(wrong)} "
-                             "differently than meant; nothing was written",
-                             hint="look for an unclosed quote, or a line after keyconf's block setting the same "
-                                  "variable, and fix it by hand", client=self.id)
+        dotenv.guard(env, intended, reader="Gemini CLI", client=self.id)
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from keyconf import fsutil
 from keyconf.adapters.base import Adapter, Context, strip_v1
-from keyconf.edits import FileEdit
+from keyconf.engine import fsutil
+from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
-from keyconf.jsondoc import JsonDoc, encode, owns, restore_owned, set_owned
+from keyconf.formats.jsondoc import JsonDoc, encode
+from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -100,14 +101,15 @@ class Opencode(Adapter):
                 plan.replaces.append(f"model = {prior} in {doc.name}")
         else:
             current = doc.get(("model",))
-            plan.warnings.append(f"no model set: opencode keeps {'model ' + repr(current) if current else 'its own default model'}"
-                                 " and lists no relay model; pass --model with one your key's group offers")
+            keeps = f"model {current!r}" if current else "its own default model"
+            plan.warnings.append(f"no model set: opencode keeps {keeps} and lists no relay model; pass --model "
+                                 "with one your key's group offers")
         files = {str(config): set_owned(doc, desired, owned_before)}
         plan.edits.append(FileEdit(config, doc.original(), doc.content(), client=self.id))
 
         auth = JsonDoc(fsutil.read_bytes(auth_path), ctx.paths.display(auth_path))
-        files[str(auth_path)] = set_owned(auth, {(PROVIDER_ID, "type"): encode("api"), (PROVIDER_ID, "key"): encode(key)},
-                                          old.get(str(auth_path)))
+        owned = {(PROVIDER_ID, "type"): encode("api"), (PROVIDER_ID, "key"): encode(key)}
+        files[str(auth_path)] = set_owned(auth, owned, old.get(str(auth_path)))
         plan.edits.append(FileEdit(auth_path, auth.original(), auth.content(), private=True, client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})
         if ctx.env.get("OPENCODE_AUTH_CONTENT"):

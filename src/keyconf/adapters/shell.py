@@ -6,9 +6,9 @@ cleans them for every client bound `--via env`.
 
 from __future__ import annotations
 
-from keyconf import shellenv
 from keyconf.adapters.base import Adapter, Context
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options
+from keyconf.osenv import shellenv
 from keyconf.urls import openai_base
 
 

@@ -50,7 +50,7 @@ def profiles(ctx, param, incomplete: str) -> list[str]:
     """Stored profile names (none when profiles.toml can't be read: completion must never fail)."""
     try:
         from keyconf.paths import Paths
-        from keyconf.profiles import Profiles
+        from keyconf.stores.profiles import Profiles
 
         names = Profiles(Paths.from_environ()).items
     except Exception:  # noqa: BLE001 - a broken profiles.toml just completes nothing

@@ -22,12 +22,12 @@ import subprocess
 from pathlib import Path
 
 from keyconf import engine
-from keyconf.commands.common import show_diffs
-from keyconf.edits import FileEdit
+from keyconf.engine.edits import FileEdit
+from keyconf.engine.fsutil import read_bytes
 from keyconf.errors import Exit, UnsafeEdit
-from keyconf.fsutil import read_bytes
+from keyconf.osenv.system import keyconf_argv, which
+from keyconf.pipeline.report import show_diffs
 from keyconf.session import Session
-from keyconf.system import keyconf_argv, which
 
 SCHEME = "ccswitch"
 MIME = "x-scheme-handler/ccswitch"

@@ -25,8 +25,14 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from keyconf.links._build import (DASHBOARD_TEMPLATES, ccswitch_link, cherry_link, cherry_payload,
-                                  cherry_provider_id, dashboard_link)
+from keyconf.links._build import (
+    DASHBOARD_TEMPLATES,
+    ccswitch_link,
+    cherry_link,
+    cherry_payload,
+    cherry_provider_id,
+    dashboard_link,
+)
 from keyconf.links._formats import CCSWITCH_APPS, MAX_LINK, MODEL_PARAMS, SOURCES, SUPPORTED, parse
 from keyconf.links._reader import ImportRequest
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from keyconf.errors import UsageError
-from keyconf.links._reader import (ImportRequest, Parser, Split, echo, first_wins, nonempty, note_params,
-                                   printable)
+from keyconf.links._reader import ImportRequest, Parser, Split, echo, first_wins, nonempty, note_params, printable
 
 MAX_LINK = 64 * 1024
 

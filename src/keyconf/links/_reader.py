@@ -175,7 +175,7 @@ class Parser:
         return doc
 
     def clean_key(self, raw, field: str) -> str:
-        from keyconf.keyinput import clean_key
+        from keyconf.keys.input import clean_key
 
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             self.fail(f"the link carries no key ({field})", hint="make the link again with the dashboard's button")

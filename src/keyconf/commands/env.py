@@ -1,0 +1,69 @@
+"""`keyconf env CLIENT`: an eval-able snippet for any shell on any OS; the key only with --reveal; it
+replays the client's binding."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from keyconf import adapters
+from keyconf.errors import UsageError
+from keyconf.masking import mask
+from keyconf.model import Options
+from keyconf.osenv import shellenv
+from keyconf.pipeline.readback import binding_and_profile
+from keyconf.pipeline.report import refuse_reveal_with_json
+from keyconf.session import Session
+from keyconf.stores import secretstore
+
+
+def _stdout_is_terminal() -> bool:
+    import sys
+
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def default_shell(session: Session) -> str:
+    login = Path(session.env.get("SHELL", "")).name
+    if login in shellenv.SHELLS:
+        return login
+    return "powershell" if session.paths.platform == "windows" or os.name == "nt" else "bash"
+
+
+def env(session: Session, client: str, shell: str | None, profile_name: str | None, reveal: bool) -> int:
+    """Exactly the variables the client's binding configures (auth variable, model, URL shape)."""
+    out = session.out
+    refuse_reveal_with_json(out, reveal, "the snippet by itself, for eval", "the snippet")
+    adapter = adapters.get(client)
+    binding, profile = binding_and_profile(session, client, profile_name)
+    if binding is not None and binding.env is not None and not profile_name:
+        specs = binding.env.vars
+    else:
+        specs = adapter.env_vars(profile, binding.options if binding else Options())
+    if specs is None:
+        raise UsageError(f"{adapter.title} does not read environment variables",
+                         hint=f"use `keyconf use {client}` instead")
+    if not reveal and not out.json_mode and not _stdout_is_terminal():
+        # `eval "$(keyconf env ...)"` would export the masked text as the key: refuse instead of breaking it
+        raise UsageError("add --reveal: this output is meant for eval, and without --reveal the key would be "
+                         "the masked text", hint=f"eval \"$(keyconf env {client} --reveal)\"; on a terminal "
+                                                 "(or with --json) the key is shown masked")
+    shell = shell or default_shell(session)
+    family = shellenv.FAMILY[shell]
+    key = secretstore.read_key(session.paths, profile)
+    values = {name: (spec["value"] if "value" in spec else (key if reveal else mask(key)))
+              for name, spec in specs.items()}
+    lines = [shellenv.assignment(family, name, value) for name, value in values.items()]
+    out.result({"client": client, "profile": profile.name, "shell": shell, "revealed": reveal,
+                "variables": {n: (v if "value" in specs[n] else mask(key)) for n, v in values.items()}})
+    if out.json_mode:
+        return 0
+    if reveal:
+        out.raw("\n".join(lines) + "\n")
+    else:
+        out.say("\n".join(lines))
+        out.say("(the key is masked; add --reveal to print it, e.g. for eval)", err=True)
+    return 0
