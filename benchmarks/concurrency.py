@@ -155,10 +155,9 @@ class Home:
     def lost_keys(self) -> list[str]:
         problems = []
         profiles = self._profiles()
-        secrets = json.loads((self.keyconf / "secrets.json").read_text()) if (self.keyconf / "secrets.json").exists() \
-            else {}
-        stored = {name: value for name, value in secrets.items() if isinstance(value, str)} if isinstance(secrets, dict) \
-            else {}
+        secrets_file = self.keyconf / "secrets.json"
+        secrets = json.loads(secrets_file.read_text()) if secrets_file.exists() else {}
+        stored = {name: value for name, value in secrets.items() if isinstance(value, str)}
         if set(profiles) != set(stored):
             problems.append(f"profiles {sorted(profiles)} vs stored keys {sorted(stored)}")
         state = json.loads((self.keyconf / "state.json").read_text()) if (self.keyconf / "state.json").exists() else {}

@@ -15,9 +15,10 @@ import shutil
 from collections import Counter
 
 import pytest
-from conftest import KEY, run_keyconf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import KEY, run_keyconf
 
 EXAMPLES = int(os.environ.get("KEYCONF_ODD_EXAMPLES", "150")) // 2
 TALLY: Counter = Counter()
