@@ -399,7 +399,8 @@ def _spread(first: int, last: int, count: int) -> list[int]:
     return sorted({first + round(i * (last - first) / (count - 1)) for i in range(count)})
 
 
-def sweep(case: Case, syscalls=SYSCALLS, pick: int | None = None, every: int = 1, log=print) -> Figures:
+def sweep(case: Case, syscalls=SYSCALLS, pick: int | None = None, every: int = 1, log=print,
+          at: list[int] | None = None) -> Figures:
     """Kill `case` at every N of each syscall (every K-th; or `pick` Ns spread over the range: the quick
     subset the test suite runs)."""
     figs = Figures()
@@ -416,6 +417,8 @@ def sweep(case: Case, syscalls=SYSCALLS, pick: int | None = None, every: int = 1
         for syscall in syscalls:
             first, last = skip[syscall] + 1, counts[syscall]
             wanted = _spread(first, last, pick) if pick else range(first, last + 1, every)
+            if at:
+                wanted = [n for n in at if first <= n <= last]  # replaying chosen kill points
             for n in wanted:
                 one_kill(box, syscall, n, figs, states)
         figs.seconds = time.perf_counter() - start
@@ -435,6 +438,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the cases")
     parser.add_argument("--syscall", action="append", choices=SYSCALLS)
     parser.add_argument("--every", type=int, default=1, help="only every K-th N (default 1: all)")
+    parser.add_argument("--at", type=int, action="append", help="only call number N (to replay a failure)")
     args = parser.parse_args()
     if args.list:
         for case in cases():
@@ -447,7 +451,7 @@ def main() -> int:
     for case in cases():
         if args.case and case.name not in args.case:
             continue
-        total.add(sweep(case, tuple(args.syscall or SYSCALLS), every=args.every))
+        total.add(sweep(case, tuple(args.syscall or SYSCALLS), every=args.every, at=args.at))
         sys.stdout.flush()
     print(f"\nkills injected: {total.kills} (of {total.runs} runs)")
     print(f"recoveries failed: {len(total.failures)}")
