@@ -2,8 +2,8 @@
 
 One realistic HOME holds every client's files (Claude Code, Codex, rc files, Gemini CLI, opencode, a Cursor
 database). Each case is a changing command (the `use` of each client and of all at once, `remove`,
-`remove --all`, `undo`, `apply`, `import`, `profile rotate`, `profile rm --force`, `profile default`), run
-after its set-up commands. A clean run under strace counts the syscalls; then, for every N, the command is
+`remove --all`, `undo`, `apply`, `import`, `pin`, `profile rotate`, `profile rm --force`, `profile default`),
+run after its set-up commands. A clean run under strace counts the syscalls; then, for every N, the command is
 run again from the same starting point, at the same absolute paths (the journal names them), with
 `strace -e inject=SYSCALL:signal=KILL:when=N` (SIGKILL at the Nth call, before it runs). After each kill:
 
@@ -73,17 +73,33 @@ FILES = {  # what a realistic user has, per client (the Cursor database is built
     "gemini-cli": {".gemini/settings.json": '{"ui": {"theme": "Default"}}\n',
                    ".gemini/.env": "# mine\nGOOGLE_CLOUD_PROJECT=p1\n"},
     "opencode": {".config/opencode/opencode.json": '{\n  // mine\n  "theme": "opencode",\n}\n'},
+    "pi": {".pi/agent/models.json": '{\n  // mine\n  "providers": {}\n}\n',
+           ".pi/agent/settings.json": '{\n  "theme": "dark"\n}\n'},
+    "kilo": {".config/kilo/kilo.jsonc": '{\n  // mine\n  "theme": "kilo",\n}\n'},
+    "openclaw": {".openclaw/openclaw.json": '{\n  // mine\n  "agents": {},\n}\n'},
+    "hermes": {".hermes/config.yaml": "# mine\nmodel: ''\nproviders: {}\ntoolsets:\n  - hermes-cli\n"},
+    "pin": {"project/notes.txt": "a folder of mine\n"},
 }
 CLIENTS = {  # client -> extra `use` flags
     "claude-code": (), "codex": (), "shell": ("--shell", "bash", "--shell", "zsh", "--shell", "fish"),
     "gemini-cli": (), "opencode": (), "cursor": (), "cherry-studio": ("--no-open",),
+    "pi": ("--model", "gpt-5"), "kilo": ("--model", "gpt-5"), "openclaw": ("--model", "gpt-5"),
+    "hermes": ("--model", "gpt-5"),
 }
-FILE_CLIENTS = ("claude-code", "codex", "gemini-cli", "opencode", "cursor")
+FILE_CLIENTS = ("claude-code", "codex", "gemini-cli", "opencode", "cursor", "pi", "kilo", "openclaw", "hermes")
 
 
 def use(*clients: str, profile: str | None = None) -> tuple[str, ...]:
-    extra = [flag for c in clients for flag in CLIENTS[c]]
-    return ("use", *clients, "--no-verify", *extra, *(("--profile", profile) if profile else ()))
+    extra: list[tuple[str, ...]] = []
+    for c in clients:  # each option once (`--model gpt-5` then goes to every client of the change)
+        tokens = list(CLIENTS[c])
+        while tokens:
+            option = tuple(tokens[:2]) if len(tokens) > 1 and not tokens[1].startswith("--") else tokens[:1]
+            del tokens[:len(option)]
+            if tuple(option) not in extra and not (option[0] == "--model" and any(o[0] == "--model" for o in extra)):
+                extra.append(tuple(option))
+    return ("use", *clients, "--no-verify", *(t for o in extra for t in o),
+            *(("--profile", profile) if profile else ()))
 
 
 USE_ALL = use(*FILE_CLIENTS)
@@ -96,6 +112,8 @@ class Case:
     setup: tuple[tuple[str, ...], ...] = ()  # run first, from the user's original HOME
     stdin: str = ""
     rerun_codes: tuple[int, ...] = (0,)  # a re-run after recovery: 2 = "no profile named X" (it was finished)
+    cwd: str = ""  # run in this folder under HOME (pin writes there)
+    way_back: tuple[tuple[str, ...], ...] = (("remove", "--all"),)  # what takes the command's writes out
 
 
 def _import_link() -> str:
@@ -138,6 +156,8 @@ def cases() -> list[Case]:
         Case("rotate", ("profile", "rotate", "default", "--key-env", "KEYCONF_NEW_KEY", "--no-verify"),
              setup=(USE_ALL, use("shell"))),
         Case("profile-rm", ("profile", "rm", "default", "--force", "-y"), setup=(USE_ALL,), rerun_codes=(0, 2)),
+        Case("pin", ("pin", "default"), setup=(use("shell"),), cwd="project",
+             way_back=(("pin", "--clear"), ("remove", "--all"))),
         Case("profile-default", ("profile", "default", "b"),
              setup=(use("shell", profile="a"), use("claude-code", profile="b"))),
     ]
@@ -238,7 +258,8 @@ class Sandbox:
         return [a.replace("{root}", str(self.root)) for a in self.case.argv]
 
     def run(self, argv, prefix: list[str] = (), stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([*prefix, PYTHON, "-m", "keyconf", *argv], env=self.env(), cwd=self.root,
+        return subprocess.run([*prefix, PYTHON, "-m", "keyconf", *argv], env=self.env(),
+                              cwd=self.home / self.case.cwd if self.case.cwd else self.root,
                               capture_output=True, text=True, timeout=120, input=stdin)
 
     def run_case(self, prefix: list[str] = ()) -> subprocess.CompletedProcess:
@@ -370,11 +391,18 @@ def one_kill(box: Sandbox, syscall: str, n: int, figs: Figures, states: dict) ->
         return True
 
     # (a) remove --all (recovery first), re-run the killed command, remove --all again
-    if step(("remove", "--all"), "remove --all"):
-        tidy("remove --all")
+    def way_back(how: str) -> bool:
+        for i, argv in enumerate(box.case.way_back):
+            if not step(argv, " ".join(argv) + how):
+                return False
+            if i == 0 and not how:
+                tidy(" ".join(argv))
+        return True
+
+    if way_back(""):
         if step(box.argv(), f"re-run {box.case.name}", box.case.rerun_codes, box.case.stdin) \
-                and step(("remove", "--all"), "remove --all (after re-run)"):
-            expect_original(f"re-run {box.case.name} + remove --all")
+                and way_back(" (after re-run)"):
+            expect_original(f"re-run {box.case.name} + {' + '.join(' '.join(a) for a in box.case.way_back)}")
     # (b) from the same killed state: undo until nothing is left
     box.load("killed")
     for i in range(12):

@@ -42,12 +42,13 @@ print(time.perf_counter() - start)
 CHECK = """
 import sys, time
 start = time.perf_counter()
-from keyconf.verify import CheckTarget, check_many
+from keyconf.model import Target
+from keyconf.verify import check_many
 url, key, deep = sys.argv[1], sys.argv[2], sys.argv[3] == "deep"
-targets = [CheckTarget(url, key, "anthropic", "claude-sonnet-4-5", client="claude-code"),
-           CheckTarget(url, key, "responses", "gpt-5-codex", client="codex"),
-           CheckTarget(url, key, "chat", "gpt-4o-mini", client="cursor"),
-           CheckTarget(url, key, "chat", "gpt-4o-mini", client="shell")]
+targets = [Target(url, key, "anthropic", "claude-sonnet-4-5", client="claude-code"),
+           Target(url, key, "responses", "gpt-5-codex", client="codex"),
+           Target(url, key, "chat", "gpt-4o-mini", client="cursor"),
+           Target(url, key, "chat", "gpt-4o-mini", client="shell")]
 findings = check_many(targets, deep=deep)
 assert all(f.ok for f in findings.values()), findings
 print(time.perf_counter() - start)

@@ -107,9 +107,10 @@ def kc():
 
 
 def real_binary(name: str) -> str:
-    """A real client binary from .ci/node (scripts/test installs it) or PATH; skip locally if absent."""
-    local = REPO / ".ci" / "node" / "node_modules" / ".bin" / name
-    found = str(local) if local.exists() else shutil.which(name)
+    """A real client binary from .ci/node or .ci/node-more (scripts/test installs them) or PATH; skip locally
+    if absent."""
+    local = [REPO / ".ci" / folder / "node_modules" / ".bin" / name for folder in ("node", "node-more")]
+    found = next((str(p) for p in local if p.exists()), None) or shutil.which(name)
     if not found:
         if REQUIRE_REAL:
             pytest.fail(f"{name} is not installed; scripts/test installs it")
@@ -133,3 +134,20 @@ def snapshot(root: Path) -> dict:
         if path.is_file() and ".config/keyconf" not in path.as_posix():
             out[str(path.relative_to(root))] = path.read_bytes()
     return out
+
+
+@pytest.fixture
+def fake_client(tmp_path, monkeypatch):
+    """Put a stand-in client program on PATH whose `--version` prints `answer` (after `sleep` seconds, exiting
+    with `code`): which release keyconf believes is installed, without installing it. Returns its path."""
+    folder = tmp_path / "fake-bin"
+    folder.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    def make(name: str, answer: str, sleep: float = 0, code: int = 0) -> Path:
+        program = folder / name
+        program.write_text(f"#!/bin/sh\nsleep {sleep}\nprintf '%s\\n' '{answer}'\nexit {code}\n")
+        program.chmod(0o755)
+        return program
+
+    return make

@@ -5,6 +5,10 @@ Responses events), POST /v1/chat/completions (streamed with `stream: true`), the
 /v1beta (model list, :generateContent, :streamGenerateContent?alt=sse, :countTokens; key in
 `x-goog-api-key` or `?key=`), GET /api/status and GET /api/usage/token/, with the relay's real error
 envelopes. `relay.fail(status, message)` or `relay.html = True` make it misbehave.
+
+A model its group lacks gets New API's `503 model_not_found` ("No available channel for model <m> under group
+<g> (distributor)"), in every protocol. The models offered are set per test: `start(keys, models=[...])` or
+`relay.models[:] = [...]`; `relay.gemini_listing = False` is a relay without Gemini's `/v1beta/models` list.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_MODELS = ("claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini", "gpt-5", "gemini-2.5-pro", "gemini-2.5-flash",
+                  "gemini-2.5-flash-lite", "claude-opus-4-8", "claude-opus-5", "claude-opus-5-5", "gpt-6.1-sol",
+                  "gpt-6.2-sol", "gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite")
 
 
 @dataclass
@@ -28,10 +36,11 @@ class Seen:
 @dataclass
 class Relay:
     keys: set = field(default_factory=set)
-    # the models the tests name, plus the real clients' own defaults (what they ask for with no model set)
-    models: list = field(default_factory=lambda: ["claude-sonnet-4-5", "gpt-5-codex", "gpt-4o-mini", "gpt-5",
-                                                  "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite",
-                                                  "claude-opus-4-8", "gpt-6.1-sol", "gemini-3-pro-preview"])
+    # The models the tests name, plus what the real clients send with no model set (clients.md's table
+    # of releases, written down here on its own: a test that cares sets its own list).
+    models: list = field(default_factory=lambda: list(DEFAULT_MODELS))
+    group: str = "default"  # the key's group, as New API names it in its errors
+    gemini_listing: bool = True  # False: GET /v1beta/models is not served (404), as on relays other than New API
     requests: list = field(default_factory=list)
     failure: tuple | None = None  # (status, message, code)
     html: bool = False
@@ -48,6 +57,23 @@ class Relay:
 
     def seen(self, path_prefix: str) -> list[Seen]:
         return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    def models_sent(self) -> list[str]:
+        """The model of every model call (Anthropic, Responses, chat, Gemini), in order."""
+        found = []
+        for r in self.requests:
+            path = r.path.split("?")[0]
+            if path.startswith("/v1beta/models/") and ":" in path:
+                found.append(path[len("/v1beta/models/"):].partition(":")[0])
+            elif r.method == "POST" and path in ("/v1/messages", "/v1/responses", "/v1/chat/completions"):
+                try:
+                    found.append(json.loads(r.body).get("model"))
+                except ValueError:
+                    pass
+        return found
+
+    def no_channel(self, model: str) -> str:
+        return f"No available channel for model {model} under group {self.group} (distributor)"
 
     def stop(self) -> None:
         if self.server:
@@ -203,16 +229,15 @@ def _make_handler(relay: Relay):
                 return self._error(*relay.failure)
             if self._gemini_key() not in relay.keys:
                 return self._error(401, "无效的令牌 (request id: fake)")
-            if method == "GET" and path == "/v1beta/models":
+            if method == "GET" and path == "/v1beta/models" and relay.gemini_listing:
                 return self._json(200, {"models": [
                     {"name": f"models/{m}", "displayName": m, "version": "001",
                      "supportedGenerationMethods": ["generateContent", "countTokens"]} for m in relay.models]})
             name, _, action = path[len("/v1beta/models/"):].partition(":")
             if method != "POST" or not path.startswith("/v1beta/models/") or not action:
                 return self._error(404, "Invalid URL (" + method + " " + path + ")")
-            # The CLI picks its own default and router models (new names every release): serve any gemini-*.
-            if name not in relay.models and not name.startswith("gemini-"):
-                return self._error(503, f"当前分组 default 下对于模型 {name} 无可用渠道", "model_not_found")
+            if name not in relay.models:
+                return self._error(503, relay.no_channel(name), "model_not_found")
             data = json.loads(body or b"{}")
             if action == "countTokens":
                 return self._json(200, {"totalTokens": 3})
@@ -254,7 +279,7 @@ def _make_handler(relay: Relay):
                 return self._json(200, {"object": "list", "data": [
                     {"id": m, "object": "model", "owned_by": "fake"} for m in relay.models]})
             if method == "POST" and model not in relay.models:
-                return self._error(503, f"当前分组 default 下对于模型 {model} 无可用渠道", "model_not_found")
+                return self._error(503, relay.no_channel(model), "model_not_found")
             if path == "/v1/messages":
                 if data.get("stream"):
                     return _sse(self, _anthropic_events(model))
@@ -290,8 +315,10 @@ def _make_handler(relay: Relay):
     return Handler
 
 
-def start(keys=()) -> Relay:
+def start(keys=(), models=None) -> Relay:
     relay = Relay(keys=set(keys))
+    if models is not None:
+        relay.models = list(models)
     relay.server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(relay))
     relay.server.daemon_threads = True
     threading.Thread(target=relay.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from conftest import KEY
 from keyconf.errors import UsageError
-from keyconf.formats import applyfile
-from keyconf.formats.applyfile import parse, render_export
 from keyconf.formats.tomltext import KeyLines
 from keyconf.keys.sources import KeySpec
+from keyconf.pipeline import applyfile
+from keyconf.pipeline.applyfile import parse, render_export
 
 GOOD = """\
 version = 1
@@ -114,8 +114,10 @@ def test_byte_order_mark_and_crlf_are_fine():
 
 
 def test_every_client_keyconf_names_has_options():
-    assert set(applyfile.CLIENTS) == {"claude-code", "codex", "cursor", "cherry-studio", "gemini-cli", "opencode",
-                                      "shell"}
+    from keyconf.adapters import CLIENT_IDS
+
+    assert set(applyfile.CLIENTS) == set(CLIENT_IDS) >= {"claude-code", "codex", "cursor", "cherry-studio",
+                                                         "gemini-cli", "opencode", "shell"}
 
 
 # ---- errors, each with its line -----------------------------------------------------------------
@@ -155,8 +157,11 @@ def test_unknown_top_level_key():
 def test_unknown_client_by_name_listing_valid_ones():
     line, message, hint = error(body('[clients.claude]\nprofile = "work"\n'))
     assert line == 5
-    assert message == ("unknown client 'claude'; known clients: claude-code, codex, cursor, cherry-studio, "
-                       "gemini-cli, opencode, shell")
+    from keyconf.adapters import CLIENT_IDS
+
+    assert message == "unknown client 'claude'; known clients: " + ", ".join(CLIENT_IDS)
+    assert message.startswith("unknown client 'claude'; known clients: claude-code, codex, cursor, cherry-studio, "
+                              "gemini-cli, opencode, ")
     assert hint == "did you mean 'claude-code'?"
 
 
@@ -173,11 +178,12 @@ def test_unknown_option_by_name_listing_valid_ones():
 
 
 @pytest.mark.parametrize("client,option,value,users", [
-    ("cursor", "no_plaintext", "true", "claude-code, codex"),
-    ("cherry-studio", "no_plaintext", "false", "claude-code, codex"),
-    ("shell", "no_plaintext", "true", "claude-code, codex"),
+    ("cursor", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush"),
+    ("cherry-studio", "no_plaintext", "false", "claude-code, codex, pi, openclaw, crush"),
+    ("shell", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
-    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode"),
+    ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, pi, openclaw, qwen-code, "
+                                  "kilo, droid, hermes, crush"),
     ("cursor", "protocol", '"openai"', "cherry-studio"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):

@@ -137,6 +137,7 @@ from adapter_contract import AdapterContract  # noqa: E402
 
 class TestCherryStudioContract(AdapterContract):
     client = "cherry-studio"
+    cannot_run = "desktop app"
     use_args = ("--no-open",)
     cannot_break = "Cherry Studio is configured through its import link: keyconf reads none of its files"
     cannot_plant = "keyconf cannot read Cherry Studio's store"

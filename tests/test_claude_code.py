@@ -244,12 +244,16 @@ def test_undo_list_and_by_id(kc, home, relay):
     assert kc("undo", "no-such-id").code == 2
 
 
-from adapter_contract import AdapterContract  # noqa: E402
+from adapter_contract import AdapterContract, RunE2E  # noqa: E402
 
 
 class TestClaudeCodeContract(AdapterContract):
     client = "claude-code"
     use_args = ("--model", "claude-sonnet-4-5")
+    # Claude Code itself rewrites its global state file (start counts, projects) on every start
+    run_e2e = RunE2E("claude", ("-p", "ping", "--model", "claude-sonnet-4-5"), "/v1/messages", "authorization",
+                     env={"DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1", "DISABLE_ERROR_REPORTING": "1",
+                          "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}, rewrites=(".claude.json",))
 
     def arrange(self, home):
         settings(home).parent.mkdir()

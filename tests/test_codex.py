@@ -279,12 +279,14 @@ def test_toml_dates_and_times_are_kept(kc, home, relay):
     assert (codex_home(home) / "config.toml").read_bytes() == original
 
 
-from adapter_contract import AdapterContract  # noqa: E402
+from adapter_contract import AdapterContract, RunE2E  # noqa: E402
 
 
 class TestCodexContract(AdapterContract):
     client = "codex"
     use_args = ("--model", "gpt-5-codex")
+    run_e2e = RunE2E("codex", ("exec", "--skip-git-repo-check", "ping"), "/v1/responses", "authorization",
+                     env={"RUST_LOG": "error"})
 
     def arrange(self, home):
         codex_home(home).mkdir()

@@ -24,6 +24,8 @@ CASES = [  # (case, syscalls): each syscall killed at 2 call numbers spread over
     ("undo", ("rename", "unlink")),
     ("rotate", ("rename",)),
     ("profile-rm", ("fsync",)),
+    ("use-pi", ("rename", "fsync")),  # settings.json is a RewrittenJsonEdit
+    ("use-hermes", ("rename", "write")),  # the YAML editor's output
 ]
 
 

@@ -188,6 +188,7 @@ from conftest import snapshot  # noqa: E402
 
 class TestCursorContract(AdapterContract):
     client = "cursor"
+    cannot_run = "desktop app"
     use_args = ("--model", "gpt-4o-mini")
 
 

@@ -362,12 +362,15 @@ def test_link_is_a_masked_ccswitch_gemini_link(kc, home, relay):
     assert "apiKey=sk-…YZ42" in result.stdout.replace("%E2%80%A6", "…")
 
 
-from adapter_contract import AdapterContract  # noqa: E402
+from adapter_contract import AdapterContract, RunE2E  # noqa: E402
 
 
 class TestGeminiCliContract(AdapterContract):
     client = "gemini-cli"
     use_args = ("--model", "gemini-2.5-pro")
+    run_model = "gemini-2.5-flash"
+    run_e2e = RunE2E("gemini", ("--skip-trust", "-p", "ping"), "/v1beta/models/", "x-goog-api-key", bearer=False,
+                     env={"GEMINI_TELEMETRY_ENABLED": "false", "NO_COLOR": "1"})
 
     def arrange(self, home):
         write(home, SETTINGS_RICH, ENV_RICH)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KEY, real_binary
+from lanes import lanes
 
 pytestmark = pytest.mark.e2e
 
@@ -18,15 +19,16 @@ USER_SETTINGS = {"ui": {"theme": "GitHub"}, "privacy": {"usageStatisticsEnabled"
                  "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False}}
 
 
-def _keyconf(*args: str, key: str = KEY):
+def _keyconf(*args: str, key: str = KEY, env: dict | None = None):
     exe = Path(os.sys.executable).parent / "keyconf"
-    return subprocess.run([str(exe), *args], input=key + "\n", text=True, capture_output=True, timeout=60)
+    return subprocess.run([str(exe), *args], input=key + "\n", text=True, capture_output=True, timeout=60,
+                          env={**os.environ, **(env or {})})
 
 
-def _setup(home: Path, relay, *extra: str, key: str = KEY):
+def _setup(home: Path, relay, *extra: str, key: str = KEY, env: dict | None = None):
     (home / ".gemini").mkdir(exist_ok=True)
     (home / ".gemini" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2) + "\n")
-    done = _keyconf("use", "gemini-cli", "--key-stdin", "--base-url", relay.url + "/v1", *extra, key=key)
+    done = _keyconf("use", "gemini-cli", "--key-stdin", "--base-url", relay.url + "/v1", *extra, key=key, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -37,11 +39,11 @@ def _env(home: Path, extra: dict | None = None) -> dict:
     return env
 
 
-def _gemini(home: Path, *flags: str, extra_env: dict | None = None, shell: bool = False):
+def _gemini(home: Path, *flags: str, extra_env: dict | None = None, shell: bool = False, binary: str | None = None):
     """`gemini -p` in a fresh folder (no project .env above it), as a script would run it."""
     work = home / "work"
     work.mkdir(exist_ok=True)
-    argv = [real_binary("gemini"), *flags, "-p", "ping"]
+    argv = [binary or real_binary("gemini"), *flags, "-p", "ping"]
     if shell:  # through the user's bash start-up file, where --via env puts the variables
         argv = ["bash", "-c", 'source ~/.bashrc && exec "$@"', "bash", *argv]
     return subprocess.run(argv, capture_output=True, text=True, env=_env(home, extra_env), timeout=180, cwd=work,
@@ -63,9 +65,24 @@ def test_gemini_answers_through_the_relay_on_the_configured_model(home, relay):
     assert json.loads((home / ".gemini" / "settings.json").read_text())["ui"] == {"theme": "GitHub"}
 
 
-def test_without_a_model_the_router_gets_a_json_answer_first(home, relay):
-    _setup(home, relay)
-    run = _gemini(home, "--skip-trust")
+# Every name a Gemini CLI release has asked for with an API key (clients.md): router, flash and pro.
+GEMINI_GROUP = ["gemini-3.5-flash-lite", "gemini-3.8-flash", "gemini-3.1-pro-preview", "gemini-2.5-flash"]
+
+
+@pytest.mark.parametrize("lane", lanes("gemini"))
+def test_without_a_model_the_router_then_the_main_model_as_verify_checked(home, relay, lane):
+    """No --model anywhere: the router gets a JSON answer first, then the main model streams; every model
+    the real client sends is one `keyconf verify` checked."""
+    relay.models[:] = GEMINI_GROUP
+    path = {"PATH": lane.path()}
+    _setup(home, relay, env=path)
+    verify = _keyconf("verify", "gemini-cli", "--json", env=path)
+    checked = json.loads(verify.stdout)["results"][0]["verify"]
+    run = _gemini(home, "--skip-trust", extra_env=path, binary=lane.binary())
+    sent = relay.models_sent()
+    print(f"{lane}: the client sent {sent}; verify checked {checked['model']} (asked {checked['asked']})")
+    assert checked["model"], (f"Gemini CLI {lane.version} sent {sent}, but keyconf's table does not know this "
+                              f"release: {checked['warnings']}; add a row to model_table in adapters/gemini_cli.py")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "pong" in run.stdout
     calls = _calls(relay)
@@ -73,6 +90,8 @@ def test_without_a_model_the_router_gets_a_json_answer_first(home, relay):
     assert router and json.loads(router[0].body)["generationConfig"]["responseMimeType"] == "application/json"
     assert calls[-1].path.endswith(":streamGenerateContent?alt=sse")
     assert all(c.headers["x-goog-api-key"] == KEY for c in calls)
+    assert sent and set(sent) <= set(checked["asked"]), f"sent {sent}, verify checked {checked['asked']}"
+    assert verify.returncode == 0 and checked["model"] in checked["asked"]
 
 
 @pytest.mark.parametrize("key", ["sk-a#b$c\"d`e0123456789", "sk-it's#$`x0123456789", "sk-a'b\"c`d0123456789"],

@@ -26,12 +26,12 @@ def opencode_key(home) -> str:
 
 def test_cc_switch_gemini_and_opencode_links_import(kc, home, relay):
     gemini, _ = links.ccswitch_link("gemini", "team", relay.url, KEY, {"model": "gemini-2.5-pro"})
-    result = kc("import", "--json", input=gemini + "\n")
+    result = kc("import", "-y", "--json", input=gemini + "\n")
     assert result.code == 0, result.output
     assert gemini_env(home) == {"GEMINI_API_KEY": KEY, "GOOGLE_GEMINI_BASE_URL": relay.url,
                                 "GEMINI_MODEL": "gemini-2.5-pro"}
     opencode, _ = links.ccswitch_link("opencode", "team", relay.url, KEY, {"model": "gpt-5"})
-    result = kc("import", "--json", input=opencode + "\n")
+    result = kc("import", "-y", "--json", input=opencode + "\n")
     assert result.code == 0, result.output
     config = opencode_config(home)
     assert config["provider"]["keyconf"]["options"]["baseURL"] == relay.url + "/v1"

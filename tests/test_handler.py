@@ -3,7 +3,6 @@ who handles the scheme, and the registered Exec line is run with a dashboard's l
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import stat
@@ -62,7 +61,7 @@ def test_install_registers_keyconf_and_the_exec_line_imports_the_link(kc, xdg, r
     assert result.code == 0, result.output
     assert query() == "keyconf-ccswitch.desktop"
     entry = desktop_file(home).read_text()
-    for line in ("Type=Application", "Name=keyconf (cc-switch links)", "Terminal=true",
+    for line in ("Type=Application", "Name=keyconf (cc-switch links)", "Terminal=false",
                  f"MimeType={MIME};", "NoDisplay=true"):
         assert line in entry.splitlines()
     argv = exec_argv(home, "%u")
@@ -71,15 +70,18 @@ def test_install_registers_keyconf_and_the_exec_line_imports_the_link(kc, xdg, r
     check = subprocess.run([validate, str(desktop_file(home))], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
 
-    # the desktop starts the Exec line with the clicked link; here without a terminal: import writes at once
+    # the desktop starts the Exec line with the clicked link; here without a terminal, and with no terminal
+    # emulator to open: nothing is written, and it says why (exit 3)
     link, masked = links.ccswitch_link("claude", "team", relay.url, KEY, {"model": "claude-sonnet-4-5"})
+    before = snapshot(home)
+    env = {k: v for k, v in os.environ.items() if k != "TERMINAL"}
+    env["PATH"] = os.path.dirname(argv[0]) + ":/usr/bin:/bin"
     run = subprocess.run(exec_argv(home, link), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ))
-    assert run.returncode == 0, run.stdout + run.stderr
-    env = json.loads((home / ".claude" / "settings.json").read_text())["env"]
-    assert env["ANTHROPIC_BASE_URL"] == relay.url and env["ANTHROPIC_AUTH_TOKEN"] == KEY
-    assert env["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
-    assert KEY not in run.stdout + run.stderr and "sk-…YZ42" in run.stderr
+                         timeout=120, env=env)
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "confirm it on a terminal" in run.stderr and "nothing was written" in run.stderr
+    assert snapshot(home) == before and not (home / ".claude" / "settings.json").exists()
+    assert KEY not in run.stdout + run.stderr
     # the handler never holds a key: the link brings it at click time
     assert KEY not in desktop_file(home).read_text()
     assert KEY not in (home / ".config" / "mimeapps.list").read_text()

@@ -120,3 +120,31 @@ def test_bash_completion_script_works_in_real_bash(home, relay, tmp_path):
               f'_keyconf_completion {EXE}; printf "%s\\n" "${{COMPREPLY[@]}}"')
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["codex"], done.stderr
+
+
+def test_readme_and_help_list_every_client_of_the_registry():
+    """Lists of clients come from the registry: the README's `Clients:` line and `use --help` name them all."""
+    import re
+
+    from conftest import REPO
+    from keyconf.adapters import CLIENT_IDS
+
+    line = next(li for li in (REPO / "README.md").read_text().splitlines() if li.startswith("Clients: "))
+    assert re.findall(r"`([a-z0-9-]+)`", line) == list(CLIENT_IDS)
+    assert ", ".join(CLIENT_IDS) in " ".join(kc_help("use").split())
+
+
+def kc_help(command: str) -> str:
+    from conftest import run_keyconf
+
+    return run_keyconf(command, "--help").stdout
+
+
+def test_completion_of_run_pin_and_profile_add(kc, home, relay):
+    assert complete("keyconf run cl") == ["claude-code"]
+    assert "run" in complete("keyconf r") and "pin" in complete("keyconf p")
+    assert "add" in complete("keyconf profile a")
+    assert kc("profile", "add", "work", "--key-stdin", "--base-url", relay.url, "--no-verify",
+              input=KEY + "\n").code == 0
+    assert complete("keyconf pin ") == ["work"]
+    assert complete("keyconf run codex --profile w") == ["work"]

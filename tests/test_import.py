@@ -22,7 +22,7 @@ def settings(home):
 def test_ccswitch_claude_link_from_the_dashboard_button(kc, home, relay):
     link, _ = links.ccswitch_link("claude", "team-mac", relay.url, KEY,
                                   {"model": "claude-sonnet-4-5", "haiku": "gpt-4o-mini"})
-    result = kc("import", "--json", input=link + "\n")
+    result = kc("import", "-y", "--json", input=link + "\n")
     assert result.code == 0, result.output
     doc = result.json()
     assert doc["results"][0]["client"] == "claude-code" and doc["results"][0]["profile"] == "team-mac"
@@ -37,7 +37,7 @@ def test_ccswitch_codex_link_strips_v1_and_undo_is_byte_identical(kc, home, rela
     before = snapshot(home)
     link, _ = links.ccswitch_link("codex", "work", relay.url, KEY, {"model": "gpt-5-codex"})
     assert "endpoint=" + quote(relay.url + "/v1", safe="") in link or (relay.url + "/v1") in link
-    result = kc("import", "-", input=link + "\n")
+    result = kc("import", "-", "-y", input=link + "\n")
     assert result.code == 0, result.output
     config = (home / ".codex" / "config.toml").read_text()
     assert f'base_url = "{relay.url}/v1"' in config and 'model = "gpt-5-codex"' in config
@@ -51,7 +51,7 @@ def test_ccswitch_codex_link_strips_v1_and_undo_is_byte_identical(kc, home, rela
 def test_every_dashboard_template_imports_to_the_exact_root_and_key(kc, home, relay, source):
     link = links.dashboard_link(links.DASHBOARD_TEMPLATES[source], relay.url, TOKEN)
     to = ("--to", "codex") if source != "cherrystudio" else ()
-    result = kc("import", *to, "--model", "gpt-5-codex", "--no-open", "--json", input=link + "\n")
+    result = kc("import", "-y", *to, "--model", "gpt-5-codex", "--no-open", "--json", input=link + "\n")
     assert result.code == 0, result.output
     item = result.json()["results"][0]
     assert item["base_url"] == relay.url and item["key"] == "sk-…YZ42"
@@ -67,7 +67,7 @@ def test_every_dashboard_template_imports_to_the_exact_root_and_key(kc, home, re
 def test_url_safe_unpadded_payload_imports_too(kc, home, relay):
     raw = json.dumps({"id": "new-api", "baseUrl": relay.url, "apiKey": KEY}).encode()
     data = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    result = kc("import", "--to", "claude-code", input=f"deepchat://provider/install?v=1&data={data}\n")
+    result = kc("import", "-y", "--to", "claude-code", input=f"deepchat://provider/install?v=1&data={data}\n")
     assert result.code == 0, result.output
     assert settings(home)["ANTHROPIC_AUTH_TOKEN"] == KEY
 
@@ -84,7 +84,7 @@ def test_link_then_import_gives_the_same_configuration_back(kc, home, relay, mon
     other.mkdir()
     monkeypatch.setenv("HOME", str(other))
     monkeypatch.setenv("KEYCONF_HOME", str(other / ".config" / "keyconf"))
-    assert kc("import", input=made.stdout).code == 0
+    assert kc("import", "-y", input=made.stdout).code == 0
     assert settings(other) == before
     assert kc("profile", "list", "--json").json()["results"][0]["profile"] == "desk"
 
@@ -99,7 +99,7 @@ def test_a_link_without_a_client_needs_to_or_a_terminal(kc, home, relay):
 def test_a_rejected_key_in_a_link_writes_nothing(kc, home, relay):
     link, _ = links.ccswitch_link("claude", "x", relay.url, "sk-NotARealKey000000000000", {})
     before = snapshot(home)
-    result = kc("import", input=link + "\n")
+    result = kc("import", "-y", input=link + "\n")
     assert result.code == 5 and "nothing was written" in result.stderr
     assert snapshot(home) == before and not (home / ".config" / "keyconf" / "profiles.toml").exists()
 
@@ -132,7 +132,7 @@ def test_an_existing_profile_with_another_key_is_updated_with_yes(kc, home, rela
     assert kc("use", "claude-code", "--key-stdin", "--base-url", relay.url, "--profile", "team",
               input=KEY + "\n").code == 0
     link, _ = links.ccswitch_link("codex", "team", relay.url, other, {"model": "gpt-5-codex"})
-    result = kc("import", "-y", "--json", input=link + "\n")
+    result = kc("import", "--profile", "team", "-y", "--json", input=link + "\n")
     assert result.code == 0, result.output
     # one key per profile: Claude Code, bound to the same profile, follows
     assert settings(home)["ANTHROPIC_AUTH_TOKEN"] == other

@@ -1,4 +1,4 @@
-"""`keyconf --help` and `status` must not pay for httpx, keyring, tomlkit or sqlite3 (as pipx tests)."""
+"""`keyconf --help` and `status` must not pay for httpx, keyring, tomlkit, sqlite3 or yaml (as pipx tests)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("httpx", "keyring", "tomlkit", "sqlite3")
+HEAVY = ("httpx", "keyring", "tomlkit", "sqlite3", "yaml")
 
 PROBE = """
 import sys

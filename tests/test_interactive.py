@@ -47,3 +47,28 @@ def test_a_rejected_key_is_asked_again_with_the_dashboards_hint(home, relay):
     assert "complete key" in screen and "check failed" in screen
     assert json.loads(settings.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == KEY
     assert KEY not in screen
+
+
+def test_a_rejected_key_keeps_the_typed_base_url(home, relay):
+    """Only the part that failed is asked again: the Base URL typed before a rejected key is kept."""
+    code, screen = _run_on_terminal(["use", "codex"], [
+        (b"Base URL", relay.url), (b"API key (input hidden)", "sk-Wrong0000000000000"),
+        (b"quota)\r\nAPI key (input hidden)", KEY)], home)
+    assert code == 0, screen
+    assert screen.count("Base URL (as shown") == 1
+    assert relay.url.split("//")[1] in (home / ".codex" / "config.toml").read_text()
+
+
+def test_an_unreachable_url_keeps_the_typed_key(home, relay):
+    """A Base URL that doesn't answer is asked again; the key typed with it is kept."""
+    code, screen = _run_on_terminal(["use", "codex"], [
+        (b"Base URL", "http://127.0.0.1:9"), (b"API key (input hidden)", KEY), (b"Base URL", relay.url)], home)
+    assert code == 0, screen
+    assert screen.count("API key (input hidden)") == 1
+    assert relay.url.split("//")[1] in (home / ".codex" / "config.toml").read_text()
+
+
+def test_a_dry_run_takes_no_lock_and_writes_nothing(kc, home, relay):
+    result = kc("use", "codex", "--key-stdin", "--base-url", relay.url, "--dry-run", input=KEY + "\n")
+    assert result.code == 0, result.output
+    assert not (home / ".config" / "keyconf").exists() and not (home / ".codex").exists()

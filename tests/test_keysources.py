@@ -13,9 +13,9 @@ import pytest
 
 from conftest import KEY
 from keyconf.errors import SecretStoreError, UsageError
-from keyconf.formats.applyfile import parse
 from keyconf.keys.sources import KeyIO, KeySpec, resolve_keys, run_key_command, spec_from_toml
 from keyconf.masking import redact
+from keyconf.pipeline.applyfile import parse
 
 KEY2 = "sk-Second0123456789abcdefQRS7"
 KEY3 = "sk-Third0123456789abcdefLMN88"

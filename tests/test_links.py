@@ -310,7 +310,9 @@ def test_endpoint_list_first_is_primary_and_duplicates_follow_each_app():
                      "endpoint": "https://a.example.com, https://b.example.com"}) + f"&apiKey=sk-{TOKEN}"
     request = links.parse(link)
     assert (request.base_url, request.key) == ("https://a.example.com", f"sk-{TOKEN}")  # cc-switch: last wins
-    assert "endpoint (extra): https://b.example.com (keyconf uses the first endpoint)" in request.ignored
+    assert ("endpoint (extra): https://b.example.com (the endpoints are checked in order; the first that answers "
+            "is used)") in request.ignored
+    assert request.endpoints == ["https://a.example.com", "https://b.example.com"]
     assert "sk-first-key-000000000" not in "\n".join(request.ignored) + request.masked()
     cherry = links.dashboard_link(links.DASHBOARD_TEMPLATES["cherrystudio"], SERVER, B64_TOKEN)
     other = links.dashboard_link(links.DASHBOARD_TEMPLATES["cherrystudio"], "https://b.example.com", TOKEN)
@@ -321,7 +323,8 @@ def test_endpoint_list_first_is_primary_and_duplicates_follow_each_app():
 def test_usage_and_other_parameters_are_listed_masked():
     link, _ = links.ccswitch_link("claude", "T", SERVER, f"sk-{TOKEN}")
     request = links.parse(link + f"&usageApiKey=sk-{TOKEN}&usageBaseUrl={quote(SERVER)}&notes=hi&configUrl=x")
-    assert f"usageApiKey: {mask('sk-' + TOKEN)}" in request.ignored and "notes: hi" in request.ignored
+    assert f"usageApiKey: {mask('sk-' + TOKEN)} (a secret: not kept)" in request.ignored
+    assert "notes: hi" in request.ignored and request.usage == {"base_url": SERVER}
     assert "configUrl: x (keyconf never fetches configuration named by a link)" in request.ignored
     assert TOKEN not in request.masked()
 
@@ -340,7 +343,7 @@ def b64(text: str) -> str:
     ("foo://bar?key=" + KEY, ["'foo:'"]),
     ("mailto:someone@example.com", ["'mailto:'"]),
     (GOOD.replace("app=claude", "app=cursor"), ["unknown app 'cursor'"]),
-    (GOOD.replace("app=claude", "app=openclaw"), ["no client for cc-switch's app 'openclaw'"]),
+    (GOOD.replace("app=claude", "app=grokbuild"), ["no client for cc-switch's app 'grokbuild'"]),
     (GOOD.replace("app=claude&", ""), ["no app"]),
     (GOOD.replace("//v1/", "//v2/"), ["version 'v2'", "v1"]),
     (GOOD.replace("/import", "/export"), ["'/export'"]),

@@ -150,3 +150,31 @@ def test_mutated_dashboard_links(case):
     else:
         assert key not in result.masked() and key not in "\n".join(result.ignored)
         assert key not in repr(result)
+
+
+def read_outcome(text: str):
+    """links.read (a link or pasted text) held to the same contract as parse."""
+    try:
+        request = links.read(text)
+    except UsageError as err:
+        assert err.code == Exit.USAGE and err.message
+        return err
+    assert request.base_url.startswith(("http://", "https://"))
+    assert request.key and not any(c.isspace() or ord(c) < 32 for c in request.key)
+    if len(request.key) >= 12:
+        assert request.key not in request.masked() + "\n".join(request.ignored)
+    return request
+
+
+LINES = ["export ANTHROPIC_BASE_URL=https://r.example.com", "export ANTHROPIC_AUTH_TOKEN=sk-abcdefghijklmnop",
+         "OPENAI_API_KEY=sk-abcdefghijklmnop", "OPENAI_BASE_URL=https://r.example.com/v1", "set -gx GEMINI_API_KEY k",
+         '$env:ANTHROPIC_API_KEY = "sk-abcdefghijklmnop"', "curl https://r.example.com/v1/models \\",
+         '  -H "Authorization: Bearer sk-abcdefghijklmnop"', '[model_providers.r]', 'base_url = "https://r.example.com"',
+         'model_provider = "r"', '{"OPENAI_API_KEY": "sk-abcdefghijklmnop"}', "export X=$(id)", "# comment", "",
+         "export ANTHROPIC_MODEL=m", "x = " + "9" * 4301]
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(LINES) | st.text(max_size=40), max_size=8))
+def test_pasted_text_of_any_shape(lines):
+    read_outcome("\n".join(lines))

@@ -23,6 +23,10 @@ TARGETS = {  # client -> (file under HOME it reads first, extra flags)
     "claude-code": (".claude/settings.json", ()),
     "codex": (".codex/config.toml", ()),
     "shell": (".bashrc", ("--shell", "bash")),
+    "pi": (".pi/agent/models.json", ("--model", "gpt-5")),
+    "kilo": (".config/kilo/kilo.json", ("--model", "gpt-5")),
+    "openclaw": (".openclaw/openclaw.json", ("--model", "gpt-5")),
+    "hermes": (".hermes/config.yaml", ("--model", "gpt-5")),
 }
 
 

@@ -283,12 +283,16 @@ def test_no_command_prints_the_key(kc, home, relay, args):
     assert KEY not in result.output and "sk-or-v1-other-provider-key" not in result.output
 
 
-from adapter_contract import AdapterContract  # noqa: E402
+from adapter_contract import AdapterContract, RunE2E  # noqa: E402
+from test_opencode_e2e import QUIET  # noqa: E402
 
 
 class TestOpencodeContract(AdapterContract):
     client = "opencode"
     use_args = ("--model", "gpt-5")
+    run_model = "gpt-4o-mini"
+    run_e2e = RunE2E("opencode", ("run", "ping"), "/v1/chat/completions", "authorization",
+                     env={**QUIET, "NO_COLOR": "1"})
 
     def arrange(self, home):
         write(home, CONFIG_RICH, AUTH_OTHERS)

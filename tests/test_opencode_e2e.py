@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import KEY, real_binary, snapshot
+from lanes import lanes
 from test_opencode import CONFIG_JSONC, CONFIG_RICH
 
 pytestmark = pytest.mark.e2e
@@ -22,17 +23,23 @@ QUIET = {"OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1
          "npm_config_registry": "http://127.0.0.1:9/"}
 
 
+def _exe() -> str:
+    return str(Path(os.sys.executable).parent / "keyconf")
+
+
 def _keyconf(*args: str):
-    exe = Path(os.sys.executable).parent / "keyconf"
-    return subprocess.run([str(exe), *args], input=KEY + "\n", text=True, capture_output=True, timeout=60)
+    return subprocess.run([_exe(), *args], input=KEY + "\n", text=True, capture_output=True, timeout=60)
 
 
-def _opencode(home: Path):
+def _opencode(home: Path, lane=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCODE_", "OPENAI_"))}
     env.update({"HOME": str(home), "NO_COLOR": "1", **QUIET})
+    if lane is not None:
+        env["PATH"] = lane.path()
     work = home / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([real_binary("opencode"), "run", "ping"], capture_output=True, text=True, env=env,
+    binary = lane.binary() if lane is not None else real_binary("opencode")
+    return subprocess.run([binary, "run", "ping"], capture_output=True, text=True, env=env,
                           timeout=240, cwd=work, stdin=subprocess.DEVNULL)
 
 
@@ -59,3 +66,27 @@ def test_opencode_run_reaches_the_relay_with_the_key_and_model(home, relay, conf
     assert done.returncode == 0, done.stdout + done.stderr
     after = {k: v for k, v in snapshot(home).items() if k in before}
     assert after == before
+
+
+@pytest.mark.parametrize("lane", lanes("opencode"))
+def test_without_a_model_opencode_sends_the_model_verify_checked(home, relay, lane):
+    """opencode has no relay model of its own: with none set, keyconf checks none and says so. Set once,
+    a later `use` without --model keeps it, and that is the model the real client sends and verify checked."""
+    relay.models[:] = ["gpt-4o-mini", "gpt-5"]
+    env = {**os.environ, "PATH": lane.path()}
+    first = subprocess.run([_exe(), "use", "opencode", "--key-stdin", "--base-url", relay.url, "--json"],
+                           input=KEY + "\n", text=True, capture_output=True, timeout=60, env=env)
+    result = json.loads(first.stdout)["results"][0]
+    assert first.returncode == 0 and result["verify"]["model"] is None and result["verify"]["asked"] == []
+    assert any("no model set" in w for w in result["warnings"])
+    assert _keyconf("use", "opencode", "--key-stdin", "--model", "gpt-4o-mini", "--no-verify").returncode == 0
+    again = subprocess.run([_exe(), "use", "opencode", "--key-stdin", "--json"], input=KEY + "\n", text=True,
+                           capture_output=True, timeout=60, env=env)
+    checked = json.loads(again.stdout)["results"][0]["verify"]
+    assert again.returncode == 0 and checked["model"] == "gpt-4o-mini", again.stdout
+    relay.requests.clear()
+    run = _opencode(home, lane)
+    assert run.returncode == 0, run.stdout + run.stderr
+    sent = relay.models_sent()
+    print(f"{lane}: the client sent {sent}; verify checked {checked['model']} (asked {checked['asked']})")
+    assert sent and set(sent) == {checked["model"]}, f"sent {sent}, verify checked {checked['model']}"

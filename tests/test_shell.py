@@ -280,12 +280,17 @@ def test_codex_via_env_writes_env_key(kc, home, relay):
     assert not (home / ".codex" / "config.toml").exists() and not (home / ".bashrc").exists()
 
 
-from adapter_contract import AdapterContract  # noqa: E402
+from adapter_contract import AdapterContract, RunE2E  # noqa: E402
+
+# what an SDK script does with the variables: list the models at OPENAI_BASE_URL with OPENAI_API_KEY
+SDK_SCRIPT = ("import os, urllib.request as u; r = u.Request(os.environ['OPENAI_BASE_URL'] + '/models', "
+              "headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}); print(u.urlopen(r).status)")
 
 
 class TestShellContract(AdapterContract):
     client = "shell"
     use_args = ("--shell", "bash", "--shell", "zsh", "--shell", "fish")
+    run_e2e = RunE2E("python3", ("python3", "-c", SDK_SCRIPT), "/v1/models", "authorization", baseline=False)
     cannot_plant = "a foreign key in an rc file is the user's own line, which keyconf leaves alone"
 
     def arrange(self, home):

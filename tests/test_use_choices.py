@@ -46,3 +46,24 @@ def test_a_folder_keyconf_made_does_not_make_a_client_installed(kc, home, relay,
     assert item["configured"] and not item["installed"]
     assert kc("remove", "codex").code == 0
     assert not (home / ".codex").exists()  # and remove took the folder it made away again
+
+
+def test_the_programs_names_are_aliases_of_their_clients(kc, home, relay):
+    """`claude` and `gemini` (what people type: the binaries' names) name claude-code and gemini-cli."""
+    assert use(kc, relay.url, "claude", "gemini", "--no-verify").code == 0
+    bound = kc("status", "--json").json()["results"]
+    assert {r["client"] for r in bound if r["configured"]} == {"claude-code", "gemini-cli"}
+    assert kc("env", "claude", "--shell", "bash", "--json").json()["results"][0]["client"] == "claude-code"
+    assert kc("remove", "gemini", "claude-code").code == 0
+    assert not [r for r in kc("status", "--json").json()["results"] if r["configured"]]
+
+
+def test_aliases_complete_to_their_client_ids():
+    from keyconf.cli import cli
+    from keyconf.commands.completion import clients
+
+    ctx = cli.make_context("keyconf", ["use"], resilient_parsing=True)
+    param = next(p for p in cli.commands["use"].params if p.name == "clients")
+    sub = cli.commands["use"].make_context("use", [], parent=ctx, resilient_parsing=True)
+    assert clients(sub, param, "gem") == ["gemini-cli"]
+    assert clients(sub, param, "claude") == ["claude-code"]

@@ -13,11 +13,10 @@ import pytest
 import relayfaults
 from conftest import KEY
 from keyconf import verify
-from keyconf.adapters.claude_code import ALIASES
-from keyconf.adapters.codex import ADAPTER as CODEX
 from keyconf.errors import UsageError
+from keyconf.model import Target
 from keyconf.progress import Spinner
-from keyconf.verify import CheckTarget, check_many
+from keyconf.verify import check_many
 
 
 def use(kc, url, key=KEY, *extra):
@@ -42,7 +41,7 @@ def one(relay_or_url, key=KEY, **kw):
     """check_many on one chat target (no default model involved) and return its Finding."""
     url = relay_or_url if isinstance(relay_or_url, str) else relay_or_url.url
     deep = kw.pop("deep", False)
-    target = CheckTarget(url, key, kw.pop("protocol", "chat"), kw.pop("model", None), **kw)
+    target = Target(url, key, kw.pop("protocol", "chat"), kw.pop("model", None), **kw)
     return check_many([target], deep=deep)[target.client or target]
 
 
@@ -135,12 +134,13 @@ def test_key_with_odd_characters_is_5_without_crashing(faulty):
 
 # --- the model the client will use -------------------------------------------------------------------
 
-def test_claude_code_default_model_must_be_offered(faulty):
-    target = CheckTarget(faulty.url, KEY, "anthropic", client="claude-code")
+def test_claude_code_default_model_must_be_offered(faulty, fake_client):
+    fake_client("claude", "2.1.197 (Claude Code)")
+    target = Target(faulty.url, KEY, "anthropic", client="claude-code")
     finding = check_many([target])["claude-code"]
-    assert finding.code == 10 and ALIASES["default"] in finding.reason
+    assert finding.code == 10 and "Claude Code 2.1.197 asks for claude-opus-4-8" in finding.reason
     assert "claude-sonnet-4-5" in finding.hint and "available group" in finding.hint
-    faulty.models.append(ALIASES["default"])
+    faulty.models.append("claude-opus-4-8")
     assert check_many([target])["claude-code"].ok
 
 
@@ -166,8 +166,8 @@ def test_claude_tier_models_and_aliases(faulty):
 
 def test_deep_uses_the_clients_model_and_protocol_never_the_first_listed(faulty):
     faulty.models[:] = ["gpt-5", "claude-sonnet-4-5", "gpt-5-codex"]
-    targets = [CheckTarget(faulty.url, KEY, "anthropic", "claude-sonnet-4-5", client="claude-code"),
-               CheckTarget(faulty.url, KEY, "responses", "gpt-5-codex", client="codex")]
+    targets = [Target(faulty.url, KEY, "anthropic", "claude-sonnet-4-5", client="claude-code"),
+               Target(faulty.url, KEY, "responses", "gpt-5-codex", client="codex")]
     findings = check_many(targets, deep=True)
     assert all(f.ok for f in findings.values()), findings
     (messages,), (responses,) = faulty.seen("/v1/messages"), faulty.seen("/v1/responses")
@@ -176,15 +176,16 @@ def test_deep_uses_the_clients_model_and_protocol_never_the_first_listed(faulty)
     assert relayfaults.json_body(responses)["model"] == "gpt-5-codex"
 
 
-def test_deep_without_the_default_model_sends_nothing(faulty):
-    target = CheckTarget(faulty.url, KEY, "responses", client="codex")
+def test_deep_without_the_default_model_sends_nothing(faulty, fake_client):
+    fake_client("codex", "codex-cli 0.171.0")
+    target = Target(faulty.url, KEY, "responses", client="codex")
     finding = check_many([target], deep=True)["codex"]
-    assert finding.code == 10 and CODEX.default_model in finding.reason
+    assert finding.code == 10 and "gpt-6.2-sol" in finding.reason
     assert not faulty.seen("/v1/responses")
 
 
 def test_deep_chat_without_a_model_says_so(faulty):
-    finding = check_many([CheckTarget(faulty.url, KEY, "chat", client="cursor")], deep=True)["cursor"]
+    finding = check_many([Target(faulty.url, KEY, "chat", client="cursor")], deep=True)["cursor"]
     assert finding.ok and "no real request" in finding.notes[0] and not faulty.seen("/v1/chat")
 
 
@@ -193,7 +194,7 @@ def test_deep_failure_is_diagnosed(faulty):
     faulty.models.remove("claude-sonnet-4-5")
     finding = one(faulty, protocol="anthropic", model="claude-ghost", deep=True)
     assert finding.ok  # the fake relay serves any listed model
-    target = CheckTarget(faulty.url, KEY, "chat", "gpt-4o-mini")
+    target = Target(faulty.url, KEY, "chat", "gpt-4o-mini")
     faulty.fail(503, "No available channel for model gpt-4o-mini under group default (distributor)",
                 "model_not_found")
     assert check_many([target], deep=True)[target].code == 10
@@ -224,10 +225,10 @@ def _single_request_time(url: str) -> float:
 
 
 def _four(url: str):
-    return [CheckTarget(url, KEY, "anthropic", "claude-sonnet-4-5", client="claude-code"),
-            CheckTarget(url, KEY, "responses", "gpt-5-codex", client="codex"),
-            CheckTarget(url, KEY, "chat", "gpt-4o-mini", client="cursor"),
-            CheckTarget(url, KEY, "chat", client="shell")]
+    return [Target(url, KEY, "anthropic", "claude-sonnet-4-5", client="claude-code"),
+            Target(url, KEY, "responses", "gpt-5-codex", client="codex"),
+            Target(url, KEY, "chat", "gpt-4o-mini", client="cursor"),
+            Target(url, KEY, "chat", client="shell")]
 
 
 def test_four_clients_behind_a_slow_relay_cost_one_round_trip():
@@ -265,7 +266,7 @@ def test_each_result_is_reported_as_soon_as_it_is_known():
             when.setdefault(target.client, time.perf_counter() - start)
             threads.add(threading.current_thread())
 
-        check_many([CheckTarget(slow.url, KEY, client="shell"), CheckTarget(fast.url, KEY, client="cursor")],
+        check_many([Target(slow.url, KEY, client="shell"), Target(fast.url, KEY, client="cursor")],
                    on_result=report)
         assert when["cursor"] < 0.6 < when["shell"]
         assert threads == {threading.current_thread()}  # printing happens in the caller's thread
@@ -277,8 +278,8 @@ def test_each_result_is_reported_as_soon_as_it_is_known():
 def test_distinct_keys_and_roots_each_get_their_request(faulty):
     other = "sk-Other0123456789abcdefXYZ"
     faulty.keys.add(other)
-    targets = [CheckTarget(faulty.url, KEY, client="a"), CheckTarget(faulty.url, other, client="b"),
-               CheckTarget(faulty.url, KEY, "gemini", "gemini-x", client="c")]
+    targets = [Target(faulty.url, KEY, client="a"), Target(faulty.url, other, client="b"),
+               Target(faulty.url, KEY, "gemini", "gemini-x", client="c")]
     faulty.models.append("gemini-x")
     findings = check_many(targets)
     assert all(f.ok for f in findings.values())
@@ -287,7 +288,7 @@ def test_distinct_keys_and_roots_each_get_their_request(faulty):
 
 def test_a_cache_kept_across_calls_sends_nothing_twice(faulty):
     cache: dict = {}
-    before = check_many([CheckTarget(faulty.url, KEY, client="pair")], cache=cache)  # check before writing
+    before = check_many([Target(faulty.url, KEY, client="pair")], cache=cache)  # check before writing
     after = check_many(_four(faulty.url), deep=True, cache=cache)  # report after writing
     assert before["pair"].ok and all(f.ok for f in after.values())
     assert [r.path for r in faulty.requests].count("/v1/models") == 1
@@ -306,11 +307,11 @@ def test_timeout_option_and_env(monkeypatch):
     relay = relayfaults.start([KEY], latency=2.0)
     try:
         start = time.perf_counter()
-        finding = check_many([CheckTarget(relay.url, KEY, client="x")], timeout=0.4)["x"]
+        finding = check_many([Target(relay.url, KEY, client="x")], timeout=0.4)["x"]
         assert finding.code == 6 and "within 0.4 s" in finding.reason and "--timeout" in finding.hint
         assert time.perf_counter() - start < 1.5
         monkeypatch.setenv("KEYCONF_TIMEOUT", "0.3")
-        assert "within 0.3 s" in check_many([CheckTarget(relay.url, KEY, client="x")])["x"].reason
+        assert "within 0.3 s" in check_many([Target(relay.url, KEY, client="x")])["x"].reason
     finally:
         relay.stop()
     monkeypatch.setenv("KEYCONF_TIMEOUT", "soon")
@@ -424,7 +425,7 @@ def test_key_info_in_usd_with_expiry(faulty):
     faulty.usage = {"name": "x", "total_available": 0, "unlimited_quota": True, "expires_at": 0}
     faulty.status_data = {}  # no quota_per_unit: New API's default 500000
     assert verify.key_info(faulty.url, KEY).summary() == "unlimited quota, never expires"
-    target = CheckTarget(faulty.url, KEY, client="shell")
+    target = Target(faulty.url, KEY, client="shell")
     assert check_many([target], with_key_info=True)["shell"].key_info["summary"] == \
         "unlimited quota, never expires"
 
@@ -485,7 +486,7 @@ def test_spinner_disabled_for_json_even_on_a_terminal(monkeypatch):
         os.close(master)
 
 
-# --- through the command line (the commands still call verify.check) ---------------------------------
+# --- through the command line ---------------------------------------------------------------------------
 
 def test_wrong_key_is_exit_5_with_complete_key_hint(kc, relay):
     result = use(kc, relay.url, "sk-wrong-key-0000000000")
@@ -534,11 +535,12 @@ def test_verify_command_and_deep(kc, relay):
     assert relayfaults.json_body(call)["model"] == "claude-sonnet-4-5"
 
 
-def test_deep_without_a_model_checks_claude_codes_default_not_the_first_listed(kc, relay):
-    relay.models.remove(ALIASES["default"])
+def test_deep_without_a_model_checks_claude_codes_default_not_the_first_listed(kc, relay, fake_client):
+    fake_client("claude", "2.1.332 (Claude Code)")
+    relay.models.remove("claude-opus-5-5")
     assert use(kc, relay.url, KEY, "--no-verify").code == 0
     deep = kc("verify", "claude-code", "--deep", "--json")
-    assert deep.code == 10 and ALIASES["default"] in deep.stdout
+    assert deep.code == 10 and "claude-opus-5-5" in deep.stdout
     assert not relay.seen("/v1/messages")
 
 

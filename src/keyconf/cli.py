@@ -14,13 +14,13 @@ from keyconf.model import SHELLS
 
 
 def _json_requested(argv: list[str]) -> bool:
-    return "--json" in argv
+    return "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # after `--`: a client's own flags
 
 
 # Commands that change keyconf's state: a change a killed keyconf left half-done is finished or rolled back
 # before they read anything (their own early "nothing to do" answers included). Dry runs write nothing.
-CHANGING = ("use", "import", "apply", "remove", "handler install", "handler remove", "profile rm",
-            "profile default", "profile rotate")
+CHANGING = ("use", "import", "apply", "remove", "pin", "handler install", "handler remove", "profile add",
+            "profile rm", "profile default", "profile rotate")
 
 
 def run(command: str):
@@ -127,7 +127,7 @@ def cli():
 @key_options
 @click.option("--model", metavar="MODEL", help="Default model to set in the client.")
 @click.option("--via", type=click.Choice(["config", "env"]),
-              help="Client config file (default), or environment variables (claude-code, codex, gemini-cli).")
+              help="Client config file (default), or environment variables (for clients that read them).")
 @click.option("--no-plaintext", is_flag=True,
               help="Keep the key out of client files: the client asks keyconf for it at run time.")
 @click.option("--anthropic-auth", type=click.Choice(["token", "api-key"]), default="token", show_default=True,
@@ -144,9 +144,12 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
         anthropic_auth, shells, protocol, no_open, no_verify, force, deep, timeout, dry_run, yes):
     """Write a profile into each CLIENT, then verify it.
 
-    CLIENT is one or more of: claude-code, codex, cursor, cherry-studio, gemini-cli, opencode, shell.
-    Without one, a terminal is offered the installed clients. The key is read from --key-stdin,
+    Without a CLIENT, a terminal is offered the installed clients. The key is read from --key-stdin,
     --key-env VAR, KEYCONF_API_KEY or a hidden prompt; never from argv.
+
+    \b
+    Clients:
+    {clients}
 
     \b
     Examples:
@@ -168,6 +171,20 @@ def use(session, clients, use_all, profile, base_url, key_stdin, key_env, secret
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
     return use_clients(session, list(clients), use_all, src, opts, flags)
+
+
+def _with_client_ids(command) -> None:
+    """Help that lists the clients takes them from the registry (a cheap import: no adapter is loaded), in
+    lines of its own (click would break `gemini-cli` at its hyphen)."""
+    import textwrap
+
+    from keyconf.adapters import CLIENT_IDS
+
+    lines = textwrap.wrap(", ".join(CLIENT_IDS), 90, break_on_hyphens=False, break_long_words=False)
+    command.help = command.help.replace("{clients}", "\n    ".join("  " + line for line in lines))
+
+
+_with_client_ids(use)
 
 
 @cli.command()
@@ -217,6 +234,67 @@ def verify(session, clients, use_all, deep, timeout):
     return verify_clients(session, list(clients), use_all, deep, timeout)
 
 
+@cli.command("run")
+@click.argument("client", shell_complete=_complete_clients)
+@click.argument("args", nargs=-1, metavar="[-- ARGS...]")
+@click.option("--profile", metavar="NAME", shell_complete=_complete_profiles,
+              help="Profile to use (default: the folder's .keyconf.toml pin, else the default profile).")
+@click.option("--model", metavar="MODEL", help="Model for this run (default: the pin's, else the client's own).")
+@click.option("--print", "print_", is_flag=True,
+              help="Print the equivalent command line for your shell instead (the key fetched by `keyconf secret`).")
+@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell"]),
+              help="Syntax for --print (default: your login shell).")
+@click.option("--dry-run", is_flag=True, help="Show what would be set (key masked); start nothing.")
+@json_option
+@run("run")
+def run_(session, client, args, profile, model, print_, shell, dry_run):
+    """Start CLIENT with a profile for this one process.
+
+    Nothing outside keyconf's own folder is written: your global settings keep working in every other
+    terminal. The key reaches the client only through that process's environment (or `keyconf secret`),
+    never its arguments. Exit status, signals, the terminal and the folder are the client's own (exec).
+    Give the client's own arguments after --; for `shell`, the command to run (default: your $SHELL).
+    A desktop app, which no terminal starts, is refused with the reason.
+
+    \b
+    Examples:
+      keyconf run claude-code --profile work
+      keyconf run codex --profile home -- exec "fix the tests"
+      keyconf run claude-code --print --shell zsh     a line for an alias
+      keyconf run shell --profile work -- python script.py
+      keyconf run gemini-cli --dry-run
+    """
+    from keyconf.commands import run as commands
+
+    return commands.run(session, client, profile, model, args, print_, shell, dry_run)
+
+
+@cli.command()
+@click.argument("profile", required=False, shell_complete=_complete_profiles)
+@click.option("--model", "models", multiple=True, metavar="CLIENT=MODEL",
+              help="A model for one client under this folder (repeatable).")
+@click.option("--clear", is_flag=True, help="Remove this folder's .keyconf.toml.")
+@click.option("--dry-run", is_flag=True, help="Show the diff; write nothing.")
+@json_option
+@run("pin")
+def pin(session, profile, models, clear, dry_run):
+    """Pin this folder to a profile (.keyconf.toml).
+
+    `run`, `env`, `status` and `verify` started here or in any folder below use the pinned profile and
+    say so. The file names the profile only: no key, no URL. Without PROFILE: show the pin in effect.
+
+    \b
+    Examples:
+      keyconf pin work
+      keyconf pin work --model claude-code=claude-sonnet-4-5 --model opencode=gpt-5
+      keyconf pin
+      keyconf pin --clear
+    """
+    from keyconf.commands import pin as commands
+
+    return commands.pin(session, profile, models, clear, dry_run)
+
+
 @cli.command("import")
 @click.argument("link", required=False, metavar="[LINK|-]")
 @click.option("--to", "to", multiple=True, metavar="CLIENT",
@@ -226,22 +304,26 @@ def verify(session, clients, use_all, deep, timeout):
 @click.option("--no-open", is_flag=True, help="cherry-studio: do not open the import link.")
 @click.option("--from-handler", is_flag=True, hidden=True,
               help="Started by the OS for a clicked link (keyconf handler install).")
+@click.option("--link-from", metavar="PIPE", hidden=True,
+              help="The handler's named pipe holding the link (so it is never on a command line).")
 @verify_options
 @write_options
 @json_option
 @run("import")
-def import_(session, link, to, profile, model, no_open, from_handler, no_verify, force, deep, timeout, dry_run,
-            yes):
+def import_(session, link, to, profile, model, no_open, from_handler, link_from, no_verify, force, deep, timeout,
+            dry_run, yes):
     """Apply a one-click import link from a relay dashboard.
 
-    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace and
-    NextChat. Without LINK (or with -) the link is read from standard input, or asked for with a hidden
-    prompt: the link holds your key, so it is never echoed and shown only masked.
+    Links of cc-switch, Cherry Studio, AionUI, DeepChat, AMA, OpenCat, Lobe Chat, AI as Workspace,
+    NextChat, claude-code-router (ccr://) and Chatbox; also pasted text that holds a Base URL and a key (a
+    dashboard's env script, a Codex config.toml + auth.json, a curl command). Without LINK (or with -) it is
+    read from standard input, or asked for with a hidden prompt: the link holds your key, so it is never
+    echoed and shown only masked. Nothing is written until you confirm on a terminal, or pass -y.
 
     \b
     Examples:
       keyconf import                         paste the link at the hidden prompt
-      pbpaste | keyconf import -
+      pbpaste | keyconf import -             asks on the terminal
       keyconf import --to codex --to claude-code
     """
     from keyconf.commands import import_ as importcmd
@@ -249,7 +331,7 @@ def import_(session, link, to, profile, model, no_open, from_handler, no_verify,
 
     flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=yes, deep=deep, no_open=no_open, force=force,
                   timeout=timeout)
-    return importcmd.import_(session, link, tuple(to), profile, model, flags, from_handler)
+    return importcmd.import_(session, link, tuple(to), profile, model, flags, from_handler, link_from)
 
 
 @cli.command("apply")
@@ -395,8 +477,9 @@ def env_(session, client, shell, profile, reveal):
               help="Profile to link (default: the client's, else the default).")
 @click.option("--model", metavar="MODEL", help="Model to put in the link (cc-switch links).")
 @click.option("--protocol", type=click.Choice(["openai", "anthropic"]), help="cherry-studio: provider type.")
-@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry"]),
-              help="Link kind (default: cherry for cherry-studio, ccswitch for the others).")
+@click.option("--format", "fmt", type=click.Choice(["ccswitch", "cherry", "ccr", "chatbox"]),
+              help="Link kind (default: cherry for cherry-studio, ccswitch for the others; ccr: "
+                   "claude-code-router, chatbox: Chatbox).")
 @click.option("--open", "open_", is_flag=True, help="Open the link with the system's handler.")
 @click.option("--reveal", is_flag=True, help="Print the full link; it contains the key.")
 @json_option
@@ -512,14 +595,45 @@ def secret(session, profile):
 
 @cli.group()
 def profile():
-    """Manage profiles: list, show, default, rm, rotate.
+    """Manage profiles: add, list, show, default, rm, rotate.
 
     \b
     Examples:
+      keyconf profile add work
       keyconf profile list
       keyconf profile default work
       keyconf profile rotate work
     """
+
+
+@profile.command("add")
+@click.argument("name")
+@click.option("--base-url", metavar="URL", help="Base URL from the dashboard (a pasted /v1 is fine).")
+@click.option("--key-stdin", is_flag=True, help="Read the key from one line of standard input.")
+@click.option("--key-env", metavar="VAR", help="Read the key from environment variable VAR.")
+@click.option("--secret-store", type=click.Choice(["auto", "keyring", "file"]),
+              help="Where the key is kept (default: KEYCONF_SECRET_STORE or auto).")
+@verify_options
+@click.option("--dry-run", is_flag=True, help="Show what would be stored (key masked); write nothing.")
+@json_option
+@run("profile add")
+def profile_add(session, name, base_url, key_stdin, key_env, secret_store, no_verify, force, deep, timeout,
+                dry_run):
+    """Store a profile without configuring any client.
+
+    Asks the Base URL and the key (or --base-url, --key-stdin, --key-env), checks them against the relay,
+    and keeps them for `keyconf run`, pins and later `use`. One change: `keyconf undo` takes it back.
+
+    \b
+    Examples:
+      keyconf profile add work
+      keyconf profile add home --base-url https://relay.example.com --key-env HOME_KEY
+    """
+    from keyconf.commands import profile as profiles
+    from keyconf.pipeline.run import Flags
+
+    flags = Flags(dry_run=dry_run, no_verify=no_verify, yes=True, deep=deep, force=force, timeout=timeout)
+    return profiles.add(session, name, base_url, key_stdin, key_env, secret_store, flags)
 
 
 @profile.command("list")
@@ -667,6 +781,11 @@ def _pasted_keys(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if argv is None and "import" in sys.argv:
+        # a link on the command line holds the key: take it out of /proc/PID/cmdline before anything else
+        from keyconf.osenv.handoff import link_arguments, scrub_argv
+
+        scrub_argv(link_arguments(sys.argv[1:]))
     argv = sys.argv[1:] if argv is None else argv
     pasted = _pasted_keys(argv) if any("sk-" in arg for arg in argv) else []
     try:
@@ -702,6 +821,13 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(redact(f"error: unexpected {type(exc).__name__}: {exc}"), err=True)
         click.echo("  (set KEYCONF_DEBUG=1 for the traceback)", err=True)
         code = 1
+        if _json_requested(argv):  # the one document, exit 1 included
+            from keyconf.errors import KeyconfError
+            from keyconf.output import Reporter
+
+            out = Reporter((argv or ["?"])[0], json_mode=True)
+            out.error(KeyconfError(redact(f"unexpected {type(exc).__name__}: {exc}")))
+            code = out.finish(1)
     if pasted:
         from keyconf.masking import mask
 

@@ -167,16 +167,17 @@ class Request:
 class Target:
     """What a client is (or will be) set to use, for verification."""
 
-    __slots__ = ("client", "root", "key", "protocol", "model", "tiers")
+    __slots__ = ("client", "root", "key", "protocol", "model", "tiers", "models")
 
-    def __init__(self, root: str, key: str | None, protocol: str, model: str | None = None,
-                 tiers: dict | None = None, client: str | None = None):
+    def __init__(self, root: str, key: str | None, protocol: str = "chat", model: str | None = None,
+                 tiers: dict | None = None, client: str | None = None, *, models=()):
         self.root = root
         self.key = key
         self.protocol = protocol  # anthropic | responses | chat | gemini
         self.model = model  # None: the client's own default model (verification knows it)
         self.tiers = dict(tiers or {})  # Claude Code: {"opus"|"sonnet"|"haiku": model}
-        self.client = client
+        self.client = client  # a client id (its adapter knows its models), or a label ("profile work")
+        self.models = tuple(models)  # more models the client uses besides `model`
 
 
 class ClientPlan:
@@ -216,3 +217,27 @@ class ClientStatus:
 
     def to_json(self) -> dict:
         return dict(vars(self))
+
+
+class Launch:
+    """How `keyconf run` starts a client for one process with a profile: the adapter's answer to `launch`.
+
+    `env` holds plain values (URLs, models, names of overlay files); the variables in `key_vars` get the key,
+    which never appears in `argv` or in `files`. `unset` are variables that would beat the profile (a stray
+    ANTHROPIC_API_KEY). `files` are overlay files inside keyconf's own state folder ({path: bytes}, written
+    0600 before the start), `links` symlinks there ({path: target}). `program` None: the first argument
+    after `--` is the program (the `shell` client).
+    """
+
+    __slots__ = ("program", "env", "key_vars", "unset", "argv", "files", "links", "notes")
+
+    def __init__(self, program: str | None, env: dict | None = None, key_vars=(), unset=(), argv=(),
+                 files: dict | None = None, links: dict | None = None):
+        self.program = program
+        self.env = dict(env or {})
+        self.key_vars = tuple(key_vars)
+        self.unset = tuple(unset)
+        self.argv = list(argv)
+        self.files = dict(files or {})
+        self.links = dict(links or {})
+        self.notes: list[str] = []

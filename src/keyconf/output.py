@@ -41,6 +41,13 @@ class Reporter:
             return
         self.say(f"warning: {text}", err=True, style="yellow")
 
+    def to_terminal(self) -> bool:
+        """Whether stdout is a terminal (a person reads it) rather than a pipe or a file (a program does)."""
+        try:
+            return sys.stdout.isatty()
+        except (AttributeError, ValueError, OSError):
+            return False
+
     def raw(self, text: str) -> None:
         """Text printed as is: the one unmasked path (`keyconf secret`, `env --reveal`, `link --reveal`)."""
         sys.stdout.write(text)

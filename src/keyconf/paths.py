@@ -31,7 +31,7 @@ class Paths:
 
     @property
     def settings(self):
-        """keyconf's environment knobs, checked (keyconf.settings); UsageError for a bad value."""
+        """keyconf's environment knobs (keyconf.settings), each checked when first read."""
         settings = self.__dict__.get("_settings")
         if settings is None:
             from keyconf.settings import Settings

@@ -1,5 +1,5 @@
 """One Session per run, built once in `cli`: where files are (Paths, from the environment), keyconf's
-environment knobs (checked here: a bad value is a usage error before anything runs), where output goes (the
+environment knobs (each checked when first needed: a bad value is a usage error), where output goes (the
 Reporter), where input comes from (keys and Base URLs through `key_io`), and whether a person is there to
 answer.
 
@@ -9,6 +9,7 @@ Session for any OS, any environment and any input without swapping process-wide 
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
@@ -25,7 +26,7 @@ class Session:
         if interactive is None:
             interactive = _isatty(self.stdin)
         self.interactive = interactive  # a person at a terminal can be asked
-        self.settings = paths.settings  # checked now: KEYCONF_TIMEOUT=abc is exit 2 whatever the command
+        self.settings = paths.settings  # KEYCONF_* knobs, each checked (exit 2) when a command needs it
 
     @classmethod
     def from_environ(cls, out: Reporter) -> "Session":
@@ -80,6 +81,30 @@ class Session:
         if engine.needs_recovery(self.paths):
             with self.lock():
                 pass
+
+    def at_terminal(self, *, stdout: bool = False) -> bool:
+        """A person at a terminal can answer: the question on stderr, the answer from stdin (and, when what is
+        shown before the question must be seen too, stdout). A desktop may start keyconf with none of them."""
+        streams = (sys.stderr, sys.stdout) if stdout else (sys.stderr,)
+        return self.can_ask and all(_isatty(s) for s in streams)
+
+    def controlling_terminal(self) -> bool:
+        """Standard input is taken (`pbpaste | keyconf import -`) but a person is at this process's terminal:
+        messages reach it on stderr and /dev/tty can be asked. Never under --json."""
+        if self.out.json_mode or not _isatty(sys.stderr) or os.name == "nt":
+            return False
+        try:
+            with open("/dev/tty", "rb"):
+                return True
+        except OSError:
+            return False
+
+    def ask_terminal(self, question: str) -> bool:
+        """A yes/no question on /dev/tty (see controlling_terminal); anything but y/yes is no."""
+        with open("/dev/tty", "r+b", buffering=0) as tty:  # a terminal is not seekable: unbuffered bytes
+            tty.write(f"{question} [y/N]: ".encode("utf-8", "replace"))
+            answer = tty.readline(64).decode("utf-8", "replace")
+        return answer.strip().lower() in ("y", "yes")
 
     def confirm(self, question: str, yes: bool) -> bool:
         """Ask on a terminal unless --yes; scripts are not asked, since every change can be undone."""

@@ -1,5 +1,7 @@
 """keyconf's environment knobs, read and checked in one place. A bad value is a usage error (exit 2) named
-after its variable, said before the command does anything, instead of a crash deep inside it.
+after its variable, raised when the knob is first needed (a typo in KEYCONF_TIMEOUT must not stop
+`keyconf secret`, which a client runs for its key and which never waits for a relay); a flag given for the
+same setting wins without the knob being read.
 
 Built from the mapping a `Paths` holds (`paths.settings`), so a test sets a knob by building its Paths.
 """
@@ -37,13 +39,30 @@ def secret_store(raw: str | None, source: str = "KEYCONF_SECRET_STORE") -> str:
 
 
 class Settings:
-    __slots__ = ("timeout", "keyring_timeout", "secret_store", "api_key", "base_url", "debug")
-
     def __init__(self, env: Mapping[str, str]):
-        self.timeout = seconds(env.get("KEYCONF_TIMEOUT"), "KEYCONF_TIMEOUT", DEFAULT_TIMEOUT)
-        self.keyring_timeout = seconds(env.get("KEYCONF_KEYRING_TIMEOUT"), "KEYCONF_KEYRING_TIMEOUT",
-                                       DEFAULT_KEYRING_TIMEOUT)
-        self.secret_store = secret_store(env.get("KEYCONF_SECRET_STORE"))
-        self.api_key = env.get("KEYCONF_API_KEY") if (env.get("KEYCONF_API_KEY") or "").strip() else None
-        self.base_url = env.get("KEYCONF_BASE_URL") if (env.get("KEYCONF_BASE_URL") or "").strip() else None
-        self.debug = bool(env.get("KEYCONF_DEBUG"))
+        self._env = env
+
+    @property
+    def timeout(self) -> float:
+        """KEYCONF_TIMEOUT: seconds to wait for the relay (`--timeout` wins)."""
+        return seconds(self._env.get("KEYCONF_TIMEOUT"), "KEYCONF_TIMEOUT", DEFAULT_TIMEOUT)
+
+    @property
+    def keyring_timeout(self) -> float:
+        return seconds(self._env.get("KEYCONF_KEYRING_TIMEOUT"), "KEYCONF_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT)
+
+    @property
+    def secret_store(self) -> str:
+        """KEYCONF_SECRET_STORE (`--secret-store` wins)."""
+        return secret_store(self._env.get("KEYCONF_SECRET_STORE"))
+
+    @property
+    def api_key(self) -> str | None:
+        """KEYCONF_API_KEY as given (keys.input cleans it), or None."""
+        value = self._env.get("KEYCONF_API_KEY")
+        return value if (value or "").strip() else None
+
+    @property
+    def base_url(self) -> str | None:
+        value = self._env.get("KEYCONF_BASE_URL")
+        return value if (value or "").strip() else None

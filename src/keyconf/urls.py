@@ -68,6 +68,8 @@ def normalise_root_with_notes(raw: str) -> tuple[str, list[str]]:
         raise UsageError("the Base URL must not contain a user name or password (before an @)",
                          hint="copy the Base URL shown on the dashboard; the key is asked separately")
     host = _check_host(parts, text)
+    if host != (parts.hostname or "").rstrip(".") and _ends_in_number(parts.hostname or ""):
+        notes.append(f"the host {shown(parts.hostname)} is the IPv4 address {host}; written as {host}")
     if parts.query or text.split("#")[0].endswith("?"):
         raise UsageError(f"the Base URL has a query string (?…): {shown(_cut(text, '?'))}?…",
                          hint="the Base URL is the API root; clients add their own paths and parameters: "
@@ -132,6 +134,8 @@ def _check_host(parts, text: str) -> str:
         except ValueError:
             raise UsageError(f"the Base URL has an invalid IPv6 address: {shown(text)}") from None
     host = host.rstrip(".")
+    if _ends_in_number(host):
+        return _ipv4(host, text)
     try:
         ascii_host = host.encode("idna").decode("ascii")  # 例子.测试 is a valid host name
     except UnicodeError:
@@ -140,6 +144,33 @@ def _check_host(parts, text: str) -> str:
         raise UsageError(f"the Base URL's host name is malformed: {shown(text)}",
                          hint="a host name has letters, digits, '-' and dots, like relay.example.com")
     return host.lower()
+
+
+def _ends_in_number(host: str) -> bool:
+    """WHATWG URL: a host whose last label is a number (decimal, or 0x hex) is an IPv4 address or invalid."""
+    last = host.split(".")[-1]
+    return bool(re.fullmatch(r"[0-9]+|0[xX][0-9A-Fa-f]*", last))
+
+
+def _ipv4(host: str, text: str) -> str:
+    """The dotted-decimal form of an IPv4 host in any form WHATWG URL and inet_aton accept (`2130706433`,
+    `0x7f.1`, `017.0.0.1` is 15.0.0.1: a leading 0 is octal): what the clients and the resolver will connect
+    to, so that is what is shown and written."""
+    parts = host.split(".")
+    numbers = []
+    for part in parts:
+        m = re.fullmatch(r"0[xX]([0-9A-Fa-f]*)|(0[0-7]+)|([1-9][0-9]*|0)", part)
+        if not m or len(parts) > 4:
+            raise UsageError(f"the Base URL's host {shown(host)} is neither a host name nor an IPv4 address",
+                             hint="a host name has letters, like relay.example.com")
+        numbers.append(int(m[1] or "0", 16) if m[1] is not None else int(m[2], 8) if m[2] else int(m[3]))
+    last_limit = 256 ** (5 - len(numbers))
+    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= last_limit:
+        raise UsageError(f"the Base URL's host {shown(host)} is not a valid IPv4 address (a part is too large)")
+    value = numbers[-1]
+    for i, n in enumerate(numbers[:-1]):
+        value += n << (8 * (3 - i))
+    return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
 
 
 def _drop_dashboard_path(path: str, notes: list[str]) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.errors import UsageError
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 from keyconf.osenv.system import which
 from keyconf.paths import Paths
 from keyconf.stores.state import State
@@ -73,10 +74,12 @@ class Adapter(ABC):
     desktop_app = False  # started from a dock or menu: reads no shell start-up file (doctor's proxy check)
     key_command_name = ""  # what the client calls the command it runs for its key (--no-plaintext), if any
     no_plaintext_why = ""  # why --no-plaintext is not possible, for clients that can't take it
-    # The model the client asks for when none is set (a name `model_for` resolves), which verification
-    # checks the key's group offers. It moves with client releases: what the version keyconf is tested with
-    # sent to the loopback relay. None: the user picks in the app.
-    default_model: str | None = None
+    # What each release asks the relay for when no model is set, and what its aliases mean
+    # (plain data: {"family": "claude", "releases": ((first, last, default, {alias: models}), ...)}, read at
+    # run time by adapters/releases.py). None: the user picks in the app.
+    model_table = None
+    npm_package: str | None = None  # where its installed release is read (osenv.clientversion)
+    run_why = ""  # why `keyconf run` can't start this client (a desktop app started from its own launcher)
 
     # declared knowledge -------------------------------------------------------------------------
     def installed(self, ctx: Context) -> bool:
@@ -95,9 +98,13 @@ class Adapter(ABC):
         ({name: {"value": text} | {"key_of": profile}}), or None for desktop apps that read none."""
         return None
 
-    def model_for(self, name: str, tiers: dict) -> str:
-        """The model a configured name means to the client (Claude Code's `opus`), given its tier settings."""
-        return name
+    def models_for(self, name: str, tiers: dict, release) -> list[str] | None:
+        """The models a configured name makes the client send, main first (Claude Code's `opus`, Gemini CLI's
+        `auto`), given its tier settings and its release (a releases.Release, None when unknown). None:
+        it depends on a release keyconf does not know."""
+        from keyconf.adapters.releases import expand, table_of
+
+        return expand(table_of(self), name, tiers, release)
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         """What the client will use once `opts` are written: checked before anything is written."""
@@ -137,11 +144,24 @@ class Adapter(ABC):
     def after_commit(self, ctx: Context, plan: ClientPlan, no_open: bool) -> None:
         """A step that must follow the written change (Cherry Studio: hand the import link over)."""
 
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """How `keyconf run` starts this client for one process with `profile`, through the client's own
+        per-process settings (variables, flags, overlay files in `run_folder`); no file of the client's is
+        touched and the key goes only into the variables named in `key_vars`. Pure: writes nothing."""
+        why = self.run_why or "it has no per-process settings"
+        raise UsageError(f"`keyconf run` can't start {self.title}: {why}",
+                         hint=f"configure it for every start with `keyconf use {self.id}`", client=self.id)
+
 
 def home_or(ctx: Context, variable: str, *default: str) -> Path:
     """A client's folder: `$variable` when set (CODEX_HOME, CLAUDE_CONFIG_DIR, ...), else under HOME."""
     value = ctx.env.get(variable, "").strip()
     return Path(value) if value else ctx.paths.home.joinpath(*default)
+
+
+def run_folder(ctx: Context, client: str) -> Path:
+    """Where `keyconf run` keeps a client's overlay files: inside keyconf's own (0700) state folder."""
+    return ctx.paths.keyconf_home / "run" / client
 
 
 def strip_v1(base: str) -> str:

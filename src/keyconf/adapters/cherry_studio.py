@@ -50,6 +50,7 @@ class CherryStudio(Adapter):
     id = "cherry-studio"
     title = "Cherry Studio"
     protocol = "chat"
+    run_why = "Cherry Studio is a desktop app that keeps its providers in its own store"
     vias = ("link",)
     options = ("protocol",)
     desktop_app = True

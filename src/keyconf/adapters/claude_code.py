@@ -11,14 +11,14 @@ import re
 import shlex
 from pathlib import Path
 
-from keyconf.adapters.base import Adapter, Context, home_or
+from keyconf.adapters.base import Adapter, Context, home_or, run_folder
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.formats.jsondoc import JsonDoc, encode
 from keyconf.formats.jsonowned import owns, prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 from keyconf.osenv.system import fragile_command_warning
 
 TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as Authorization: Bearer, no approval prompt
@@ -28,11 +28,20 @@ MODEL = "ANTHROPIC_MODEL"
 TIER_MODELS = {"haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL", "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
                "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL"}
 ONBOARDED = ("hasCompletedOnboarding",)
-# Claude Code 2.1.197 with an API key: `default`/`opus` is claude-opus-4-8, `sonnet` claude-sonnet-5 and
-# `haiku` claude-haiku-4-5-20251001; a tier's ANTHROPIC_DEFAULT_*_MODEL replaces its alias.
-ALIASES = {"opus": "claude-opus-4-8", "sonnet": "claude-sonnet-5", "haiku": "claude-haiku-4-5-20251001",
-           "default": "claude-opus-4-8", "best": "claude-opus-4-8", "opusplan": "claude-opus-4-8"}
-
+# What each release sends with no model set, and what its aliases mean (run against a loopback relay; plain
+# data, read by adapters/releases.py). `default`/`best` are the opus tier, `opusplan` the sonnet tier (opus in
+# plan mode only); a tier's ANTHROPIC_DEFAULT_*_MODEL replaces its alias in every release. Rows: (first
+# release, last release, the name used with no model set, {alias: the models it sends}). Add a row when a
+# release moves a name, and raise the last one's upper bound when a newer release sends the same.
+_TIER_ALIASES = {"default": ("@opus",), "best": ("@opus",), "opusplan": ("@sonnet", "@opus")}
+MODELS = {"family": "claude", "releases": (
+    ("2.1.0", "2.1.218", "default", {"opus": ("claude-opus-4-8",), "sonnet": ("claude-sonnet-5",),
+                                     "haiku": ("claude-haiku-4-5-20251001",), **_TIER_ALIASES}),
+    ("2.1.219", "2.1.279", "default", {"opus": ("claude-opus-5",), "sonnet": ("claude-sonnet-5",),
+                                       "haiku": ("claude-haiku-4-5-20251001",), **_TIER_ALIASES}),
+    ("2.1.280", "2.1.332", "default", {"opus": ("claude-opus-5-5",), "sonnet": ("claude-sonnet-5-5",),
+                                       "haiku": ("claude-haiku-5-5",), **_TIER_ALIASES}),
+)}
 
 def _env(var: str) -> tuple[str, str]:
     return ("env", var)
@@ -65,6 +74,19 @@ def model_vars(opts: Options) -> dict:
     return found
 
 
+def _digest(body: bytes) -> str:
+    """A short name for an overlay's content: concurrent runs with other profiles never share a file."""
+    import hashlib
+
+    return hashlib.sha256(body).hexdigest()[:16]
+
+
+def _onboarded(path: Path) -> bool:
+    """`hasCompletedOnboarding: true` in the global state file, found without parsing it (it can be huge)."""
+    content = fsutil.read_bytes(path) or b""
+    return re.search(rb'"hasCompletedOnboarding"\s*:\s*true', content) is not None
+
+
 class ClaudeCode(Adapter):
     id = "claude-code"
     title = "Claude Code"
@@ -74,7 +96,8 @@ class ClaudeCode(Adapter):
     binary = "claude"
     process_names = ("claude",)
     key_command_name = "apiKeyHelper"
-    default_model = "default"  # its opus tier (model_for)
+    model_table = MODELS
+    npm_package = "@anthropic-ai/claude-code"
 
     def app_folder(self, ctx: Context) -> Path:
         return config_dir(ctx)
@@ -171,14 +194,30 @@ class ClaudeCode(Adapter):
             variables[var] = {"value": value}
         return variables
 
-    def model_for(self, name: str, tiers: dict) -> str:
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`--settings FILE`: flag settings beat ~/.claude/settings.json, whose `env` beats the shell (so a
+        variable alone would lose to a key set there). The overlay empties both key variables and names
+        `keyconf secret` as apiKeyHelper: the key is fetched at start, never written (Claude Code then sends
+        it as Bearer and x-api-key). The user's hooks, permissions, MCP servers and sessions stay in use."""
+        env = {BASE_URL: profile.base_url, TOKEN: "", API_KEY: ""}
+        if model:
+            env[MODEL] = model
+        helper = shlex.join(ctx.keyconf_argv() + ["secret", profile.name])
+        body = (json.dumps({"apiKeyHelper": helper, "env": env}, indent=2) + "\n").encode()
+        path = run_folder(ctx, self.id) / f"settings-{_digest(body)}.json"
+        launch = Launch(self.binary, env={BASE_URL: profile.base_url, **({MODEL: model} if model else {})},
+                        unset=(TOKEN, API_KEY), argv=["--settings", str(path)], files={path: body})
+        state = state_file(ctx)
+        if not _onboarded(state):
+            launch.notes.append(f"{ctx.paths.display(state)} has no hasCompletedOnboarding: an interactive start "
+                                "shows Claude Code's first-start screens (`claude -p` runs skip them)")
+        return launch
+
+    def models_for(self, name: str, tiers: dict, release) -> list[str] | None:
+        from keyconf.adapters.releases import expand, table_of
+
         bare = re.sub(r"\[1m\]$", "", name.strip(), flags=re.IGNORECASE)  # the 1M-context marker
-        alias = bare.lower()
-        if alias in ("opus", "sonnet", "haiku"):
-            return tiers.get(alias) or ALIASES[alias]
-        if alias in ALIASES:
-            return tiers.get("opus") or ALIASES[alias]
-        return bare
+        return expand(table_of(self), bare, tiers, release)
 
     def intended_target(self, profile, key: str, opts: Options) -> Target:
         return Target(profile.base_url, key, self.protocol, opts.model, opts.models, client=self.id)

@@ -22,13 +22,17 @@ from keyconf.formats import textblock, tomltext
 from keyconf.formats.jsondoc import JsonDoc
 from keyconf.formats.jsonowned import set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 from keyconf.osenv.system import fragile_command_warning
 from keyconf.urls import openai_base
 
 PROVIDER_ID = "keyconf"
 ENV_KEY = "OPENAI_API_KEY"  # the variable Codex reads with --via env
 OWN_PREFIX = ("model_providers", PROVIDER_ID)
+# `keyconf run codex`: a provider of its own, so no field of the user's [model_providers.keyconf] (a bearer
+# token, an auth command, headers) is merged into the overrides; the key comes from this variable
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_CODEX_API_KEY"
 
 
 def _toml_value(value) -> str:
@@ -145,7 +149,11 @@ class Codex(Adapter):
     options = ("model", "no_plaintext", "shells")
     binary = "codex"
     key_command_name = "auth command"
-    default_model = "gpt-6.1-sol"  # what Codex CLI 0.169 sends when no model is set
+    # What each release sends with no model set (run against a loopback relay): (first release, last release,
+    # model). Add a row when a release moves it, or raise the last bound when a newer one sends the same.
+    model_table = {"family": "gpt", "releases": (("0.169.0", "0.169.0", "gpt-6.1-sol"),
+                                                 ("0.169.1", "0.171.0", "gpt-6.2-sol"))}
+    npm_package = "@openai/codex"
 
     def _files(self, ctx: Context) -> tuple[Path, Path]:
         return codex_home(ctx) / "config.toml", codex_home(ctx) / "auth.json"
@@ -161,6 +169,20 @@ class Codex(Adapter):
 
     def env_vars(self, profile, opts: Options) -> dict:
         return {ENV_KEY: {"key_of": profile.name}, "OPENAI_BASE_URL": {"value": openai_base(profile.base_url)}}
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`-c` overrides (TOML values, the highest layer of Codex's config) of model_provider and one provider
+        table whose env_key names the variable holding the key: the user's config.toml, sessions, MCP servers
+        and auth.json are all in use, none is written."""
+        table = f"model_providers.{RUN_PROVIDER_ID}"
+        overrides = [f"model_provider={tomltext.string(RUN_PROVIDER_ID)}",
+                     f"{table}.name={tomltext.string(f'keyconf run ({profile.name})')}",
+                     f"{table}.base_url={tomltext.string(openai_base(profile.base_url))}",
+                     f"{table}.wire_api={tomltext.string('responses')}",
+                     f"{table}.env_key={tomltext.string(RUN_KEY_VAR)}"]
+        if model:
+            overrides.append(f"model={tomltext.string(model)}")
+        return Launch(self.binary, key_vars=(RUN_KEY_VAR,), argv=[a for o in overrides for a in ("-c", o)])
 
     def _check_shape(self, cfg: ConfigText, owned_before: dict | None) -> None:
         providers = cfg.data.get("model_providers")

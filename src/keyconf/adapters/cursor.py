@@ -42,6 +42,7 @@ class Cursor(Adapter):
     title = "Cursor"
     protocol = "chat"
     desktop_app = True
+    run_why = "Cursor is a desktop app that reads its key from its own database, not from a process's environment"
     binary = "cursor"
     process_names = ("Cursor", "cursor", "Cursor.exe")
     needs_app = True  # the settings database exists only once Cursor has run

@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from keyconf.adapters.base import Adapter, Context
+from keyconf.adapters.base import Adapter, Context, run_folder
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
@@ -23,7 +23,7 @@ from keyconf.formats import dotenv
 from keyconf.formats.jsondoc import JsonDoc
 from keyconf.formats.jsonowned import restore_owned, set_owned
 from keyconf.masking import mask
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 KEY = "GEMINI_API_KEY"
 BASE_URL = "GOOGLE_GEMINI_BASE_URL"
@@ -32,6 +32,8 @@ NAMES = (KEY, BASE_URL, MODEL)
 AUTH_TYPE = ("security", "auth", "selectedType")
 API_KEY_AUTH = "gemini-api-key"
 BEGIN, END = dotenv.BEGIN, dotenv.END
+# variables that would make Gemini CLI pick another key or auth method than the profile's
+RUN_NEUTRALISED = ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA")
 TRUST_HINT = ("run `gemini` there once and trust the folder, or list it in ~/.gemini/trustedFolders.json; "
               "for scripts use `gemini --skip-trust` or GEMINI_CLI_TRUST_WORKSPACE=true")
 
@@ -65,9 +67,17 @@ class GeminiCli(Adapter):
     options = ("model", "shells")
     no_plaintext_why = "Gemini CLI cannot run a command for its key; the key goes to a 0600 file"
     binary = "gemini"
-    # Gemini CLI 0.61 defaults to `auto`, which with an API key means gemini-3-pro-preview (it may route
-    # small turns to gemini-3-flash-preview first)
-    default_model = "gemini-3-pro-preview"
+    # What each release sends (run against a loopback relay), with API-key auth as keyconf sets it: `auto`
+    # (the default) asks a router model which main model to use, pro or flash; pro is also its fallback.
+    # Add a row when a release moves a name.
+    # Rows: (first release, last release, the name used with no model set, {alias: the models it sends}).
+    model_table = {"family": "gemini", "releases": (
+        ("0.61.0", "0.61.0", "auto", {
+            "auto": ("gemini-3.1-pro-preview", "gemini-3.8-flash", "gemini-3.5-flash-lite"),
+            "pro": ("gemini-3.1-pro-preview",), "flash": ("gemini-3.8-flash",),
+            "flash-lite": ("gemini-3.5-flash-lite",)}),
+    )}
+    npm_package = "@google/gemini-cli"
 
     # where -----------------------------------------------------------------------------------------
     def folder(self, ctx: Context) -> Path:
@@ -94,6 +104,36 @@ class GeminiCli(Adapter):
         from keyconf import links
 
         return links.ccswitch_link("gemini", profile.name, profile.base_url, key, {"model": opts.model})
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """The environment beats ~/.gemini/.env, so the variables alone do it when the user's settings already
+        select API-key auth. Otherwise (a Google login selected) the CLI would ignore the key, and its only
+        per-process way round is GEMINI_CLI_HOME: an overlay home whose `.gemini` holds a copy of the user's
+        settings.json with selectedType = gemini-api-key and a symlink to every other entry of the user's
+        folder (history, trusted folders, extensions, MCP servers stay the user's). The system settings file
+        would be the lighter overlay, but the CLI ignores one that root does not own."""
+        env = {BASE_URL: profile.base_url, **({MODEL: model} if model else {})}
+        launch = Launch(self.binary, env=env, key_vars=(KEY,), unset=RUN_NEUTRALISED)
+        settings = self.settings_file(ctx)
+        doc = JsonDoc(fsutil.read_bytes(settings), ctx.paths.display(settings))
+        auth = doc.get(AUTH_TYPE) if doc.is_object(AUTH_TYPE[:2]) else None
+        if auth == API_KEY_AUTH:
+            return launch
+        set_owned(doc, {AUTH_TYPE: json.dumps(API_KEY_AUTH)}, None)
+        body = doc.content() or b""
+        import hashlib
+
+        home = run_folder(ctx, self.id) / f"home-{hashlib.sha256(body).hexdigest()[:16]}"
+        folder = self.folder(ctx)
+        launch.env["GEMINI_CLI_HOME"] = str(home)
+        launch.files[home / ".gemini" / "settings.json"] = body
+        if folder.is_dir():
+            for entry in sorted(folder.iterdir()):
+                if entry.name != "settings.json":
+                    launch.links[home / ".gemini" / entry.name] = entry
+        launch.notes.append(f"{ctx.paths.display(settings)} selects {auth or 'no'} auth; this run uses a copy with "
+                            "gemini-api-key (GEMINI_CLI_HOME in keyconf's folder, your other files linked)")
+        return launch
 
     # planning --------------------------------------------------------------------------------------
     def _env_text(self, ctx: Context, path: Path):

@@ -15,11 +15,11 @@ from pathlib import Path
 from keyconf.adapters.base import Adapter, Context, strip_v1
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
-from keyconf.errors import UnsafeEdit
+from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.formats.jsondoc import JsonDoc, encode
 from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 PROVIDER_ID = "keyconf"
 PROVIDER = ("provider", PROVIDER_ID)
@@ -29,6 +29,11 @@ PACKAGE = "@ai-sdk/openai-compatible"
 NO_PLAINTEXT = ("opencode cannot run a command to get its key (its config resolves only {env:VAR} and "
                 "{file:path}), so the key would still be stored in a file; the key goes to opencode's 0600 "
                 "auth.json")
+
+
+# `keyconf run opencode`: a provider of its own (nothing of the user's `keyconf` provider is merged in)
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_OPENCODE_API_KEY"
 
 
 def _jsonc(content: bytes | None, name: str) -> JsonDoc:
@@ -43,6 +48,14 @@ class Opencode(Adapter):
     options = ("model",)
     no_plaintext_why = NO_PLAINTEXT
     binary = "opencode"
+    npm_package = "opencode-ai"
+    # What differs in opencode's forks (Kilo Code CLI): the folder under the XDG folders, the config files it
+    # merges (later wins; the first is the one created), and its variables.
+    folder = "opencode"
+    config_names = ("opencode.json", "opencode.jsonc")
+    config_var = "OPENCODE_CONFIG"
+    auth_content_var = "OPENCODE_AUTH_CONTENT"
+    config_content_var = "OPENCODE_CONFIG_CONTENT"
 
     # where -----------------------------------------------------------------------------------------
     def _xdg(self, ctx: Context, var: str, default: str) -> Path:
@@ -51,16 +64,19 @@ class Opencode(Adapter):
         return Path(value) if value else ctx.paths.home / default
 
     def config_file(self, ctx: Context) -> Path:
-        explicit = (ctx.env.get("OPENCODE_CONFIG") or "").strip()
+        explicit = (ctx.env.get(self.config_var) or "").strip()
         if explicit:
             return Path(explicit)
-        folder = self._xdg(ctx, "XDG_CONFIG_HOME", ".config") / "opencode"
+        folder = self._xdg(ctx, "XDG_CONFIG_HOME", ".config") / self.folder
         # opencode merges config.json, opencode.json, then opencode.jsonc (later wins): edit the one that wins.
-        jsonc = folder / "opencode.jsonc"
-        return jsonc if jsonc.is_file() else folder / "opencode.json"
+        existing = [folder / name for name in self.config_names if (folder / name).is_file()]
+        return existing[-1] if existing else folder / self.config_names[0]
 
     def auth_file(self, ctx: Context) -> Path:
-        return self._xdg(ctx, "XDG_DATA_HOME", ".local/share") / "opencode" / "auth.json"
+        return self._xdg(ctx, "XDG_DATA_HOME", ".local/share") / self.folder / "auth.json"
+
+    def config_edit(self, path: Path, doc: JsonDoc, owned: dict) -> FileEdit:
+        return FileEdit(path, doc.original(), doc.content(), client=self.id)
 
     def app_folder(self, ctx: Context) -> Path:
         return self.config_file(ctx).parent
@@ -77,6 +93,27 @@ class Opencode(Adapter):
         from keyconf import links
 
         return links.ccswitch_link("opencode", profile.name, profile.base_url, key, {"model": opts.model})
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """OPENCODE_CONFIG_CONTENT: a config opencode merges over the user's files (the highest layer), with a
+        provider of its own whose apiKey is `{env:KEYCONF_OPENCODE_API_KEY}`, resolved by opencode from this
+        process's environment. It needs a model: --model, the pin's, or the one `keyconf use` set."""
+        from keyconf.urls import openai_base
+
+        binding = ctx.binding(self.id)
+        model = model or (binding.options.model if binding else None)
+        if not model:
+            raise UsageError("`keyconf run opencode` needs a model: opencode would otherwise send its own default "
+                             "model to its own servers", hint="pass --model MODEL (one your key's group offers), or "
+                             "pin one: keyconf pin PROFILE --model opencode=MODEL", client=self.id)
+        provider = {"npm": PACKAGE, "name": f"keyconf run: {profile.name}",
+                    "options": {"baseURL": openai_base(profile.base_url), "apiKey": "{env:" + RUN_KEY_VAR + "}"},
+                    "models": {model: {}}}
+        content = {"provider": {RUN_PROVIDER_ID: provider}, "model": f"{RUN_PROVIDER_ID}/{model}"}
+        launch = Launch(self.binary, env={"OPENCODE_CONFIG_CONTENT": json.dumps(content)}, key_vars=(RUN_KEY_VAR,))
+        if ctx.env.get("OPENCODE_CONFIG_CONTENT"):
+            launch.notes.append("OPENCODE_CONFIG_CONTENT from your shell is replaced for this run")
+        return launch
 
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
         from keyconf.urls import openai_base
@@ -102,19 +139,19 @@ class Opencode(Adapter):
         else:
             current = doc.get(("model",))
             keeps = f"model {current!r}" if current else "its own default model"
-            plan.warnings.append(f"no model set: opencode keeps {keeps} and lists no relay model; pass --model "
+            plan.warnings.append(f"no model set: {self.title} keeps {keeps} and lists no relay model; pass --model "
                                  "with one your key's group offers")
         files = {str(config): set_owned(doc, desired, owned_before)}
-        plan.edits.append(FileEdit(config, doc.original(), doc.content(), client=self.id))
+        plan.edits.append(self.config_edit(config, doc, files[str(config)]))
 
         auth = JsonDoc(fsutil.read_bytes(auth_path), ctx.paths.display(auth_path))
         owned = {(PROVIDER_ID, "type"): encode("api"), (PROVIDER_ID, "key"): encode(key)}
         files[str(auth_path)] = set_owned(auth, owned, old.get(str(auth_path)))
         plan.edits.append(FileEdit(auth_path, auth.original(), auth.content(), private=True, client=self.id))
         plan.binding = Binding(self.id, profile.name, opts, {"files": files})
-        if ctx.env.get("OPENCODE_AUTH_CONTENT"):
-            plan.warnings.append("OPENCODE_AUTH_CONTENT is set in this shell: opencode then ignores auth.json and "
-                                 "sends no key to the relay; unset it")
+        if ctx.env.get(self.auth_content_var):
+            plan.warnings.append(f"{self.auth_content_var} is set in this shell: {self.title} then ignores "
+                                 "auth.json and sends no key to the relay; unset it")
         return plan
 
     def _restore(self, ctx: Context, path: Path, owned: dict, plan: ClientPlan) -> None:
@@ -185,11 +222,12 @@ class Opencode(Adapter):
             model = config["model"]
             st.model = model if isinstance(model, str) else None
             if not (isinstance(model, str) and model.startswith(PROVIDER_ID + "/")):
-                st.notes.append(f"opencode's default model is not one of provider `{PROVIDER_ID}`")
-            if ctx.env.get("OPENCODE_AUTH_CONTENT"):
-                st.conflicts.append("OPENCODE_AUTH_CONTENT is set: opencode ignores auth.json and sends no relay key")
-        if ctx.env.get("OPENCODE_CONFIG_CONTENT"):
-            st.conflicts.append("OPENCODE_CONFIG_CONTENT is set: opencode merges it over the config file")
+                st.notes.append(f"{self.title}'s default model is not one of provider `{PROVIDER_ID}`")
+            if ctx.env.get(self.auth_content_var):
+                st.conflicts.append(f"{self.auth_content_var} is set: {self.title} ignores auth.json and sends no "
+                                    "relay key")
+        if ctx.env.get(self.config_content_var):
+            st.conflicts.append(f"{self.config_content_var} is set: {self.title} merges it over the config file")
         return st
 
     def target(self, ctx: Context) -> Target | None:
@@ -212,9 +250,9 @@ class Opencode(Adapter):
         config, _, _ = self._read(ctx)
         model = config["model"]
         if isinstance(model, str) and model.startswith(PROVIDER_ID + "/"):
-            return [("ok", f"opencode uses {model}")]
-        return [("warning", f"opencode's default model is {model or 'its own'}, not one of the relay's: run "
-                            f"`keyconf use opencode --model MODEL`, or pick {PROVIDER_ID}/... in opencode")]
+            return [("ok", f"{self.title} uses {model}")]
+        return [("warning", f"{self.title}'s default model is {model or 'its own'}, not one of the relay's: run "
+                            f"`keyconf use {self.id} --model MODEL`, or pick {PROVIDER_ID}/... in {self.title}")]
 
 
 ADAPTER = Opencode()

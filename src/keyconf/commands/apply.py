@@ -48,8 +48,8 @@ def _chosen(session: Session, spec, key: str, store_choice: str | None):
 
 
 def apply(session: Session, file: str, flags: Flags, prune: bool, secret_store: str | None) -> int:
-    from keyconf.formats import applyfile
     from keyconf.keys import sources as keysources
+    from keyconf.pipeline import applyfile
 
     text, name = _read(session, file)
     parsed = applyfile.parse(text, name)

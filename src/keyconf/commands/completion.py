@@ -38,12 +38,15 @@ def script(cli, shell: str) -> str:
 
 
 def clients(ctx, param, incomplete: str) -> list[str]:
-    """Client ids, without the ones already named on the line."""
-    from keyconf.adapters import CLIENT_IDS
+    """Client ids, without the ones already named on the line; a typed alias (`gemini`, `factory`) completes
+    to the id it stands for."""
+    from keyconf.adapters import ALIASES, CLIENT_IDS, canonical
 
     named = ctx.params.get(param.name) or ()
-    named = (named,) if isinstance(named, str) else tuple(named)
-    return [c for c in CLIENT_IDS if c.startswith(incomplete) and c not in named]
+    named = {canonical(n) or n for n in ((named,) if isinstance(named, str) else tuple(named))}
+    ids = [c for c in CLIENT_IDS if c.startswith(incomplete)]
+    ids += [canonical(a) for a in ALIASES if a.startswith(incomplete) and canonical(a) and canonical(a) not in ids]
+    return [c for c in ids if c not in named]
 
 
 def profiles(ctx, param, incomplete: str) -> list[str]:

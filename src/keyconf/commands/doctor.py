@@ -143,15 +143,17 @@ def _powershell_findings(session: Session, ctx: Context) -> list[tuple[str, str,
     default policy (Restricted) runs no profile at all."""
     from keyconf.osenv import shellenv
 
-    if not any(b.env is not None and "powershell" in b.env.shells for b in ctx.state.bindings.values()):
+    # the clients whose variables the PowerShell block sets: the findings are theirs
+    clients = ", ".join(c for c, b in ctx.state.bindings.items() if b.env is not None and "powershell" in b.env.shells)
+    if not clients:
         return []
     effective, user = shellenv.execution_policy(session.paths)
     if effective is None:
-        return [("info", "no PowerShell found to ask for its execution policy", "shell")]
+        return [("info", "no PowerShell found to ask for its execution policy", clients)]
     said = f"PowerShell execution policy {effective} (CurrentUser: {user or 'Undefined'})"
     if shellenv.runs_scripts(effective):
-        return [("ok", f"{said}: the profile block runs", "shell")]
+        return [("ok", f"{said}: the profile block runs", clients)]
     where = ("the user variables (registry) still apply" if session.paths.platform == "windows"
              else "new PowerShell windows won't see the variables")
     return [("warning", f"{said}: PowerShell runs no profile script, so keyconf's block does nothing; {where}; "
-                        "`Set-ExecutionPolicy -Scope CurrentUser RemoteSigned` lets it run", "shell")]
+                        "`Set-ExecutionPolicy -Scope CurrentUser RemoteSigned` lets it run", clients)]

@@ -3,7 +3,6 @@ replays the client's binding."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from keyconf import adapters
@@ -17,20 +16,19 @@ from keyconf.session import Session
 from keyconf.stores import secretstore
 
 
-def _stdout_is_terminal() -> bool:
-    import sys
-
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def default_shell(session: Session) -> str:
-    login = Path(session.env.get("SHELL", "")).name
-    if login in shellenv.SHELLS:
-        return login
-    return "powershell" if session.paths.platform == "windows" or os.name == "nt" else "bash"
+    return shellenv.login_shell(session.env, session.paths.platform)
+
+
+def _pinned(session: Session, name: str | None):
+    """`env` under a folder pinned with .keyconf.toml: the pin's profile (unless --profile), said on stderr."""
+    from keyconf.pipeline import pins
+
+    if name or pins.find(Path.cwd()) is None:
+        return None
+    chosen = pins.choose(session.paths, None)
+    session.out.say(f"(profile {chosen.profile.name}, {chosen.why})", err=True)
+    return chosen
 
 
 def env(session: Session, client: str, shell: str | None, profile_name: str | None, reveal: bool) -> int:
@@ -38,15 +36,22 @@ def env(session: Session, client: str, shell: str | None, profile_name: str | No
     out = session.out
     refuse_reveal_with_json(out, reveal, "the snippet by itself, for eval", "the snippet")
     adapter = adapters.get(client)
+    client = adapter.id  # an alias (`claude`) names the same client
     binding, profile = binding_and_profile(session, client, profile_name)
-    if binding is not None and binding.env is not None and not profile_name:
+    pinned = _pinned(session, profile_name)
+    if pinned is not None:
+        profile = pinned.profile
+        opts = binding.options if binding else Options()
+        model = pinned.model_for(adapter.id)
+        specs = adapter.env_vars(profile, opts.replace(model=model) if model else opts)
+    elif binding is not None and binding.env is not None and not profile_name:
         specs = binding.env.vars
     else:
         specs = adapter.env_vars(profile, binding.options if binding else Options())
     if specs is None:
         raise UsageError(f"{adapter.title} does not read environment variables",
                          hint=f"use `keyconf use {client}` instead")
-    if not reveal and not out.json_mode and not _stdout_is_terminal():
+    if not reveal and not out.json_mode and not out.to_terminal():
         # `eval "$(keyconf env ...)"` would export the masked text as the key: refuse instead of breaking it
         raise UsageError("add --reveal: this output is meant for eval, and without --reveal the key would be "
                          "the masked text", hint=f"eval \"$(keyconf env {client} --reveal)\"; on a terminal "

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 from keyconf.session import Session
 from keyconf.stores.profiles import Profiles
 from keyconf.stores.state import State
 
 
 def export(session: Session, key_source: str) -> int:
-    from keyconf.formats.applyfile import render_export
+    from keyconf.pipeline.applyfile import render_export
 
     profiles = Profiles(session.paths)
     bindings = {client: {"profile": b.profile, **b.options.to_record(full=True)}
@@ -18,6 +16,5 @@ def export(session: Session, key_source: str) -> int:
     ordered = sorted(profiles.items.values(), key=lambda p: p.name != profiles.default)
     text = render_export(ordered, bindings, key_source)
     session.out.extra["apply_file"] = text
-    if not session.out.json_mode:
-        sys.stdout.write(text)
+    session.out.say(text.rstrip("\n"))  # nothing but the file on stdout (no key is in it)
     return 0

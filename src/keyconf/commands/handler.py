@@ -4,14 +4,17 @@ The OS starts the handler of a `ccswitch://` link with the link as its argument 
 on a terminal previews the change (masked) and asks before writing. keyconf takes the scheme only when no
 other program owns it (cc-switch itself, say), unless --force; `remove` gives the previous owner back.
 
-- Linux: an XDG desktop entry (`Exec=... import %u`, `Terminal=true`) plus the default in
+- Linux: an XDG desktop entry (`Exec=... import --from-handler %u`, `Terminal=false`: keyconf opens a terminal
+  itself, see handoff.py) plus the default in
   `$XDG_CONFIG_HOME/mimeapps.list`, both written through the engine so `keyconf undo` takes them back too;
   `xdg-mime query default` is the proof it worked.
 - Windows: `HKCU\\Software\\Classes\\ccswitch` (a URL protocol key), behind a small registry interface that
   tests replace (`_backend`, as in `winenv`).
 - macOS hands a scheme only to an app bundle, so keyconf says so and what to run instead.
 
-No key is ever part of the handler: the link carries it, at click time, as an argument.
+No key is ever part of the handler: the link carries it, at click time, as an argument, which keyconf takes
+out of its command line at once (handoff.scrub_argv). A clicked link is imported only after a person confirms it
+on a terminal (never with -y); without one, nothing is written (exit 3).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ DESKTOP_ID = "keyconf-ccswitch.desktop"
 SECTION = "[Default Applications]"
 MACOS_WHY = ("macOS hands a URL scheme only to an app bundle (LSSetDefaultHandlerForURLScheme takes a bundle id), "
              "and keyconf is a command-line program without one")
-MACOS_INSTEAD = "copy the link the dashboard's CC Switch button makes, then run: pbpaste | keyconf import -"
+MACOS_INSTEAD = ("copy the link the dashboard's CC Switch button makes, then run `keyconf import` and paste it at "
+                 "the prompt, or: pbpaste | keyconf import -")
 
 
 def install(session: Session, force: bool, dry_run: bool) -> int:
@@ -60,7 +64,7 @@ def status(session: Session) -> int:
     platform = session.paths.platform
     if platform == "macos":
         info = {"scheme": SCHEME, "platform": platform, "keyconf": False, "handler": None, "owner": None,
-                "supported": False, "reason": MACOS_WHY, "instead": "pbpaste | keyconf import -"}
+                "supported": False, "reason": MACOS_WHY, "instead": "keyconf import"}
         session.out.result(info)
         session.out.say(f"ccswitch:// links: not handled by keyconf; {MACOS_WHY}")
         session.out.say(f"  instead: {MACOS_INSTEAD}")
@@ -141,7 +145,10 @@ def desktop_entry(argv: list[str]) -> str:
             "Name=keyconf (cc-switch links)\n"
             "Comment=Set up a client from a relay dashboard's CC Switch button\n"
             f"Exec={exec_line}\n"
-            "Terminal=true\n"
+            # keyconf opens a terminal itself (handoff.open_terminal): launchers honour Terminal=true only
+            # sometimes (xdg-open 1.1.3 ignores it when the browser has a terminal), and a terminal started
+            # by the launcher would hold the link, key and all, in its own command line.
+            "Terminal=false\n"
             f"MimeType={MIME};\n"
             "NoDisplay=true\n")
 
@@ -326,6 +333,9 @@ def _linux_status(session: Session) -> dict:
     if desktop.is_file() and not ours:
         notes.append(f"{session.paths.display(desktop)} exists but is not the default "
                      "(`keyconf handler install` makes it so)")
+    if desktop.is_file() and _entry_key(desktop, "Terminal") == "true":
+        notes.append("the entry relies on Terminal=true, which launchers may ignore (an older keyconf wrote it); "
+                     "run `keyconf handler install` again")
     return {"scheme": SCHEME, "platform": "linux", "keyconf": ours, "handler": current,
             "owner": _owner_name(session, current) if current and not ours else None,
             "where": session.paths.display(desktop), "file": str(desktop) if desktop.is_file() else None,

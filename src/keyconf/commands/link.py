@@ -19,6 +19,12 @@ def _made_link(adapter, profile, key: str, opts: Options, fmt: str | None) -> tu
 
     if fmt == "cherry":
         return links.cherry_link(profile.name, profile.base_url, key, opts.protocol)
+    if fmt == "ccr":
+        return links.ccr_link(profile.name, profile.base_url, key, adapter.protocol, opts.model)
+    if fmt == "chatbox":
+        # Chatbox speaks OpenAI's chat API or Anthropic's; --protocol picks, else the client's own
+        protocol = opts.protocol or ("anthropic" if adapter.protocol == "anthropic" else None)
+        return links.chatbox_link(profile.name, profile.base_url, key, protocol, opts.model)
     if fmt == "ccswitch":
         return links.ccswitch_link(adapter.id, profile.name, profile.base_url, key,
                                    {"model": opts.model, **(opts.models or {})})
@@ -40,6 +46,7 @@ def link(session: Session, client: str, profile_name: str | None, model: str | N
     out = session.out
     refuse_reveal_with_json(out, reveal, "the working link by itself", "the link")
     adapter = adapters.get(client)
+    client = adapter.id  # an alias (`claude`) names the same client
     binding, profile = binding_and_profile(session, client, profile_name)
     opts = binding.options if binding else Options()
     if model or protocol:

@@ -71,7 +71,8 @@ def remove(session: Session, name: str, force: bool, yes: bool, dry_run: bool = 
         book.remove(profile.name)
         secrets.delete(profile.secret_store, profile.name)
 
-    job = Job("profile rm", requests, profile_changes=drop, verify=False,
+    # all or nothing: a client whose file can't be edited keeps its settings, so its profile stays too
+    job = Job("profile rm", requests, profile_changes=drop, verify=False, all_or_nothing=True,
               question=f"Delete profile {profile.name} and its stored key?")
     outcome = run(session, job, Flags(dry_run=dry_run, yes=yes))
     if dry_run or not outcome.written:
@@ -107,5 +108,29 @@ def rotate(session: Session, name: str | None, key_stdin: bool, key_env: str | N
         session.out.say(f"profile {profile.name}: no client uses it yet; only the stored key changes")
     chosen = Chosen(profile, key, new_key=True, existed=True)
     chosen.must_exist = True  # a profile removed meanwhile is not brought back (see refreshed)
-    src = KeySource(profile=profile.name, key=key)
+    src = KeySource(profile=profile.name, key_stdin=key_stdin, key_env=key_env, key=key)
     return run(session, Job("profile rotate", [], src=src, chosen=chosen), flags).code
+
+
+def add(session: Session, name: str, base_url: str | None, key_stdin: bool, key_env: str | None,
+        secret_store: str | None, flags: Flags) -> int:
+    """Store a new profile (Base URL and key asked, checked against the relay) without configuring any
+    client: one for `keyconf run` and pins. Through the change pipeline, so `undo` takes it back."""
+    from keyconf.pipeline.profile import choose_profile
+    from keyconf.stores.profiles import check_name
+
+    check_name(name)
+    if name in Profiles(session.paths).items:
+        raise UsageError(f"profile {name!r} already exists",
+                         hint=f"`keyconf profile rotate {name}` gives it a new key; `keyconf profile show {name}`")
+    src = KeySource(name, base_url, key_stdin, key_env, secret_store)
+    chosen = choose_profile(session, src)
+    chosen.keep = True
+    outcome = run(session, Job("profile add", [], src=src, chosen=chosen), flags)
+    if (flags.no_verify or flags.dry_run) and outcome.code == 0:  # no check reported the profile: say it here
+        status = "planned" if flags.dry_run else "stored"
+        session.out.result({"profile": name, "status": status, "base_url": chosen.profile.base_url,
+                            "key": masked(chosen.key), "verify": None})
+        session.out.say(f"profile {name}: {'would be stored' if flags.dry_run else 'key stored'} "
+                        f"({chosen.profile.base_url}, {masked(chosen.key)}; not checked)")
+    return outcome.code

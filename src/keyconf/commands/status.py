@@ -44,9 +44,42 @@ def status(session: Session, names, check: bool = False) -> int:
             out.say(f"  conflict: {conflict}", style="yellow")
         if finding:
             verify_report(out, adapter.id, finding)
+        if check and st.configured and st.profile:
+            _usage_report(ctx, st.profile, item, out)
+    _say_run_profile(session)
     if check:
         return final_code([f.code for f in findings.values()], sum(f.ok for f in findings.values()))
     return 0
+
+
+def _say_run_profile(session: Session) -> None:
+    """The profile `keyconf run` would use in this folder, and why (flag, pin file, default)."""
+    from keyconf.pipeline import pins
+
+    here = pins.describe(session.paths)
+    session.out.extra["run"] = here
+    if here.get("error"):
+        session.out.say(f"keyconf run here: {here['error']}", style="yellow")
+    elif here["profile"]:
+        why = f"pinned by {here['pin_file']}" if here["source"] == "pin" else "the default profile"
+        session.out.say(f"keyconf run here: profile {here['profile']} ({why})")
+
+
+def _usage_report(ctx: Context, profile_name: str, item: dict, out) -> None:
+    """The usage-query settings a cc-switch link carried: shown, never run (running a link's script would let
+    a web page run code here)."""
+    from keyconf.stores.profiles import Profiles
+
+    profile = Profiles(ctx.paths).items.get(profile_name)
+    if profile is None or not profile.usage:
+        return
+    usage = dict(profile.usage)
+    script = usage.pop("script", None)
+    item["usage"] = {**usage, **({"script_chars": len(script)} if script else {})}
+    shown = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in usage.items())
+    if script:
+        shown += (", " if shown else "") + f"a script of {len(script)} characters"
+    out.say(f"  usage settings from the link (kept, never run): {shown}")
 
 
 def _key_matches_profile(ctx: Context, adapter, st) -> None:

@@ -40,7 +40,28 @@ def verify(session: Session, names, use_all: bool, deep: bool, timeout: float | 
         codes.append(finding.code)
         successes += finding.ok
 
+    pinned = _pinned_target(session)
+    if pinned is not None:
+        targets.append(pinned)
     check_targets(session, targets, deep, timeout, on_result=report, with_key_info=True)
     if not codes:
         out.say("no configured client to verify; run `keyconf use CLIENT` first")
     return final_code(codes, successes)
+
+
+def _pinned_target(session: Session):
+    """A .keyconf.toml over this folder: its profile (what `keyconf run` uses here) is checked too. A pin
+    naming a profile keyconf does not have stops the command (exit 2, the file named)."""
+    from pathlib import Path
+
+    from keyconf.model import Target
+    from keyconf.pipeline import pins
+    from keyconf.stores import secretstore
+
+    if pins.find(Path.cwd()) is None:
+        return None
+    chosen = pins.choose(session.paths, None)
+    profile = chosen.profile
+    session.out.say(f"pinned here: profile {profile.name} ({chosen.why})", err=True)
+    return Target(profile.base_url, secretstore.read_key(session.paths, profile), "chat",
+                  client=f"pinned profile {profile.name}")

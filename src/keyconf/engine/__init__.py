@@ -177,7 +177,8 @@ class Entry:
         (big files); `after` is unknown: only its hash is kept."""
         rec = self.meta["edits"][index]
         before = None if rec.get("delta") else self.before(index)
-        return _edit_class(rec.get("kind", "file")).from_record(rec, before)
+        kind = "json-rewritten" if rec.get("client_rewrites") else rec.get("kind", "file")
+        return _edit_class(kind).from_record(rec, before)
 
     def edits(self) -> list[Edit]:
         """The recorded edits with their old bytes."""
@@ -193,20 +194,22 @@ class Entry:
         fsutil.atomic_write(self.folder / "entry.json", json.dumps(self.meta, indent=1).encode(), private=True)
 
 
+# Edits of other kinds than files, defined where they belong (the Windows registry, Cursor's SQLite rows, the
+# system keyring, files their client rewrites), rebuilt from the journal by name: the engine sits below the code
+# that plans those edits.
+_EDIT_KINDS = {"registry": ("keyconf.osenv.winenv", "RegistryEdit"),
+               "sqlite": ("keyconf.formats.sqliterows", "RowsEdit"),
+               "keyring": ("keyconf.stores.secretstore", "KeyringEdit"),
+               "json-rewritten": ("keyconf.formats.jsonrewrite", "RewrittenJsonEdit")}
+
+
 def _edit_class(kind: str):
-    if kind == "registry":
-        from keyconf.osenv.winenv import RegistryEdit
+    if kind not in _EDIT_KINDS:
+        return FileEdit
+    import importlib
 
-        return RegistryEdit
-    if kind == "sqlite":
-        from keyconf.formats.sqliterows import RowsEdit
-
-        return RowsEdit
-    if kind == "keyring":
-        from keyconf.stores.secretstore import KeyringEdit
-
-        return KeyringEdit
-    return FileEdit
+    module, name = _EDIT_KINDS[kind]
+    return getattr(importlib.import_module(module), name)
 
 
 def _new_id(root: Path) -> str:
@@ -578,13 +581,16 @@ def plan_undo(entry: Entry, *, force: bool) -> list[Edit]:
         old = entry.recorded(i)
         cls = type(old)
         current = old.read_current()
+        rebased = None
         if digest(current) != rec.get("after_sha") and not force:
-            raise UnsafeEdit(
-                f"{rec['path']} changed after change {entry.id}; undo would lose that",
-                hint="look at the file, then run `keyconf undo --force` to restore it anyway",
-                client=rec.get("client"),
-            )
-        before = entry.before(i, current) if rec.get("delta") else old.before
+            rebased = old.rebase(current)  # a client's own rewrite of the file keyconf left is no conflict
+            if rebased is None:
+                raise UnsafeEdit(
+                    f"{rec['path']} changed after change {entry.id}; undo would lose that",
+                    hint="look at the file, then run `keyconf undo --force` to restore it anyway",
+                    client=rec.get("client"),
+                )
+        before = rebased if rebased is not None else entry.before(i, current) if rec.get("delta") else old.before
         edit = cls(old.path, current, before, private=old.private, internal=old.internal,
                    client=old.client, mode_before=old.mode_before)
         edit.mode_after = old.mode_before  # an undo gives back the file as it was, mode and owner too

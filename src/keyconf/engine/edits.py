@@ -73,6 +73,11 @@ class Edit:
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
         raise NotImplementedError
 
+    def rebase(self, current: bytes | None) -> bytes | None:
+        """What undo should write when the target no longer holds what keyconf wrote but only because its
+        client rewrote it (see rewrites.py); None: a real conflict, undo refuses."""
+        return None
+
     def diff(self, display) -> str:
         raise NotImplementedError
 

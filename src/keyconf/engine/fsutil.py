@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 PRIVATE = 0o600
@@ -216,6 +215,8 @@ def atomic_write(path: Path, data: bytes | None, *, private: bool = False, mode:
         mode = _default_mode()
     if owner is None and _is_root():
         owner = current_owner(target) or current_owner(target.parent)
+    import tempfile  # here, not at the top: `status` and `run` read files and pay nothing for it
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:

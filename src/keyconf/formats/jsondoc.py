@@ -252,6 +252,12 @@ class JsonDoc:
         return _skip(plain, 0) == len(plain)
 
     @property
+    def trailing_comma_lines(self) -> list[int]:
+        """Lines of the trailing commas JSONC let through (for a client whose own reader refuses them)."""
+        self._texts()
+        return [self._line(at) for at in self._trailing]
+
+    @property
     def text(self) -> str:
         """The document (after any BOM) as text. Decodes the whole file: for small documents and tests."""
         return self._data[self._off:].decode("utf-8")

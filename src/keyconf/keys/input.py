@@ -171,8 +171,11 @@ def read_key_with_notes(io, *, key_stdin: bool, key_env: str | None,
         if key_env not in io.env:
             raise UsageError(f"--key-env {key_env}: that environment variable is not set")
         return clean_key_with_notes(io.env[key_env])
-    if (io.env.get("KEYCONF_API_KEY") or "").strip():
-        return clean_key_with_notes(io.env["KEYCONF_API_KEY"])
+    from keyconf.settings import Settings
+
+    api_key = Settings(io.env).api_key
+    if api_key is not None:
+        return clean_key_with_notes(api_key)
     if not prompt:
         return None, []
     if io.prompt is None:
@@ -206,8 +209,11 @@ def read_base_url(io, given: str | None, *, prompt: bool = True) -> str | None:
     """The raw Base URL from --base-url, KEYCONF_BASE_URL or a prompt (normalised by the caller)."""
     if given:
         return given
-    if (io.env.get("KEYCONF_BASE_URL") or "").strip():
-        return io.env["KEYCONF_BASE_URL"]
+    from keyconf.settings import Settings
+
+    base_url = Settings(io.env).base_url
+    if base_url is not None:
+        return base_url
     if not prompt:
         return None
     if io.ask is None:

@@ -33,12 +33,14 @@ from keyconf.links._build import (
     cherry_provider_id,
     dashboard_link,
 )
-from keyconf.links._formats import CCSWITCH_APPS, MAX_LINK, MODEL_PARAMS, SOURCES, SUPPORTED, parse
+from keyconf.links._formats import CCSWITCH_APPS, MAX_LINK, MODEL_PARAMS, SOURCES, SUPPORTED, parse, read
+from keyconf.links._host import describe as describe_host
+from keyconf.links._more import CCR_PROTOCOLS, ccr_link, chatbox_link
 from keyconf.links._reader import ImportRequest
 
-__all__ = ["CCSWITCH_APPS", "DASHBOARD_TEMPLATES", "MAX_LINK", "MODEL_PARAMS", "SOURCES", "SUPPORTED",
-           "ImportRequest", "ccswitch_link", "cherry_link", "cherry_payload", "cherry_provider_id", "dashboard_link",
-           "parse", "profile_name_for"]
+__all__ = ["CCR_PROTOCOLS", "CCSWITCH_APPS", "DASHBOARD_TEMPLATES", "MAX_LINK", "MODEL_PARAMS", "SOURCES",
+           "SUPPORTED", "ImportRequest", "ccr_link", "ccswitch_link", "chatbox_link", "cherry_link", "cherry_payload",
+           "cherry_provider_id", "dashboard_link", "describe_host", "parse", "profile_name_for", "read"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

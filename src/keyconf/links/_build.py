@@ -13,7 +13,7 @@ from keyconf.links._reader import form, uri_component
 
 _CLIENT_APPS = {client: app for app, client in CCSWITCH_APPS.items()}
 # Apps whose endpoint New API's button gives as origin + /v1 (OpenAI-style clients).
-_V1_APPS = ("codex", "opencode")
+_V1_APPS = ("codex", "opencode", "openclaw", "hermes")
 
 # New API's default `Chats` templates (setting/chats in QuantumNous/new-api; `{key}` is `sk-` + the token's key,
 # `{address}` the server address percent-encoded) and one-api's NextChat one.
@@ -34,12 +34,12 @@ DASHBOARD_TEMPLATES = {
 def ccswitch_link(app: str, name: str, endpoint_root: str, key: str, models: dict | None = None) -> tuple[str, str]:
     """The cc-switch link New API's "CC Switch" button makes (web/src/components/table/tokens/modals/
     CCSwitchModal.jsx `buildCCSwitchURL`), and its masked form. `app` is a cc-switch app or keyconf client id;
-    `endpoint_root` the relay's root (codex and opencode get root + /v1, as the button does); `key` the whole key
+    `endpoint_root` the relay's root (OpenAI-style apps get root + /v1, as the button does); `key` the whole key
     (New API passes `sk-` + the token's key); `models` as ImportRequest.models (tiers only for claude)."""
     app = _CLIENT_APPS.get(app, app)
     if app not in CCSWITCH_APPS:
-        raise UsageError(f"no ccswitch link for {app!r}", hint="ccswitch links exist for claude-code, codex, "
-                         "gemini-cli and opencode")
+        raise UsageError(f"no ccswitch link for {app!r}", hint="ccswitch links exist for "
+                         + ", ".join(CCSWITCH_APPS.values()))
     endpoint = endpoint_root + "/v1" if app in _V1_APPS else endpoint_root
     fields = [("resource", "provider"), ("app", app), ("name", name), ("endpoint", endpoint), ("apiKey", key)]
     for field, param in MODEL_PARAMS:

@@ -6,32 +6,69 @@ from __future__ import annotations
 import re
 
 from keyconf.errors import UsageError
-from keyconf.links._reader import ImportRequest, Parser, Split, echo, first_wins, nonempty, note_params, printable
+from keyconf.links._more import read_ccr, read_chatbox
+from keyconf.links._reader import (
+    SCHEME,
+    ImportRequest,
+    Parser,
+    Split,
+    echo,
+    first_wins,
+    nonempty,
+    note_params,
+    printable,
+)
 
 MAX_LINK = 64 * 1024
 
 # cc-switch's `app` -> keyconf's client id.
-CCSWITCH_APPS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "opencode": "opencode"}
+CCSWITCH_APPS = {"claude": "claude-code", "codex": "codex", "gemini": "gemini-cli", "opencode": "opencode",
+                 "openclaw": "openclaw", "hermes": "hermes"}
 # Apps cc-switch knows that keyconf has no client for (cc-switch parser.rs).
-_CCSWITCH_OTHER_APPS = ("grokbuild", "openclaw", "hermes")
+_CCSWITCH_OTHER_APPS = ("grokbuild",)
+_CCSWITCH_HINT = "keyconf imports ccswitch links for " + ", ".join(CCSWITCH_APPS)
 
 SOURCES = {"ccswitch": "CC Switch", "cherrystudio": "Cherry Studio", "aionui": "AionUI", "deepchat": "DeepChat",
            "ama": "AMA", "opencat": "OpenCat", "lobechat": "Lobe Chat", "aiaw": "AI as Workspace",
-           "nextchat": "NextChat"}
-SUPPORTED = ("ccswitch://, cherrystudio://, aionui://, deepchat://, ama://, opencat:// and the https settings "
-             "links of Lobe Chat (?settings=), AI as Workspace (set-provider?provider=) and NextChat (#/?settings=)")
+           "nextchat": "NextChat", "ccr": "claude-code-router", "chatbox": "Chatbox", "paste": "pasted text"}
+SUPPORTED = ("ccswitch://, cherrystudio://, aionui://, deepchat://, ama://, opencat://, ccr://, chatbox:// and the "
+             "https settings links of Lobe Chat (?settings=), AI as Workspace (set-provider?provider=) and NextChat "
+             "(#/?settings=)")
 
 # ImportRequest.models key -> cc-switch parameter, in the order New API's button writes them.
 MODEL_PARAMS = (("model", "model"), ("haiku", "haikuModel"), ("sonnet", "sonnetModel"), ("opus", "opusModel"))
 
 
-def parse(link: str) -> ImportRequest:
-    """Read one dashboard link. Raises UsageError (exit 2) with a message that holds neither key nor link."""
+def _check_text(link) -> None:
     if not isinstance(link, str):
         raise UsageError("the link must be text")
     if len(link) > MAX_LINK or len(link.encode("utf-8", "surrogatepass")) > MAX_LINK:
         raise UsageError("the link is longer than 64 KiB; no dashboard makes links that long",
                          hint="copy the link again with the dashboard's button")
+    bad = next((i for i, c in enumerate(link) if 0xD800 <= ord(c) <= 0xDFFF), None)
+    if bad is not None:
+        # a byte that is not UTF-8 (the shell and stdin hand it over as a lone surrogate): no app makes that
+        raise UsageError(f"the link is not UTF-8 text (an undecodable byte at character {bad + 1})",
+                         hint="copy the link again with the dashboard's button")
+
+
+def read(text: str) -> ImportRequest:
+    """A link, or pasted text that carries a Base URL and a key (links._paste). UsageError otherwise."""
+    from keyconf.links._paste import looks_pasted, parse_paste
+
+    _check_text(text)
+    scheme = SCHEME.match(text.strip())
+    if not (scheme and scheme[1].lower() in READERS) and looks_pasted(text):
+        try:
+            return parse_paste(text)
+        except (ValueError, RecursionError, UnicodeError, OverflowError):
+            raise UsageError("the pasted text could not be read") from None
+    return parse(text)
+
+
+def parse(link: str) -> ImportRequest:
+    """Read one dashboard link. Raises UsageError (exit 2) with a message that holds neither key nor link."""
+    _check_text(link)
     text = tidy(link)
     parts = Split(text)
     if parts.scheme is None:
@@ -44,7 +81,14 @@ def parse(link: str) -> ImportRequest:
     if reader is None:
         raise UsageError(f"keyconf does not know links starting with {echo(parts.scheme + ':')}",
                          hint=f"keyconf reads {SUPPORTED}")
-    return reader(parser)
+    try:
+        request = reader(parser)
+        request.given_url = parser.given.get(request.base_url)
+        return request
+    except (ValueError, RecursionError, UnicodeError, OverflowError):
+        # the readers refuse with their own messages; this is the net under them (exit 2, never 1)
+        raise UsageError("the link could not be read", hint="copy the link again with the dashboard's button") \
+            from None
 
 
 def tidy(link: str) -> str:
@@ -93,9 +137,8 @@ def _read_ccswitch(p: Parser) -> ImportRequest:
     if app not in CCSWITCH_APPS:
         if app in _CCSWITCH_OTHER_APPS:
             p.fail(f"keyconf has no client for cc-switch's app {echo(app)}",
-                   hint="keyconf imports ccswitch links for claude, codex, gemini and opencode")
-        p.fail(f"unknown app {echo(app)} in the ccswitch link",
-               hint="keyconf imports ccswitch links for claude, codex, gemini and opencode")
+                   hint=_CCSWITCH_HINT)
+        p.fail(f"unknown app {echo(app)} in the ccswitch link", hint=_CCSWITCH_HINT)
     client = CCSWITCH_APPS[app]
 
     fields = {"endpoint": nonempty(params.get("endpoint")), "key": nonempty(params.get("apiKey"))}
@@ -109,23 +152,56 @@ def _read_ccswitch(p: Parser) -> ImportRequest:
         payloads["config"] = doc = _ccswitch_config(p, params)
         used.update(("config", "configFormat"))
         _apply_config(p, app, doc, fields)
-    elif "configUrl" in params:
+    if "configUrl" in params:
         used.add("configUrl")
         p.note("configUrl", params["configUrl"], "keyconf never fetches configuration named by a link")
+        if fields["endpoint"] is None or fields["key"] is None:
+            p.fail("this ccswitch link keeps its endpoint or key at a URL (configUrl), and keyconf never fetches "
+                   "what a link points at; nothing was fetched or written",
+                   hint="ask for a link that carries endpoint and apiKey, or run `keyconf use CLIENT`")
 
+    usage = _ccswitch_usage(p, params, used)
     endpoints = [e.strip() for e in (fields["endpoint"] or "").split(",") if e.strip()]
     roots = [p.root(e, "endpoint") for e in endpoints]  # cc-switch refuses a link with any non-http(s) endpoint
     key = p.clean_key(fields["key"], "apiKey")
     root = roots[0] if roots else p.root(None, "endpoint")
-    for extra in endpoints[1:]:
-        p.note("endpoint (extra)", extra, "keyconf uses the first endpoint")
+
     note_params(p, pairs, used, last_wins=True, reasons={
         "haikuModel": "only Claude Code has tier models", "sonnetModel": "only Claude Code has tier models",
         "opusModel": "only Claude Code has tier models"})
     models = {field: fields[field] for field, _ in MODEL_PARAMS if fields.get(field)}
-    return ImportRequest("ccswitch", app=client, clients=[client], name=nonempty(params.get("name")),
-                         base_url=root, key=key, models=models, ignored=p.ignored,
-                         shown=p.render(pairs, payloads))
+    for extra in endpoints[1:]:
+        p.note("endpoint (extra)", extra, "the endpoints are checked in order; the first that answers is used")
+    request = ImportRequest("ccswitch", app=client, clients=[client], name=nonempty(params.get("name")),
+                            base_url=root, key=key, models=models, ignored=p.ignored,
+                            shown=p.render(pairs, payloads))
+    request.endpoints = list(dict.fromkeys(roots))  # commands/import_ picks the first that answers
+    request.usage = usage
+    return request
+
+
+# cc-switch's usage-query fields (a script it runs to show a balance): kept as text, never run; the two
+# secrets are not kept at all.
+_USAGE_FIELDS = {"usageEnabled": "enabled", "usageBaseUrl": "base_url", "usageUserId": "user_id",
+                 "usageAutoInterval": "auto_interval", "usageScript": "script"}
+_USAGE_SECRETS = ("usageApiKey", "usageAccessToken")
+
+
+def _ccswitch_usage(p: Parser, params: dict, used: set) -> dict:
+    usage = {}
+    for param, name in _USAGE_FIELDS.items():
+        value = params.get(param)
+        if value is not None and value.strip():
+            if any(not c.isprintable() and c not in "\n\t" for c in value):
+                p.fail(f"the link's {param} contains control characters")
+            usage[name] = value[:4096]
+            used.add(param)
+            p.note(param, value, "kept as the profile's usage settings, shown by `status --verify`, never run")
+    for param in _USAGE_SECRETS:
+        if param in params:
+            used.add(param)
+            p.note(param, params[param], "a secret: not kept")
+    return usage
 
 
 def _apply_config(p: Parser, app: str, doc: dict, fields: dict) -> None:
@@ -243,7 +319,8 @@ def _config_codex(p: Parser, doc: dict):
 
 
 def _config_opencode(p: Parser, doc: dict):
-    """cc-switch's additive apps: apiKey / api_key / options.apiKey, baseUrl / base_url / options.baseURL."""
+    """cc-switch's additive apps (opencode, openclaw, hermes): apiKey / api_key / options.apiKey, baseUrl /
+    base_url / options.baseURL."""
     options = doc.get("options") if isinstance(doc.get("options"), dict) else {}
     table = (("key", "apiKey", doc), ("key", "api_key", doc), ("key", "options.apiKey", options),
              ("endpoint", "baseUrl", doc), ("endpoint", "base_url", doc), ("endpoint", "options.baseURL", options))
@@ -263,7 +340,7 @@ def _config_opencode(p: Parser, doc: dict):
 
 
 _CONFIG_READERS = {"claude": _config_claude, "codex": _config_codex, "gemini": _config_gemini,
-                   "opencode": _config_opencode}
+                   "opencode": _config_opencode, "openclaw": _config_opencode, "hermes": _config_opencode}
 
 
 # ---- Cherry Studio, AionUI, DeepChat: base64 JSON in `data` ----------------------------------------------------
@@ -423,6 +500,6 @@ def _read_nextchat(p, pairs, frag_pairs, frag, frag_prefix):
                          shown=p.render(pairs, {}, fragment=fragment))
 
 
-READERS = {"ccswitch": _read_ccswitch, "cherrystudio": _read_cherry, "aionui": _read_aionui,
-            "deepchat": _read_deepchat, "ama": _read_ama, "opencat": _read_opencat, "https": _read_web,
-            "http": _read_web}
+READERS = {"ccr": read_ccr, "chatbox": read_chatbox, "ccswitch": _read_ccswitch, "cherrystudio": _read_cherry,
+           "aionui": _read_aionui, "deepchat": _read_deepchat, "ama": _read_ama, "opencat": _read_opencat,
+           "https": _read_web, "http": _read_web}

@@ -38,6 +38,15 @@ class ImportRequest:
         self.ignored = list(ignored)  # human lines: what the link carried that keyconf does not apply
         self.protocol = protocol  # Cherry Studio's provider type when it is "anthropic", else None
         self._shown = shown
+        self.given_url: str | None = None  # the Base URL as the link wrote it (a numeric IPv4 form, say)
+        self.endpoints: list[str] = []  # a cc-switch endpoint list: every root, the first is base_url
+        self.usage: dict = {}  # cc-switch usage* fields kept as profile metadata (never run)
+
+    def host(self):
+        """What to tell a person about the host (links._host.HostReport)."""
+        from keyconf.links._host import describe
+
+        return describe(self.base_url, self.given_url)
 
     def masked(self) -> str:
         """The link with the key (and every other secret-looking value) masked; payloads shown decoded."""
@@ -75,6 +84,7 @@ class Parser:
         self.secrets: set[str] = set()
         self.ignored: list[str] = []
         self.key: str | None = None
+        self.given: dict[str, str] = {}  # root -> the URL as the link wrote it (for links._host)
 
     # -- messages
     def fail(self, message: str, hint: str = ""):
@@ -150,12 +160,14 @@ class Parser:
                 # Cherry Studio itself replaces ' with " and deletes ( and ) before JSON.parse.
                 try:
                     doc = json.loads(text.replace("'", '"').replace("(", "").replace(")", ""))
-                except (json.JSONDecodeError, RecursionError):
+                except (ValueError, RecursionError):
                     doc = None
             if doc is None:
                 self.fail(f"the link's {what} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})")
         except RecursionError:
             self.fail(f"the link's {what} is nested too deeply to be a provider")
+        except ValueError:  # an integer of more than 4,300 digits (Python's int_max_str_digits)
+            self.fail(f"the link's {what} holds a number too long to be a setting")
         if not isinstance(doc, dict):
             self.fail(f"the link's {what} is JSON but not an object")
         self.remember_secrets(doc)
@@ -171,6 +183,8 @@ class Parser:
             self.fail(f"the link's {what} is not valid TOML" + (f" {where[0]}" if where else ""))
         except RecursionError:
             self.fail(f"the link's {what} is nested too deeply to be a provider")
+        except ValueError:  # an integer of more than 4,300 digits
+            self.fail(f"the link's {what} holds a number too long to be a setting")
         self.remember_secrets(doc)
         return doc
 
@@ -223,9 +237,11 @@ class Parser:
         if any(secret in text for secret in self.secrets if len(secret) >= SECRET_MIN):
             self.fail(f"the link's {field} contains the key", hint="copy the link again with the dashboard's button")
         try:
-            return normalise_root(text)
+            root = normalise_root(text)
         except (UsageError, ValueError):
             self.fail(f"the link's {field} is not a usable Base URL")
+        self.given.setdefault(root, text)
+        return root
 
     def model(self, raw, field: str) -> str | None:
         if raw is None:

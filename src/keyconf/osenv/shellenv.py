@@ -111,6 +111,18 @@ def rc_files(paths: Paths, shell: str, ask=None) -> list[Path]:
     return powershell_profiles(paths, ask)
 
 
+def login_shell(env, platform: str) -> str:
+    """The syntax to print for the user's shell (`env`, `run --print`): the login shell's, else bash (or
+    PowerShell on Windows)."""
+    import os
+    from pathlib import PurePath
+
+    login = PurePath(env.get("SHELL", "")).name
+    if login in SHELLS:
+        return login
+    return "powershell" if platform == "windows" or os.name == "nt" else "bash"
+
+
 def default_shells(paths: Paths) -> list[str]:
     """The shells this user has: the login shell, shells with an rc file, PowerShell on Windows."""
     found = []

@@ -16,6 +16,8 @@ def check_targets(session, targets: list, deep: bool = False, timeout: float | N
     targets = list(targets)
     if not targets:
         return {}
+    if timeout is None:
+        timeout = session.settings.timeout  # --timeout wins; KEYCONF_TIMEOUT is read only when needed
     with Spinner([t.client for t in targets], enabled=not session.out.json_mode) as spin:
         def done(target, finding):
             if on_result:

@@ -41,8 +41,8 @@ def parse_choice(answer: str, installed: list[str]) -> list[str]:
     for word in words:
         if word.isdigit() and 1 <= int(word) <= len(installed):
             client = installed[int(word) - 1]
-        elif word in adapters.CLIENT_IDS:
-            client = word
+        elif adapters.canonical(word):
+            client = adapters.canonical(word)
         else:
             raise UsageError(f"{word!r} is not one of the listed numbers or a client name",
                              hint=f"clients: {', '.join(adapters.CLIENT_IDS)}")

@@ -71,6 +71,8 @@ def refreshed(paths: Paths, chosen: Chosen) -> Chosen:
     fresh.keep, fresh.notes, fresh.make_default = chosen.keep, chosen.notes, chosen.make_default
     fresh.must_exist, fresh.by_default = chosen.must_exist, chosen.by_default
     fresh.key_from_store = chosen.key_from_store
+    if chosen.profile.usage is not None:
+        fresh.profile.usage = chosen.profile.usage
     return fresh
 
 

@@ -19,7 +19,12 @@ def status_of(adapter, ctx: Context) -> ClientStatus:
 
         profile = Profiles(ctx.paths).items.get(binding.profile or "")
         names = tuple(adapter.env_vars(profile, binding.options)) if profile else ()
-        return shellenv.env_status(adapter.id, adapter.installed(ctx), ctx.paths, binding, names)
+        st = shellenv.env_status(adapter.id, adapter.installed(ctx), ctx.paths, binding, names)
+        if st.configured and st.base_url is None:  # the URL sits in the client's own file (Droid's entry)
+            own = adapter.status(ctx)
+            st.base_url, st.model = own.base_url, st.model or own.model
+            st.where, st.conflicts = own.where + st.where, own.conflicts + st.conflicts
+        return st
     return adapter.status(ctx)
 
 

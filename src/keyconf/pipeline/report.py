@@ -40,6 +40,8 @@ def verify_report(out: Reporter, client: str, finding) -> None:
         if finding.hint:
             out.say(f"  hint: {finding.hint}")
         out.failed(finding.code, finding.reason, client, finding.hint)
+    for warning in getattr(finding, "warnings", None) or ():
+        out.say(f"  warning: {warning}", style="yellow")
     for note in getattr(finding, "notes", None) or ():
         out.say(f"  note: {note}")
     info = getattr(finding, "key_info", None)
@@ -128,7 +130,8 @@ def report(session, change, findings: dict, *, planned: bool = False,
         codes.append(int(exc.code))
     for name, finding in findings.items():
         if name.startswith("profile "):  # the key of a profile no client uses yet
-            out.result({"profile": name.split(" ", 1)[1], "status": status_of_profile(written, planned),
+            out.result({"profile": name.split(" ", 1)[1],
+                        "status": status_of_profile(written, planned, change.command),
                         "verify": finding.to_json()})
             out.say(f"{name}: key {'stored' if written and not planned else 'checked'}")
             verify_report(out, name, finding)
@@ -137,8 +140,9 @@ def report(session, change, findings: dict, *, planned: bool = False,
     return final_code(codes, successes)
 
 
-def status_of_profile(written: bool, planned: bool) -> str:
-    return "planned" if planned else ("rotated" if written else "not written")
+def status_of_profile(written: bool, planned: bool, command: str = "profile rotate") -> str:
+    done = "stored" if command == "profile add" else "rotated"
+    return "planned" if planned else (done if written else "not written")
 
 
 def _past(verb: str) -> str:

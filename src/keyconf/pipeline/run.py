@@ -87,8 +87,13 @@ def run(session: Session, job: Job, flags: Flags) -> Outcome:
 
     out = session.out
     profiles = job.profiles(session)
+    if flags.dry_run:  # shown without the lock: a dry run writes nothing, not even a recovery
+        change = pipeline.plan(session, job.command, job.requests_now(State.load(session.paths)), profiles,
+                               sticky=job.sticky, profile_changes=job.profile_changes)
+        show(session, change)
+        return Outcome(report(session, change, {}, planned=True), change)
     findings: dict = {}
-    if job.verify and not flags.no_verify and not flags.dry_run:
+    if job.verify and not flags.no_verify:
         for attempt in range(1, MAX_TRIES + 1):
             requests = job.requests_now(State.load(session.paths))
             targets = pipeline.intended_targets(session, requests, profiles, sticky=job.sticky)
@@ -96,22 +101,22 @@ def run(session: Session, job: Job, flags: Flags) -> Outcome:
             failed = first_hard_failure(findings)
             if failed is None or flags.force:
                 break
-            if attempt < MAX_TRIES and _ask_again(session, job.src, failed):
+            if attempt < MAX_TRIES and _ask_again(session, job.src, failed, profiles):
                 job.chosen = None
                 profiles = job.profiles(session)
                 continue
+            change = pipeline.plan(session, job.command, requests, profiles, sticky=job.sticky)
+            if job.all_or_nothing and change.failed:  # a file that can't be edited comes first: --force can't help
+                out.say("nothing was written: every client is set up in one transaction", err=True)
+                return Outcome(report(session, change, {}, written=False), change)
             out.say("nothing was written" + ("" if out.json_mode else
                     "; fix the problem above, or pass --force to write anyway"), err=True)
-            change = pipeline.plan(session, job.command, requests, profiles, sticky=job.sticky)
             return Outcome(report(session, change, findings, written=False), change)
     with session.lock():
         profiles = [refreshed(session.paths, c) for c in profiles]
         requests = job.requests_now(State.load(session.paths))
         change = pipeline.plan(session, job.command, requests, profiles, sticky=job.sticky,
                                profile_changes=job.profile_changes)
-        if flags.dry_run:
-            show(session, change)
-            return Outcome(report(session, change, {}, planned=True), change)
         if job.all_or_nothing and change.failed:
             out.say("nothing was written: every client is set up in one transaction", err=True)
             return Outcome(report(session, change, findings, written=False), change)
@@ -139,18 +144,22 @@ def _confirmed(session: Session, change, job: Job, yes: bool) -> bool:
     return not job.question or session.confirm(job.question, yes)
 
 
-def _ask_again(session: Session, src, finding) -> bool:
-    """Show what failed with the dashboard's hint and ask for the part that failed, keeping the other.
-    False: nobody can be asked, or the key came from a flag (asking again cannot give another)."""
-    if src is None or not session.can_ask or finding.ask_again is None:
+def _ask_again(session: Session, src, finding, profiles) -> bool:
+    """Show what failed with the dashboard's hint and ask for the part that failed, keeping the other (what
+    was typed is not asked again). False: nobody can be asked, or the key came from a flag (asking again
+    cannot give another)."""
+    if src is None or not session.can_ask or finding.ask_again is None or not profiles:
         return False
+    current = profiles[0]
     session.out.say(f"check failed: {finding.reason}", err=True, style="red")
     if finding.hint:
         session.out.say(f"  hint: {finding.hint}", err=True)
     if finding.ask_again == "key":
         if src.key_given(session):
             return False
+        src.base_url = src.base_url or current.profile.base_url
         src.key = session.read_key(prompt=True)[0]
     else:
+        src.key = src.key or current.key
         src.base_url = session.read_base_url(prompt=True)
     return True

@@ -21,11 +21,14 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 class Profile:
     FIELDS = ("base_url", "secret_store", "created")
 
-    def __init__(self, name: str, base_url: str, secret_store: str = "file", created: str = ""):
+    def __init__(self, name: str, base_url: str, secret_store: str = "file", created: str = "",
+                 usage: dict[str, str] | None = None):
         self.name = name
         self.base_url = base_url
         self.secret_store = secret_store  # where its key was put: keyring | file
         self.created = created
+        # a cc-switch link's usage-query settings, kept as text for `status --verify` and never run
+        self.usage = usage
 
 
 def check_name(name: str) -> str:
@@ -65,6 +68,9 @@ class Profiles:
             for name, body in data.get("profiles", {}).items():
                 if isinstance(body, dict):
                     self.items[name] = Profile(name, **{k: str(v) for k, v in body.items() if k in Profile.FIELDS})
+                    usage = body.get("usage")
+                    if isinstance(usage, dict):
+                        self.items[name].usage = {str(k): str(v) for k, v in usage.items()}
 
     def get(self, name: str | None) -> Profile:
         chosen = name or self.default
@@ -78,6 +84,9 @@ class Profiles:
 
     def put(self, profile: Profile, *, make_default: bool = False) -> None:
         """Add or update a profile. It becomes the default only when asked, or when there is none."""
+        previous = self.items.get(profile.name)
+        if profile.usage is None and previous is not None:
+            profile.usage = previous.usage  # metadata only a link sets: `use` and `rotate` keep it
         self.items[profile.name] = profile
         if make_default or not self.default or self.default not in self.items:
             self.default = profile.name
@@ -99,6 +108,9 @@ class Profiles:
                 value = getattr(profile, key)
                 if value:
                     lines.append(f"{key} = {tomltext.string(value)}\n")
+            if profile.usage:
+                lines.append(f"\n[profiles.{tomltext.string(profile.name)}.usage]\n")
+                lines += [f"{tomltext.string(k)} = {tomltext.string(v)}\n" for k, v in profile.usage.items()]
         return "".join(lines).encode("utf-8")
 
     def edit(self):
