@@ -100,3 +100,17 @@ def test_use_remove_profile_rm_and_rotate_at_once_leave_profiles_and_keys_consis
         secrets = json.loads(paths.secrets_file.read_text()) if paths.secrets_file.exists() else {}
         assert {p["profile"] for p in profiles} == set(secrets), round_
         assert not engine.pending(paths) and not list(home.rglob("*.keyconf-tmp"))
+
+
+def test_eight_mixed_commands_end_as_some_serial_order_with_no_key_lost():
+    """A few rounds of benchmarks/concurrency.py (use, remove, rotate, profile rm --force, apply, import and
+    undo, 8 at once): each end state is the one a serial order gives, and no key is lost."""
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import concurrency
+
+    lines = []
+    figs = concurrency.run_rounds(3, seed=20, log=lines.append)
+    assert figs.failures == [], "\n".join(figs.failures + lines)
+    assert figs.lost_keys == 0 and figs.not_serial == 0 and figs.writers > 0

@@ -1,7 +1,8 @@
-"""SIGKILL keyconf at a few rename/fsync/write/unlink/openat calls (strace fault injection), then check that
-both ways back (`remove`; `undo`) give the user's original bytes and no temp file is left.
+"""SIGKILL keyconf at a few syscalls (strace fault injection) of a sample of changing commands, then check
+that both ways back (`remove --all` + re-run + `remove --all`; `undo` until empty) give the user's original
+files, and that no temp file or pending journal entry is left.
 
-A quick subset of benchmarks/crash_harness.py, which kills at every call of a clean run and prints figures.
+A quick subset of benchmarks/crash_harness.py, which kills at every call of every case and prints figures.
 """
 
 from __future__ import annotations
@@ -16,21 +17,23 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import crash_harness  # noqa: E402
 
-CASES = [  # (client, command, syscalls): each syscall killed at 2 call numbers spread over the run
-    ("claude-code", "use", ("rename", "fsync", "write", "openat")),
-    ("codex", "remove", ("rename", "unlink")),
-    ("shell", "undo", ("rename", "fsync")),
-    ("pi", "undo", ("rename", "fsync")),  # settings.json is a RewrittenJsonEdit
-    ("hermes", "use", ("rename", "write")),  # the YAML editor's output
+CASES = [  # (case, syscalls): each syscall killed at 2 call numbers spread over the run
+    ("use-claude-code", ("rename", "fsync", "write", "openat")),
+    ("use-cursor", ("unlink", "write")),
+    ("remove-all", ("rename", "rmdir")),
+    ("undo", ("rename", "unlink")),
+    ("rotate", ("rename",)),
+    ("profile-rm", ("fsync",)),
+    ("use-pi", ("rename", "fsync")),  # settings.json is a RewrittenJsonEdit
+    ("use-hermes", ("rename", "write")),  # the YAML editor's output
 ]
 
 
-@pytest.mark.parametrize("client,command,syscalls", CASES)
-def test_killed_keyconf_leaves_a_way_back(client, command, syscalls):
+@pytest.mark.parametrize("case,syscalls", CASES)
+def test_killed_keyconf_leaves_a_way_back(case, syscalls):
     require_tool("strace")
-    [scenario] = [s for s in crash_harness.SCENARIOS if s.client == client]
     lines = []
-    figs = crash_harness.sweep(scenario, command, syscalls, pick=2, log=lines.append)
+    figs = crash_harness.sweep(crash_harness.find_case(case), syscalls, pick=2, log=lines.append)
     assert figs.kills >= len(syscalls), lines
     assert figs.failures == [], "\n".join(figs.failures)
-    assert figs.temp_left == 0 and figs.torn == 0
+    assert figs.temp_left == 0 and figs.torn == 0 and figs.pending_left == 0

@@ -63,11 +63,12 @@ def killed_apply(changes: list[tuple[Path, bytes | None, bytes | None]], puts_be
 
 
 def test_killed_change_is_rolled_back_by_the_next_lock(paths, home):
-    a, b = home / "a", home / "new" / "deep" / "b"
+    a, b, c = home / "a", home / "new" / "deep" / "b", home / "c"
     a.write_bytes(b"old a")
     os.chmod(a, 0o644)
-    killed_apply([(a, b"old a", b"new a"), (b, None, b"new b")], puts_before_kill=2)
-    assert a.read_bytes() == b"new a" and b.exists()
+    c.write_bytes(b"old c")
+    killed_apply([(a, b"old a", b"new a"), (b, None, b"new b"), (c, b"old c", b"new c")], puts_before_kill=2)
+    assert a.read_bytes() == b"new a" and b.exists() and c.read_bytes() == b"old c"
     [entry] = engine.pending(paths)
     with engine.locked(paths) as report:
         pass
@@ -132,14 +133,15 @@ def test_undo_after_a_kill_stops_at_the_rollback(kc, home, monkeypatch):
     monkeypatch.setenv("KEYCONF_API_KEY", KEY)
     assert kc("use", "claude-code", "--base-url", "https://relay.example.com", "--no-verify").code == 0
     used = settings.read_bytes()
-    killed_apply([(settings, used, b'{"half": true}\n')], puts_before_kill=1)
+    other = home / "other"  # a second file, not yet written when the kill came: the change is half-done
+    killed_apply([(settings, used, b'{"half": true}\n'), (other, None, b"x")], puts_before_kill=1)
     result = kc("undo", "--json")
     assert result.code == 0, result.output
     doc = result.json()
     assert doc["ok"] and doc["errors"] == [] and doc["results"][0]["status"] == "rolled-back"
     assert "rolled it back" in doc["recovered"][0]
     assert settings.read_bytes() == used
-    killed_apply([(settings, used, b'{"half": true}\n')], puts_before_kill=1)
+    killed_apply([(settings, used, b'{"half": true}\n'), (other, None, b"x")], puts_before_kill=1)
     result = kc("undo")
     assert result.code == 0 and "rolled it back" in result.stderr and "nothing else was undone" in result.stdout
     assert settings.read_bytes() == used
@@ -206,7 +208,7 @@ def test_killed_change_of_a_big_file_is_rolled_back(paths, home):
     path = home / "big.json"
     before = big_json(2)
     path.write_bytes(before)
-    killed_apply([(path, before, before[:-2] + b', "k": 1}\n')], puts_before_kill=1)
+    killed_apply([(path, before, before[:-2] + b', "k": 1}\n'), (home / "second", None, b"x")], puts_before_kill=1)
     assert engine.pending(paths)[0].meta["edits"][0]["delta"]
     with engine.locked(paths):
         pass
@@ -325,3 +327,181 @@ def test_undo_dry_run_after_a_kill_writes_nothing_and_says_so(kc, paths, home):
     result = kc("undo", "--dry-run")
     assert result.code == 0 and "was interrupted" in result.stdout
     assert a.read_bytes() == b"new" and engine.pending(paths)
+
+
+# issue 20: recovery first, finishing what was finished, modes, races ------------------------------------
+
+def killed_keyconf(argv: list[str], patch: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `keyconf ARGV` in a child process after `patch` (Python that SIGKILLs it somewhere)."""
+    code = "import os, signal, sys\n" + textwrap.dedent(patch) + "\nfrom keyconf.cli import main\nmain(sys.argv[1:])\n"
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, timeout=60,
+                          env=env or dict(os.environ), stdin=subprocess.DEVNULL)
+
+
+DIE_WHEN_DONE = """
+from keyconf import engine
+real_save = engine.Entry.save
+def save(self):
+    if self.meta.get("status") == "done":
+        os.kill(os.getpid(), signal.SIGKILL)  # every file written: killed while marking the entry done
+    real_save(self)
+engine.Entry.save = save
+"""
+
+
+def test_remove_killed_after_its_last_write_is_finished_not_reverted(kc, home, monkeypatch):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_bytes(b'{"theme": "dark"}\n')
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "claude-code", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    done = killed_keyconf(["remove", "claude-code"], DIE_WHEN_DONE)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert settings.read_bytes() == b'{"theme": "dark"}\n'
+    paths = Paths.from_environ()
+    [entry] = engine.pending(paths)
+    # the early "nothing to remove" answer comes after recovery, which finishes the remove
+    again = kc("remove", "--all")
+    assert again.code == 0 and "nothing to remove" in again.stdout
+    assert "it is now complete" in again.stderr
+    assert not engine.pending(paths) and engine.find_entry(paths, entry.id).status == "done"
+    # an unrelated command later does not bring the key back
+    assert kc("use", "shell", "--no-verify").code == 0
+    assert settings.read_bytes() == b'{"theme": "dark"}\n'
+    assert KEY.encode() not in settings.read_bytes()
+
+
+def test_temp_file_of_a_cut_entry_save_goes_with_the_next_command(kc, paths, home):
+    a = home / "a"
+    entry = engine.apply(paths, [FileEdit(a, None, b"x")], command="t")
+    stray = entry.folder / ".entry.json.ab12cd.keyconf-tmp"
+    stray.write_bytes(b"{")
+    assert engine.needs_recovery(paths)
+    result = kc("remove", "--all")
+    assert result.code == 0 and "nothing to remove" in result.stdout
+    assert not stray.exists() and not engine.needs_recovery(paths)
+
+
+def test_an_undo_killed_after_its_writes_counts_once(kc, home, monkeypatch):
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_bytes(b'{"theme": "dark"}\n')
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "claude-code", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    assert kc("use", "shell", "--no-verify").code == 0
+    done = killed_keyconf(["undo"], DIE_WHEN_DONE)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    result = kc("undo")
+    assert result.code == 0 and "is complete; nothing else was undone" in result.stdout, result.output
+    assert KEY.encode() in settings.read_bytes()  # the claude-code change is still there
+    assert kc("undo").code == 0
+    assert settings.read_bytes() == b'{"theme": "dark"}\n'
+
+
+def _cursor_db(home: Path) -> Path:
+    import sqlite3
+
+    db = home / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)")
+    conn.execute("INSERT INTO ItemTable VALUES ('theme', 'dark')")
+    conn.commit()
+    conn.close()
+    os.chmod(db, 0o644)
+    return db
+
+
+def test_cursor_killed_between_chmod_and_write_gets_its_mode_back(kc, home, monkeypatch):
+    db = _cursor_db(home)
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    done = killed_keyconf(["use", "cursor", "--base-url", "https://relay.example.com", "--no-verify"], """
+        from keyconf.formats import sqliterows
+        def write(self, rows):
+            os.kill(os.getpid(), signal.SIGKILL)
+        sqliterows.RowsEdit._write_rows = write
+    """)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600  # tightened, nothing written yet
+    result = kc("remove", "--all")
+    assert result.code == 0, result.output
+    assert stat.S_IMODE(db.stat().st_mode) == 0o644
+    assert kc("use", "cursor", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+
+
+def test_cursor_wal_left_by_a_killed_writer_is_not_cursor_running(kc, home, monkeypatch):
+    db = _cursor_db(home)
+    code = f"""
+import os, signal, sqlite3
+conn = sqlite3.connect({str(db)!r}, isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("INSERT INTO ItemTable VALUES ('half', 'written')")
+conn.execute("COMMIT")
+conn.execute("BEGIN IMMEDIATE")
+conn.executemany("INSERT INTO ItemTable VALUES (?, ?)", [(f"k{{i}}", "x" * 500) for i in range(3000)])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    wal = db.with_name(db.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    result = kc("use", "cursor", "--base-url", "https://relay.example.com", "--no-verify")
+    assert result.code == 0, result.output
+    assert kc("remove", "cursor").code == 0
+
+
+def test_rotate_racing_profile_rm_does_not_bring_the_profile_back(kc, home, monkeypatch):
+    """rotate read the profile before the lock; `profile rm --force` removed it meanwhile (injected in the
+    window): rotate is then "no profile named a" (exit 2), as if it had run after the removal."""
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "shell", "--profile", "a", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    from keyconf.session import Session
+
+    real_lock = Session.lock
+    ran = []
+
+    def lock(self, **kw):
+        if not ran:
+            ran.append(subprocess.run([sys.executable, "-m", "keyconf", "profile", "rm", "a", "--force", "-y"],
+                                      capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL))
+        return real_lock(self, **kw)
+
+    monkeypatch.setattr(Session, "lock", lock)
+    monkeypatch.setenv("NEW_KEY", "sk-Rotated0123456789abcdefXYZ")
+    result = kc("profile", "rotate", "a", "--key-env", "NEW_KEY", "--no-verify")
+    assert ran and ran[0].returncode == 0, ran[0].stderr
+    assert result.code == 2 and "no profile named 'a'" in result.stderr, result.output
+    monkeypatch.setattr(Session, "lock", real_lock)
+    assert kc("profile", "list", "--json").json()["results"] == []
+    paths = Paths.from_environ()
+    assert not paths.secrets_file.exists() or "a" not in json.loads(paths.secrets_file.read_text())
+
+
+def test_use_of_a_stored_profile_racing_rotate_writes_the_rotated_key(kc, home, monkeypatch):
+    """`use` read the stored key before the lock; `profile rotate` stored a new one meanwhile (injected in the
+    window): the use writes the new key, as it would have run after the rotate."""
+    monkeypatch.setenv("KEYCONF_API_KEY", KEY)
+    assert kc("use", "shell", "--profile", "a", "--base-url", "https://relay.example.com", "--no-verify").code == 0
+    monkeypatch.delenv("KEYCONF_API_KEY")
+    from keyconf.session import Session
+
+    rotated = "sk-Rotated0123456789abcdefXYZ"
+    real_lock = Session.lock
+    ran = []
+
+    def lock(self, **kw):
+        if not ran:
+            env = dict(os.environ, NEW_KEY=rotated)
+            ran.append(subprocess.run([sys.executable, "-m", "keyconf", "profile", "rotate", "a", "--key-env",
+                                       "NEW_KEY", "--no-verify"], capture_output=True, text=True, timeout=60,
+                                      stdin=subprocess.DEVNULL, env=env))
+        return real_lock(self, **kw)
+
+    monkeypatch.setattr(Session, "lock", lock)
+    result = kc("use", "claude-code", "--profile", "a", "--no-verify")
+    assert ran and ran[0].returncode == 0, ran[0].stderr
+    assert result.code == 0, result.output
+    settings = (home / ".claude" / "settings.json").read_bytes()
+    assert rotated.encode() in settings and KEY.encode() not in settings

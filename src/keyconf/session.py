@@ -73,6 +73,15 @@ class Session:
         return engine.locked(self.paths, notify=lambda text: self.out.say(text, err=True), recovery=recovery,
                              force=force)
 
+    def recover_first(self) -> None:
+        """Before a changing command reads keyconf's state: a change a killed keyconf left half-done is
+        finished or rolled back now, under the lock (what was done is said on stderr)."""
+        from keyconf import engine
+
+        if engine.needs_recovery(self.paths):
+            with self.lock():
+                pass
+
     def at_terminal(self, *, stdout: bool = False) -> bool:
         """A person at a terminal can answer: the question on stderr, the answer from stdin (and, when what is
         shown before the question must be seen too, stdout). A desktop may start keyconf with none of them."""

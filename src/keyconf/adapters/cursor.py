@@ -59,12 +59,23 @@ class Cursor(Adapter):
         if not db.exists():
             raise UnsafeEdit(f"Cursor's settings database {name} does not exist yet",
                              hint="launch Cursor once, quit it fully, then run keyconf again", client=self.id)
-        wal = db.with_name(db.name + "-wal")
-        if running(ctx.env, self.process_names) or (wal.exists() and wal.stat().st_size > 0):
-            raise UnsafeEdit("Cursor is running (or its database is in use); it keeps its settings in memory "
-                             "and would overwrite keyconf's change",
-                             hint="quit Cursor fully (all windows; on macOS Cmd+Q), then run keyconf again",
-                             client=self.id)
+        from keyconf.formats import sqliterows
+
+        # "running": a Cursor process, or a program holding the database's write lock (never a -wal file
+        # alone: an interrupted keyconf write leaves one, which SQLite rolls back at the next open)
+        if running(ctx.env, self.process_names):
+            why = "Cursor is running"
+        elif not sqliterows.check_free(db, name):
+            why = f"Cursor is running ({name} is locked by another program)"
+        else:
+            return
+        raise UnsafeEdit(f"{why}; it keeps its settings in memory and would overwrite keyconf's change to {name}",
+                         hint="quit Cursor fully (all windows; on macOS Cmd+Q), then run keyconf again",
+                         client=self.id)
+
+    def _row_name(self, ctx: Context) -> str:
+        """How a message names the settings row: with its database, so the user knows which file."""
+        return f"{ctx.paths.display(self._db(ctx))}: Cursor's applicationUser row"
 
     def _rows(self, ctx: Context) -> dict:
         from keyconf.formats import sqliterows
@@ -82,14 +93,14 @@ class Cursor(Adapter):
         rows = self._rows(ctx)
         old = ctx.memo(self.id)
         user_raw = rows[USER_ROW]
-        doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"),
-                      "Cursor's applicationUser row")
+        row_name = self._row_name(ctx)
+        doc = JsonDoc(sqliterows.json_bytes(user_raw, row_name), row_name)
         desired = {("openAIBaseUrl",): json.dumps(openai_base(profile.base_url)), ("useOpenAIKey",): "true"}
         model = opts.model
         if model:
             models = doc.get(("aiSettings", "userAddedModels"), [])
             if not isinstance(models, list):
-                raise UnsafeEdit("Cursor's aiSettings.userAddedModels is not a list", client=self.id)
+                raise UnsafeEdit(f"aiSettings.userAddedModels in {row_name} is not a list", client=self.id)
             prior = prior_of(old.get("owned"), ("aiSettings", "userAddedModels"))
             base = json.loads(prior) if prior else models
             desired[("aiSettings", "userAddedModels")] = json.dumps(base + ([model] if model not in base else []))
@@ -128,8 +139,8 @@ class Cursor(Adapter):
         user_raw = rows[USER_ROW]
         after = dict(rows)
         if user_raw is not None:
-            doc = JsonDoc(sqliterows.json_bytes(user_raw, "Cursor's applicationUser row"),
-                          "Cursor's applicationUser row")
+            row_name = self._row_name(ctx)
+            doc = JsonDoc(sqliterows.json_bytes(user_raw, row_name), row_name)
             restore_owned(doc, memo.get("owned"))
             content = doc.content()
             if not memo.get("user_row_existed", True) and doc.member_count(()) == 0:
@@ -155,7 +166,7 @@ class Cursor(Adapter):
             return st
         try:
             rows = self._rows(ctx)
-            user = sqliterows.json_object(rows[USER_ROW], "Cursor's applicationUser row")
+            user = sqliterows.json_object(rows[USER_ROW], self._row_name(ctx))
         except (UnsafeEdit, ValueError) as exc:
             st.conflicts.append(getattr(exc, "message", str(exc)))
             return st
@@ -186,7 +197,7 @@ class Cursor(Adapter):
             return None
         rows = self._rows(ctx)
         try:
-            user = sqliterows.json_object(rows[USER_ROW], "Cursor's applicationUser row")
+            user = sqliterows.json_object(rows[USER_ROW], self._row_name(ctx))
         except UnsafeEdit:
             return None
         base = user.get("openAIBaseUrl")

@@ -183,14 +183,18 @@ class GeminiCli(Adapter):
     def _put_block(self, ctx: Context, path: Path, wanted: dict, record: dict | None, plan: ClientPlan) -> dict:
         before = fsutil.read_bytes(path)
         env = self._env_text(ctx, path)
-        record = record or {"sep": env.separator(), "created": not env.existed}
+        if record is None:
+            record = {"sep": env.separator(), "created": not env.existed}
+        elif "digest" not in record:
+            record = {**record, "legacy": True}  # written before keyconf kept digests: its block is keyconf's
         users = self._without_block(env)
         for name in (KEY, BASE_URL):
             theirs = parse_dotenv(users).get(name)
             if theirs is not None and theirs != wanted[name]:
                 shown = mask(theirs) if name == KEY else theirs
                 plan.replaces.append(f"{name} = {shown} in {env.name} (keyconf's block after it wins)")
-        env.set_block(render_block(wanted, env.nl), record["sep"])
+        record = env.put_owned_block(render_block(wanted, env.nl), record)
+        plan.warnings += env.notes
         self._guard(env, {**parse_dotenv(users), **wanted})
         plan.edits.append(FileEdit(path, before, env.content(record["created"]), private=True, client=self.id))
         return record
@@ -200,7 +204,7 @@ class GeminiCli(Adapter):
         if before is None:
             return
         env = self._env_text(ctx, path)
-        env.remove_block(record.get("sep", ""))
+        env.take_owned_block(record)
         self._guard(env, parse_dotenv(env.text))
         # not private: the key leaves the file, which gets back the mode it had before keyconf made it 0600
         plan.edits.append(FileEdit(path, before, env.content(record.get("created", False)), client=self.id))

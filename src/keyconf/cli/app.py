@@ -16,6 +16,12 @@ from keyconf import __version__
 def _json_requested(argv: list[str]) -> bool:
     return "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # after `--`: a client's own flags
 
+# Commands that change keyconf's state: a change a killed keyconf left half-done is finished or rolled back
+# before they read anything (their own early "nothing to do" answers included). Dry runs write nothing.
+CHANGING = ("use", "import", "apply", "remove", "pin", "handler install", "handler remove", "profile add",
+            "profile rm", "profile default", "profile rotate")
+
+
 def run(command: str):
     """Wrap a command body: one Session (paths, Reporter, terminal or not) built here and handed down,
     KeyconfError -> its exit code, always one JSON document."""
@@ -29,7 +35,10 @@ def run(command: str):
 
             out = Reporter(command, json_mode)
             try:
-                code = body(Session.from_environ(out), *args, **kwargs)
+                session = Session.from_environ(out)
+                if command in CHANGING and not kwargs.get("dry_run"):
+                    session.recover_first()
+                code = body(session, *args, **kwargs)
             except KeyconfError as exc:
                 out.error(exc)
                 code = int(exc.code)

@@ -43,6 +43,7 @@ def _key_io(session: Session, from_stdin: bool):
 def _chosen(session: Session, spec, key: str, store_choice: str | None):
     chosen = given_profile(session.paths, spec.name, spec.base_url, key, store_choice)
     chosen.keep = True  # a profile of the file is stored even when no client uses it (the parser warned)
+    chosen.key_from_store = spec.key_source.kind == "stored"
     return chosen
 
 

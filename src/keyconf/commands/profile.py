@@ -107,6 +107,7 @@ def rotate(session: Session, name: str | None, key_stdin: bool, key_env: str | N
     if not State.load(session.paths).clients_of(profile.name):
         session.out.say(f"profile {profile.name}: no client uses it yet; only the stored key changes")
     chosen = Chosen(profile, key, new_key=True, existed=True)
+    chosen.must_exist = True  # a profile removed meanwhile is not brought back (see refreshed)
     src = KeySource(profile=profile.name, key_stdin=key_stdin, key_env=key_env, key=key)
     return run(session, Job("profile rotate", [], src=src, chosen=chosen), flags).code
 

@@ -38,6 +38,13 @@ def undo(session, entry_id: str | None, force: bool, dry_run: bool, yes: bool) -
             out.result({"id": recovered.entries[0], "status": "rolled-back", "changed": []})
             out.say("nothing else was undone; run `keyconf undo` again to undo the change before it")
             return 0
+        finished_undo = next((e for e in recovered.finished if e.meta.get("undo_of")), None)
+        if finished_undo is not None and not entry_id:
+            # the killed command was an undo, and it had written everything: it is what this undo asked for
+            out.result({"id": finished_undo.meta["undo_of"], "status": "undone", "changed": []})
+            out.say(f"the interrupted undo of change {finished_undo.meta['undo_of']} is complete; nothing else "
+                    "was undone")
+            return 0
         entry = engine.find_entry(paths, entry_id) if entry_id else engine.last_entry(paths)
         if entry is None:
             out.result({"status": "nothing to undo", "changed": []})
@@ -53,7 +60,9 @@ def undo(session, entry_id: str | None, force: bool, dry_run: bool, yes: bool) -
         if force and not session.confirm(f"Restore the files of {entry.id}, losing changes made since?", yes):
             out.say("nothing was changed", err=True)
             return 0
-        engine.restore(paths, entry, edits)
+        done = engine.restore(paths, entry, edits)
+        if done is not None:
+            out.extra["change_id"] = done.id
     changed = [e for e in edits if not e.internal and e.changes]
     files = [paths.display(e.target) for e in changed]
     out.result({"id": entry.id, "status": "undone", "changed": files})

@@ -3,9 +3,11 @@
 The journal is a write-ahead log. Before the first target is touched, an entry holding everything needed to
 go back (old bytes or, for big files, the changed middle plus hashes; modes; folders that will be created) is
 durable on disk with status "pending". Only then are the targets written; the entry is marked "done" last.
-A run killed in between leaves a pending entry, and the next keyconf run that takes the lock rolls it back
-(`recover`), file by file, from what each file holds now: the old bytes (nothing to do), the new bytes (put
-the old ones back), or something else (refuse, naming the file: someone changed it since).
+A run killed in between leaves a pending entry, which the next keyconf run that takes the lock (every
+changing command does so first) recovers (`recover`): a change whose files all hold their new bytes was
+killed after its last write and is finished; any other is rolled back file by file, from what each file
+holds now: the old bytes (nothing to do but its old mode), the new bytes (put the old ones back), or
+something else (refuse, naming the file: someone changed it since).
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ class NothingToUndo(KeyconfError):
 
 
 class Recovered(list):
-    """What recovery did, as lines to show the user; `entries` lists the ids of changes it rolled back."""
+    """What recovery did, as lines to show the user; `entries` lists the ids of changes it rolled back,
+    `finished` those it completed (every file already held its new bytes)."""
 
     def __init__(self):
         super().__init__()
         self.entries: list[str] = []
+        self.finished: list[Entry] = []
 
 
 # lock -----------------------------------------------------------------------------------------------------
@@ -247,9 +251,10 @@ def _journal(paths: Paths, edits: Sequence[Edit], command: str, extra: dict) -> 
     for i, edit in enumerate(edits):
         rec = edit.record()
         rec["before_present"] = edit.before is not None
+        rec["mode_after"] = edit.final_mode()  # recovery that finishes the change settles the mode with it
         if isinstance(edit, FileEdit):
-            rec["mode_after"] = edit.mode_after
             rec["created_dirs"] = [str(d) for d in edit.created_dirs]
+            rec["remove_dirs"] = [str(d) for d in edit.remove_dirs]
         old, delta = _old_part(edit.before, edit.after)
         if delta:
             rec["delta"] = delta
@@ -420,12 +425,27 @@ def entries(paths: Paths) -> list[Entry]:
 
 # recovery -------------------------------------------------------------------------------------------------
 
-def recover(paths: Paths, *, force: bool = False) -> Recovered:
-    """Roll back changes a killed keyconf left pending, and remove keyconf's leftover temp files.
+def needs_recovery(paths: Paths) -> bool:
+    """Whether a killed keyconf left something behind in the journal (a pending change, a half-written entry
+    or prune, a temp file): cheap enough to ask at the start of every changing command."""
+    root = paths.journal_dir
+    if not root.is_dir():
+        return False
+    for item in root.iterdir():
+        if item.name.startswith((_STAGING, _TRASH)) or (item.is_dir() and fsutil.temp_files(item)):
+            return True
+    return bool(pending(paths))
 
-    Call inside `locked()` (it is, by default). Per file of a pending change: holds the old bytes → fine;
-    the new bytes → old ones put back; anything else → UnsafeEdit naming it, nothing written (with `force`,
-    the old bytes are put back anyway where the journal has them whole).
+
+def recover(paths: Paths, *, force: bool = False) -> Recovered:
+    """Finish or roll back changes a killed keyconf left pending, and remove keyconf's leftover temp files.
+
+    Call inside `locked()` (it is, by default). A pending change whose files all hold their new bytes was
+    killed after its last write (removing emptied folders, marking the entry done): it is finished, not
+    undone. Otherwise, per file: holds the old bytes → fine (its old mode is given back, should a kill have
+    come between a chmod and the write); the new bytes → old ones put back; anything else → UnsafeEdit
+    naming it, nothing written (with `force`, the old bytes are put back anyway where the journal has them
+    whole).
     """
     import shutil
 
@@ -438,7 +458,7 @@ def recover(paths: Paths, *, force: bool = False) -> Recovered:
             if item.name.startswith((_STAGING, _TRASH)):
                 shutil.rmtree(item, ignore_errors=True)  # a journal write or prune cut short
             elif item.is_dir():
-                folders.add(item)
+                folders.add(item)  # an entry's own `.entry.json.*.keyconf-tmp` from a save cut short
         interrupted = pending(paths)
         for entry in interrupted:
             for rec in entry.meta["edits"]:
@@ -449,14 +469,18 @@ def recover(paths: Paths, *, force: bool = False) -> Recovered:
     for tmp in leftovers:
         tmp.unlink(missing_ok=True)
     for entry in interrupted:
-        report.append(_roll_back(paths, entry, force))
-        report.entries.append(entry.id)
+        line, finished = _recover_entry(paths, entry, force)
+        report.append(line)
+        if finished:
+            report.finished.append(entry)
+        else:
+            report.entries.append(entry.id)
     if leftovers:
         report.append(f"removed {len(leftovers)} temp file(s) an interrupted keyconf left behind")
     return report
 
 
-def _roll_back(paths: Paths, entry: Entry, force: bool) -> str:
+def _recover_entry(paths: Paths, entry: Entry, force: bool) -> tuple[str, bool]:
     edits, states = [], []
     for i, rec in enumerate(entry.meta["edits"]):
         edit = entry.recorded(i)
@@ -464,6 +488,26 @@ def _roll_back(paths: Paths, entry: Entry, force: bool) -> str:
         state = "old" if now == rec.get("before_sha") else "new" if now == rec.get("after_sha") else "neither"
         edits.append(edit)
         states.append(state)
+    if all(state == "new" for state in states):
+        return _roll_forward(paths, entry, edits), True
+    return _roll_back(paths, entry, edits, states, force), False
+
+
+def _roll_forward(paths: Paths, entry: Entry, edits: list[Edit]) -> str:
+    """Every file holds what the change wrote: do its last steps (a mode set after the write, emptied
+    folders removed) and mark it done, as if it had not been killed."""
+    for edit, rec in zip(edits, entry.meta["edits"]):
+        if rec.get("mode_after") is not None:
+            edit.settle_mode(rec["mode_after"])
+        _remove_empty([Path(d) for d in rec.get("remove_dirs", [])])
+    entry.meta["status"] = "done"
+    entry.meta["recovered"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    entry.save()
+    return (f"keyconf was interrupted at the very end of change {entry.id} (`{entry.meta.get('command')}`), "
+            "after every file was written; it is now complete")
+
+
+def _roll_back(paths: Paths, entry: Entry, edits: list[Edit], states: list[str], force: bool) -> str:
     stuck = [edit for edit, state in zip(edits, states) if state == "neither"]
     if stuck and not force:
         names = ", ".join(paths.display(e.target) for e in stuck)
@@ -476,6 +520,8 @@ def _roll_back(paths: Paths, entry: Entry, force: bool) -> str:
     for i in reversed(range(len(edits))):
         edit, state, rec = edits[i], states[i], entry.meta["edits"][i]
         if state == "old":
+            if rec.get("mode_before") is not None:
+                edit.settle_mode(rec["mode_before"])  # killed between tightening the mode and the write
             continue
         if state == "neither" and rec.get("delta"):
             kept.append(edit)  # only the changed middle of this big file was kept: it cannot be rebuilt

@@ -48,6 +48,14 @@ class Edit:
     def snapshot_mode(self) -> None:
         pass
 
+    def final_mode(self) -> int | None:
+        """The mode the target ends with once `put(after)` is done (None: left as it is)."""
+        return self.mode_after
+
+    def settle_mode(self, mode: int) -> None:
+        """Give the target `mode` where a write can leave it otherwise (recovery after a kill). A file is
+        replaced by rename, bytes and mode at once, so only kinds that chmod apart from writing need it."""
+
     def preflight(self) -> None:
         """Raise UnsafeEdit if the target can't be written, before anything is journaled or written."""
 

@@ -204,6 +204,31 @@ def check_shape(conn, name: str) -> None:
                          "this Cursor version stores settings differently", hint="please report your Cursor version")
 
 
+def check_free(path: Path, name: str) -> bool:
+    """Whether another program holds the database's write lock: a `BEGIN IMMEDIATE` taken and rolled back
+    at once (a short wait, no write). Not "a -wal file exists": a keyconf killed mid-transaction leaves a
+    -wal that SQLite itself rolls back at the next open, and a program that has the database open but is
+    not writing does not hold the lock. UnsafeEdit naming the file for a database that can't be opened."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _problem(exc, name) from None
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise _problem(exc, name) from None
+    except sqlite3.Error as exc:
+        raise _problem(exc, name) from None
+    finally:
+        conn.close()
+
+
 def _sidecars(path: Path) -> list[Path]:
     return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
 
@@ -293,6 +318,14 @@ class RowsEdit(Edit):
 
     def snapshot_mode(self) -> None:
         self.mode_before = file_mode(self.path)
+
+    def final_mode(self) -> int | None:
+        return self.mode_after if self.mode_after is not None else PRIVATE if self.private else None
+
+    def settle_mode(self, mode: int) -> None:
+        # the chmod and the write are two steps: a kill between them leaves the files 0600 (or still open)
+        if file_mode(self.path) not in (None, mode):
+            _chmod_all(self.path, mode)
 
     def put(self, content: bytes | None, *, restoring: bool = False) -> None:
         target = self.mode_before if restoring else self.mode_after

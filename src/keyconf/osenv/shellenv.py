@@ -198,6 +198,8 @@ class RcText:
     """
 
     _BEGIN_LINE = re.compile(r"^[ \t]*" + re.escape(BEGIN) + r"[ \t]*\r?$", re.MULTILINE)
+    # dotenv and PowerShell also end a line at a bare CR: keyconf's block may follow one directly
+    _BEGIN_AFTER_CR = re.compile(r"(?:^|(?<=\r))[ \t]*" + re.escape(BEGIN) + r"[ \t]*\r?$", re.MULTILINE)
     _END_LINE = re.compile(r"^[ \t]*" + re.escape(END) + r"[ \t]*\r?$", re.MULTILINE)
 
     def __init__(self, content: bytes | None, name: str, family: str | None = None):
@@ -214,15 +216,16 @@ class RcText:
             line = raw[:exc.start].count(b"\n") + 1
             raise UnsafeEdit(f"{name}, line {line}: not UTF-8 text; keyconf will not edit it",
                              hint="save the file as UTF-8, then run keyconf again") from None
-        file_nl = "\r\n" if "\r\n" in self.text else "\n"
-        self.nl = file_nl if self.family in READS_CRLF else "\n"  # the newline of keyconf's lines
+        self.nl = line_ending(self.text) if self.family in READS_CRLF else "\n"  # the newline of keyconf's lines
+        self.notes: list[str] = []  # what the user is told about the file (a block keyconf did not write)
 
     def _span(self) -> tuple[int, int] | None:
         """keyconf's block: from a line that is exactly the start marker to the next end-marker line.
 
         Whole lines only, so a marker inside a string or a comment (`echo "# >>> keyconf >>>"`) is not ours.
         """
-        starts = list(self._BEGIN_LINE.finditer(self.text))
+        begin_line = self._BEGIN_AFTER_CR if self.family in READS_CRLF else self._BEGIN_LINE
+        starts = list(begin_line.finditer(self.text))
         if not starts:
             return None
         from keyconf.errors import UnsafeEdit
@@ -272,6 +275,8 @@ class RcText:
         """Ends the user's last line if it has no newline yet (with LF, so that line runs in the shell too)."""
         if not self.text or self.text.endswith("\n"):
             return ""
+        if self.text.endswith("\r") and self.family in READS_CRLF:
+            return ""  # a bare CR ends the line for these readers (an LF after it would read as CRLF)
         return self.nl
 
     def set_block(self, block: str, sep: str) -> None:
@@ -281,10 +286,79 @@ class RcText:
     def remove_block(self, sep: str) -> None:
         self.text = textblock.drop(self.text, self._span(), sep)
 
+    # Whose block is it? keyconf records a digest of the block it wrote in the file's record. A block
+    # there that keyconf has no record of (dotfiles synced from another machine, a lost keyconf folder) is
+    # the user's: kept in the record and put back byte for byte on remove. A block keyconf wrote that
+    # changed since (a line added inside it) is refused, naming the line: neither use nor remove may
+    # delete the user's lines.
+
+    def _line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def put_owned_block(self, block: str, record: dict) -> dict:
+        """`set_block`, after checking that the block in the file (if any) is keyconf's; returns the
+        record to keep (its `sep`, `created`, the digest of what was written, and a block kept for the user)."""
+        record = dict(record)
+        span = self._span()
+        if span is not None:
+            current = self.text[span[0]:span[1]]
+            if "digest" in record and block_digest(current) != record["digest"]:
+                raise self._changed_since(span, "overwrite")
+            if "digest" not in record and not record.get("legacy"):
+                record["kept"] = current
+                self.notes.append(
+                    f"{self.name}, line {self._line_of(span[0])}: the block between keyconf's markers was not "
+                    "written by keyconf here (dotfiles copied from another machine, or a lost keyconf folder); "
+                    "keyconf put its own block in its place and keeps yours: `keyconf remove` puts it back "
+                    "byte for byte")
+        record.pop("legacy", None)
+        self.set_block(block, record.get("sep", ""))
+        span = self._span()
+        record["digest"] = block_digest(self.text[span[0]:span[1]])
+        return record
+
+    def take_owned_block(self, record: dict) -> None:
+        """`remove_block` for keyconf's block: the user's block it replaced comes back in its place; a block
+        changed since keyconf wrote it is refused (UnsafeEdit, exit 3, naming the file and line)."""
+        span = self._span()
+        if span is None:
+            return
+        if "digest" in record and block_digest(self.text[span[0]:span[1]]) != record["digest"]:
+            raise self._changed_since(span, "delete")
+        if "kept" in record:
+            self.text = self.text[:span[0]] + record["kept"] + self.text[span[1]:]
+        else:
+            self.remove_block(record.get("sep", ""))
+
+    def _changed_since(self, span, doing: str):
+        from keyconf.errors import UnsafeEdit
+
+        return UnsafeEdit(f"{self.name}, line {self._line_of(span[0])}: the lines between keyconf's markers "
+                          f"changed since keyconf wrote them; keyconf will not {doing} your lines (nothing was "
+                          "written)",
+                          hint=f"move your own lines out of the block (`{BEGIN}` ... `{END}`), or delete the "
+                               "block if it holds nothing of yours, then run keyconf again")
+
     def content(self, created: bool) -> bytes | None:
         if created and not self.text:
             return None
         return (b"\xef\xbb\xbf" if self.bom else b"") + self.text.encode("utf-8")
+
+
+def line_ending(text: str) -> str:
+    """The one rule for keyconf's lines in files whose readers take CRLF too (dotenv, PowerShell): CRLF
+    when the file's first line ends in CRLF, else LF (an LF file, a bare-CR file, a file of one line).
+    Measured on the first line only, and keyconf's block follows a bare-CR file's last CR directly (no LF
+    of its own), so what keyconf wrote never turns the next run's answer around: a second `use` changes
+    nothing."""
+    at = text.find("\n")
+    return "\r\n" if at > 0 and text[at - 1] == "\r" and "\r" not in text[:at - 1] else "\n"
+
+
+def block_digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 # ---- planning -------------------------------------------------------------------------------------
@@ -329,18 +403,21 @@ def plan(paths: Paths, bindings: dict, shell_state: dict, key_of, ask=None,
         shell = candidates.get(name)
         rc = RcText(before, paths.display(path), family=FAMILY[shell] if shell else None)
         if shell:
+            # a record from before keyconf kept digests ("legacy"): its block is taken as keyconf's
             record = records.get(name) or {"sep": rc.separator(), "created": not rc.existed}
+            if name in records and "digest" not in record:
+                record = {**record, "legacy": True}
             family = FAMILY[shell]
+            record = rc.put_owned_block(texts.render(BLOCK_TEMPLATE[family],
+                                                     env_file=quote(family, str(env_file(paths, family)))), record)
             if warnings is not None:
-                warnings.extend(w for w in rc.warnings() if w not in warnings)
-            rc.set_block(texts.render(BLOCK_TEMPLATE[family], env_file=quote(family, str(env_file(paths, family)))),
-                         record["sep"])
+                warnings.extend(w for w in rc.warnings() + rc.notes if w not in warnings)
             records[name] = record
         else:
             record = records.pop(name)
             if not rc.existed:
                 continue
-            rc.remove_block(record.get("sep", ""))
+            rc.take_owned_block(record)
         edits.append(FileEdit(path, before, rc.content(record.get("created", False)), client="shell"))
     return edits, records
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from keyconf.errors import KeyconfError
+from keyconf.errors import KeyconfError, UnsafeEdit
 from keyconf.paths import Paths
 from keyconf.stores import secretstore
 from keyconf.stores.profiles import Profile, Profiles, check_name
@@ -42,14 +42,35 @@ class Chosen:
         self.store_choice = store_choice  # --secret-store, for a key that must be stored
         self.make_default = make_default
         self.keep = False  # stored even if no client of the change uses it
+        # the command works on this stored profile (rotate, or a `use` that reuses it as it is): if another
+        # keyconf removed it meanwhile, the command fails as it would have run after that removal
+        self.must_exist = False
+        self.by_default = False  # picked as the default profile (no --profile given)
+        self.key_from_store = False  # the key is the profile's stored one: read again under the lock
         self.notes: list[str] = []  # what was cleaned from the input (a `Bearer ` prefix, a page path)
 
 
 def refreshed(paths: Paths, chosen: Chosen) -> Chosen:
     """The same profile and key, measured again against the store (under the lock: another keyconf may have
     removed or changed the profile since this one was chosen)."""
-    fresh = given_profile(paths, chosen.profile.name, chosen.profile.base_url, chosen.key, chosen.store_choice)
+    book = Profiles(paths)
+    if chosen.must_exist:
+        book.get(chosen.profile.name)  # "no profile named X" (exit 2)
+    if chosen.by_default and book.default not in (None, chosen.profile.name):
+        raise UnsafeEdit(f"the default profile changed to {book.default} while keyconf was working (it had "
+                         f"picked {chosen.profile.name}); nothing was written",
+                         hint="run the command again, or name the profile with --profile")
+    key = chosen.key
+    if chosen.key_from_store and chosen.profile.name in book.items:
+        try:
+            # a `profile rotate` that ran meanwhile stored another key: this change writes that one
+            key = secretstore.read_key(paths, book.items[chosen.profile.name])
+        except KeyconfError:
+            pass
+    fresh = given_profile(paths, chosen.profile.name, chosen.profile.base_url, key, chosen.store_choice)
     fresh.keep, fresh.notes, fresh.make_default = chosen.keep, chosen.notes, chosen.make_default
+    fresh.must_exist, fresh.by_default = chosen.must_exist, chosen.by_default
+    fresh.key_from_store = chosen.key_from_store
     if chosen.profile.usage is not None:
         fresh.profile.usage = chosen.profile.usage
     return fresh
@@ -67,15 +88,21 @@ def choose_profile(session, src: KeySource) -> Chosen:
     if key is None:
         key, notes = session.read_key(key_stdin=src.key_stdin, key_env=src.key_env, prompt=False)
     if existing and url_raw is None and key is None:
-        return Chosen(existing, secretstore.read_key(paths, existing), new_key=False, existed=True,
-                      store_choice=src.secret_store)
+        chosen = Chosen(existing, secretstore.read_key(paths, existing), new_key=False, existed=True,
+                        store_choice=src.secret_store)
+        chosen.must_exist = True  # nothing was given to make it again from
+        chosen.by_default = name is None
+        chosen.key_from_store = True
+        return chosen
     if url_raw is None:
         url_raw = existing.base_url if existing else session.read_base_url(None, prompt=True)
     root, url_notes = normalise_root_with_notes(url_raw)
     notes += url_notes
+    from_store = False
     if key is None:
         if existing:
             key = secretstore.read_key(paths, existing)
+            from_store = True
         else:
             key, key_notes = session.read_key(prompt=True)
             notes += key_notes
@@ -94,6 +121,8 @@ def choose_profile(session, src: KeySource) -> Chosen:
     chosen = Chosen(profile, key, new_key=new_key, existed=existing is not None,
                     url_changed=existing is not None and existing.base_url != root, store_choice=src.secret_store)
     chosen.notes = notes
+    chosen.by_default = name is None and existing is not None
+    chosen.key_from_store = from_store
     return chosen
 
 

@@ -39,7 +39,8 @@ class State:
             self.bindings = {c: binding_from_v1(c, r) for c, r in records.items()}
         else:
             self.bindings: dict[str, Binding] = {c: Binding.from_record(c, r) for c, r in records.items()}
-        # rc files that hold keyconf's block: path -> {"sep", "created"} (what to take out besides the block)
+        # rc files that hold keyconf's block: path -> {"sep", "created"} (what to take out besides the block),
+        # "digest" (of the block keyconf wrote) and "kept" (a block of the user's it replaced; see RcText)
         self.shell_files: dict[str, dict] = dict(data.get("shell_files", {}))
         # Windows user variables keyconf set: name -> the value it had before (None: unset)
         self.registry: dict = dict(data.get("registry", {}))
