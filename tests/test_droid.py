@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapter_contract import AdapterContract
-from conftest import KEY, snapshot
+from adapter_contract import AdapterContract, RunE2E
+from conftest import KEY, REPO, snapshot
 from corpus import corpus_files
 from keyconf.formats import jsonarray
 
@@ -58,8 +58,11 @@ def data(home: Path) -> dict:
 
 class TestDroidContract(AdapterContract):
     client = "droid"
-    cannot_run = "per-process settings yet"
     use_args = MODEL
+    # the platform package's binary (the npm wrapper may lack it); Factory's own calls all stop with the airgap
+    run_e2e = RunE2E(str(REPO / ".ci" / "node" / "node_modules" / "@factory" / "cli-linux-x64" / "bin" / "droid"),
+                     ("exec", "ping"), "/v1/chat/completions", "authorization",
+                     env={"FACTORY_AIRGAP_ENABLED": "true", "NO_COLOR": "1", "LOCAL_KEY": "sk-local-not-this"})
 
     def arrange(self, home):
         write(home)
