@@ -266,7 +266,8 @@ def test_run_puts_its_provider_in_a_copy_of_the_system_settings_the_highest_laye
     from keyconf.formats.jsondoc import JsonDoc
 
     admin = home / "admin-settings.json"
-    admin.write_bytes(b'{\n  // the administrator settings\n  "ui": {"hideTips": true},\n  "model": {"maxSessionTurns": 9}\n}\n')
+    admin.write_bytes(b'{\n  // the administrator settings\n  "ui": {"hideTips": true},\n'
+                      b'  "model": {"maxSessionTurns": 9}\n}\n')
     before = snapshot(home)
     launch = _launch(home, {"QWEN_CODE_SYSTEM_SETTINGS_PATH": str(admin)})
     assert launch.key_vars == ("KEYCONF_QWEN_RUN_API_KEY",) and launch.argv == []
