@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -231,3 +232,22 @@ def test_run_home_holds_a_copy_of_the_config_with_its_provider_and_links_the_res
     assert launch.links == {path.parent / ".env": config(home).parent / ".env",
                             path.parent / "sessions": config(home).parent / "sessions"}
     assert snapshot(home) == before
+
+
+def test_a_run_started_inside_a_run_overlays_the_users_home_not_the_overlay(home):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    write(home, CONFIG_RICH)
+
+    def launch(env):
+        paths = Paths({**os.environ, **env})
+        return adapters.get("hermes").launch(Context(paths, State.load(paths)), Profile("B", "http://127.0.0.1:9"),
+                                             "gpt-5")
+
+    first = launch({})
+    inner = launch(first.env)
+    assert inner.files == first.files and inner.env == first.env

@@ -78,7 +78,9 @@ class Hermes(Adapter):
 
         model = run_model(self, ctx, model)
         folder = self.home(ctx)
-        doc = self._doc(ctx)
+        if folder.is_relative_to(ctx.paths.keyconf_home / "run"):  # a run started inside a run: the user's home
+            folder = ctx.paths.home / ".hermes"
+        doc = self._doc(ctx, folder / "config.yaml")
         intended = copy.deepcopy(doc.data) if isinstance(doc.data, dict) else {}
         provider = {"name": f"keyconf run: {profile.name}", "api": openai_base(profile.base_url),
                     "api_key": "${" + RUN_KEY_VAR + "}", "default_model": model}
