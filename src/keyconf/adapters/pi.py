@@ -72,7 +72,7 @@ class Pi(Adapter):
         `pi.registerProvider("keyconf-run", ...)` with apiKey = the *name* KEYCONF_PI_RUN_API_KEY, which Pi
         resolves from this process's environment; `--model` selects it over settings.json's default. Checked
         with Pi 0.73.1: models.json, settings.json and auth.json stay as they are (a run is saved with the
-        user's sessions); `--no-extensions` keeps loading an extension named by `-e`. Pi needs each model's
+        user's sessions); per Pi's --help, `--no-extensions` still loads one named by `-e`. Pi needs each model's
         full description from an extension (input, cost, context window), so keyconf gives neutral ones."""
         from keyconf.adapters.runoverlay import overlay_path, run_model
         from keyconf.urls import openai_base
