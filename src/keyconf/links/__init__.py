@@ -27,7 +27,9 @@ from urllib.parse import urlsplit
 
 from keyconf.links._build import (
     DASHBOARD_TEMPLATES,
+    ccr_link,
     ccswitch_link,
+    chatbox_link,
     cherry_link,
     cherry_payload,
     cherry_provider_id,
@@ -35,7 +37,7 @@ from keyconf.links._build import (
 )
 from keyconf.links._formats import CCSWITCH_APPS, MAX_LINK, MODEL_PARAMS, SOURCES, SUPPORTED, parse, read
 from keyconf.links._host import describe as describe_host
-from keyconf.links._more import CCR_PROTOCOLS, ccr_link, chatbox_link
+from keyconf.links._more import CCR_PROTOCOLS
 from keyconf.links._reader import ImportRequest
 
 __all__ = ["CCR_PROTOCOLS", "CCSWITCH_APPS", "DASHBOARD_TEMPLATES", "MAX_LINK", "MODEL_PARAMS", "SOURCES",

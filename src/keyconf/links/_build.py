@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from keyconf.errors import UsageError
 from keyconf.links._formats import CCSWITCH_APPS, MODEL_PARAMS, parse
+from keyconf.links._more import _CCR_OF
 from keyconf.links._reader import form, uri_component
 
 _CLIENT_APPS = {client: app for app, client in CCSWITCH_APPS.items()}
@@ -94,3 +95,32 @@ def dashboard_link(template: str, server_address: str, token_key: str) -> str:
             raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             return template.replace(placeholder, uri_component(base64.b64encode(raw).decode("ascii")))
     return template.replace("{address}", uri_component(server_address)).replace("{key}", key)
+
+
+def ccr_link(name: str, root: str, key: str, protocol: str, model: str | None = None) -> tuple[str, str]:
+    """A claude-code-router provider link for a profile. `protocol`: a client's verification protocol
+    (anthropic | responses | chat | gemini). The Base URL in the shape the protocol's SDKs take: the root for
+    Anthropic and Gemini, root + /v1 for OpenAI's (keyconf reads either back)."""
+    ccr_protocol = _CCR_OF.get(protocol, "openai_chat_completions")
+    base = root + "/v1" if ccr_protocol.startswith("openai") else root
+    fields = [("name", name), ("base_url", base), ("api_key", key), ("protocol", ccr_protocol)]
+    if model:
+        fields.append(("models", model))
+    link = "ccr://provider?" + "&".join(f"{k}={form(v)}" for k, v in fields)
+    return link, parse(link).masked()
+
+
+def chatbox_link(profile_name: str, root: str, key: str, protocol: str | None = None,
+                 model: str | None = None) -> tuple[str, str]:
+    """Chatbox's import link for a profile: a custom provider of keyconf's own id (never a built-in one, which
+    would have its key replaced), the host in the shape Chatbox wants (root for OpenAI, root + /v1 for
+    Anthropic), URL-safe unpadded base64 as clients-desktop.md advises."""
+    anthropic = protocol == "anthropic"
+    settings: dict = {"apiHost": root + "/v1" if anthropic else root, "apiKey": key}
+    if model:
+        settings["models"] = [{"modelId": model, "type": "chat"}]
+    doc = {"id": f"keyconf-{profile_name}", "name": f"{profile_name} · keyconf",
+           "type": "anthropic" if anthropic else "openai", "settings": settings}
+    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    link = "chatbox://provider/import?config=" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return link, parse(link).masked()

@@ -12,11 +12,9 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 
-from keyconf.links._reader import SCHEME, ImportRequest, Parser, echo, form, nonempty, note_params
+from keyconf.links._reader import SCHEME, ImportRequest, Parser, echo, nonempty, note_params
 
 # claude-code-router's protocols -> the keyconf client that speaks it (None: several do; ask, or --to)
 CCR_PROTOCOLS = {"anthropic_messages": "claude-code", "openai_responses": "codex",
@@ -144,34 +142,3 @@ def read_chatbox(p: Parser) -> ImportRequest:
 
 # ---- the links keyconf makes ---------------------------------------------------------------------------------
 
-def ccr_link(name: str, root: str, key: str, protocol: str, model: str | None = None) -> tuple[str, str]:
-    """A claude-code-router provider link for a profile. `protocol`: a client's verification protocol
-    (anthropic | responses | chat | gemini). The Base URL in the shape the protocol's SDKs take: the root for
-    Anthropic and Gemini, root + /v1 for OpenAI's (keyconf reads either back)."""
-    from keyconf.links._formats import parse
-
-    ccr_protocol = _CCR_OF.get(protocol, "openai_chat_completions")
-    base = root + "/v1" if ccr_protocol.startswith("openai") else root
-    fields = [("name", name), ("base_url", base), ("api_key", key), ("protocol", ccr_protocol)]
-    if model:
-        fields.append(("models", model))
-    link = "ccr://provider?" + "&".join(f"{k}={form(v)}" for k, v in fields)
-    return link, parse(link).masked()
-
-
-def chatbox_link(profile_name: str, root: str, key: str, protocol: str | None = None,
-                 model: str | None = None) -> tuple[str, str]:
-    """Chatbox's import link for a profile: a custom provider of keyconf's own id (never a built-in one, which
-    would have its key replaced), the host in the shape Chatbox wants (root for OpenAI, root + /v1 for
-    Anthropic), URL-safe unpadded base64 as clients-desktop.md advises."""
-    from keyconf.links._formats import parse
-
-    anthropic = protocol == "anthropic"
-    settings: dict = {"apiHost": root + "/v1" if anthropic else root, "apiKey": key}
-    if model:
-        settings["models"] = [{"modelId": model, "type": "chat"}]
-    doc = {"id": f"keyconf-{profile_name}", "name": f"{profile_name} · keyconf",
-           "type": "anthropic" if anthropic else "openai", "settings": settings}
-    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    link = "chatbox://provider/import?config=" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-    return link, parse(link).masked()

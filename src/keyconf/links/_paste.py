@@ -61,7 +61,7 @@ def parse_paste(text: str) -> ImportRequest:
         kinds.append("auth.json")
     toml_doc = _codex_toml(p, rest)
     if toml_doc is not None:
-        from keyconf.links._formats import _config_codex
+        from keyconf.links._configs import _config_codex
 
         candidates, others = _config_codex(p, toml_doc)
         for field, label, value in candidates:
@@ -92,8 +92,11 @@ def parse_paste(text: str) -> ImportRequest:
     shown = (f"{' + '.join(dict.fromkeys(kinds)) or 'text'}: Base URL {root} (from {url_from}), key {mask(key)} "
              f"(from {key_from})" + (f", model {cut(printable(model), 60)}" if model else ""))
     clients = list(dict.fromkeys(clients))
+    # a line noted before the key was found (a stray `-H "Authorization: …"` above its curl) is masked now
+    p.secrets.add(key)
+    ignored = [p.scrub(line) for line in p.ignored]
     request = ImportRequest("paste", clients=clients if len(clients) == 1 else [], base_url=root, key=key,
-                            models={"model": model} if model else {}, ignored=p.ignored, shown=p.scrub(shown))
+                            models={"model": model} if model else {}, ignored=ignored, shown=p.scrub(shown))
     request.given_url = p.given.get(root)
     return request
 
