@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import fakerelay  # noqa: E402
+from windows_fake import windows  # noqa: E402,F401 - the `windows` fixture, for every test module
 
 KEY = "sk-Test0123456789abcdefXYZ42"
 REPO = Path(__file__).resolve().parent.parent

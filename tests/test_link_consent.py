@@ -275,31 +275,9 @@ def test_a_pasted_link_on_a_terminal_shows_the_host_and_asks(home, relay, answer
 def _piped_on_terminal(command: str, answers, env) -> tuple[int, str]:
     """`sh -c COMMAND` (a pipeline into keyconf) with a pty as its controlling terminal, as in a terminal
     window: keyconf's stdin is the pipe, and the question goes to /dev/tty."""
-    import fcntl
-    import termios
+    from test_terminal import on_terminal
 
-    from test_terminal import _read_until
-
-    def controlling():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(["sh", "-c", command], stdin=child, stdout=child, stderr=child, close_fds=True,
-                            env=env, preexec_fn=controlling)
-    os.close(child)
-    seen, at = bytearray(), 0
-    for prompt, answer in answers:
-        at = _read_until(main, prompt, seen, at)
-        os.write(main, answer.encode() + b"\r")
-    code = proc.wait(timeout=60)
-    try:
-        while select.select([main], [], [], 0.2)[0]:
-            seen.extend(os.read(main, 4096))
-    except OSError:
-        pass
-    os.close(main)
-    return code, bytes(seen).decode("utf-8", "replace")
+    return on_terminal(None, answers, env, argv=["sh", "-c", command], controlling=True, timeout=60)
 
 
 @pytest.mark.parametrize("answer, written", [("y", True), ("n", False)])

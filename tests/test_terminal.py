@@ -29,17 +29,26 @@ def _read_until(fd: int, needle: bytes, seen: bytearray, start: int, timeout: fl
     return seen.find(needle, start) + len(needle)
 
 
-def on_terminal(args, answers, env=None):
-    """Run keyconf with stdin, stdout and stderr on one pty; answer each prompt as it appears."""
+def on_terminal(args, answers, env=None, *, argv=None, controlling: bool = False, timeout: float = 30):
+    """Run keyconf (or `argv`) with stdin, stdout and stderr on one pty; answer each prompt as it appears.
+    `controlling`: the pty is also its controlling terminal (/dev/tty), as in a terminal window."""
+    def take_terminal():
+        import fcntl
+        import termios
+
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
     main, child = pty.openpty()
-    proc = subprocess.Popen([str(EXE), *args], stdin=child, stdout=child, stderr=child,
-                            env=dict(env or os.environ), close_fds=True)
+    proc = subprocess.Popen(argv or [str(EXE), *args], stdin=child, stdout=child, stderr=child,
+                            env=dict(env or os.environ), close_fds=True,
+                            preexec_fn=take_terminal if controlling else None)
     os.close(child)
     seen, at = bytearray(), 0
     for prompt, answer in answers:
         at = _read_until(main, prompt, seen, at)
         os.write(main, answer.encode() + b"\r")
-    code = proc.wait(timeout=30)
+    code = proc.wait(timeout=timeout)
     try:
         while select.select([main], [], [], 0.2)[0]:
             seen.extend(os.read(main, 4096))
