@@ -25,6 +25,7 @@ _MODULES = {
     "hermes": "keyconf.adapters.hermes",
     "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
+    "aider": "keyconf.adapters.aider",
 }
 
 CLIENT_IDS = tuple(_MODULES)
