@@ -28,6 +28,7 @@ TARGETS = {  # client -> (file under HOME it reads first, extra flags)
     "openclaw": (".openclaw/openclaw.json", ("--model", "gpt-5")),
     "hermes": (".hermes/config.yaml", ("--model", "gpt-5")),
     "aider": (".aider.conf.yml", ("--model", "gpt-5")),
+    "continue": (".continue/config.yaml", ("--model", "gpt-4o-mini")),
 }
 
 

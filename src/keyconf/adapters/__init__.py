@@ -26,6 +26,7 @@ _MODULES = {
     "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
     "aider": "keyconf.adapters.aider",
+    "continue": "keyconf.adapters.continue_cli",
 }
 
 CLIENT_IDS = tuple(_MODULES)
