@@ -27,6 +27,7 @@ _MODULES = {
     "shell": "keyconf.adapters.shell",
     "aider": "keyconf.adapters.aider",
     "continue": "keyconf.adapters.continue_cli",
+    "claude-desktop": "keyconf.adapters.claude_desktop",
 }
 
 CLIENT_IDS = tuple(_MODULES)
