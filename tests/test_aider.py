@@ -30,7 +30,10 @@ lint-cmd: "python: flake8 --select=E9"
 CONFIG_CRLF_NO_EOL = b"# work laptop\r\nopenai-api-key: 'sk-old'\r\nauto-commits: false"
 CONFIG_EMPTY_VALUES = b"---\nmodel:\nweak-model: ''\ncode-theme: monokai\n"
 CONFIG_COMMENTS_ONLY = b"# everything commented out\n#model: gpt-4o\n"
-FIXTURES = {"rich": CONFIG_RICH, "crlf-no-eol": CONFIG_CRLF_NO_EOL, "empty-values": CONFIG_EMPTY_VALUES,
+# Values aligned in a column, and a relay already set (GitHub Copilot's, as people point Aider at it)
+CONFIG_ALIGNED = (b"openai-api-base: https://api.githubcopilot.com\nmodel:           openai/claude-3.7-sonnet\n"
+                  b"weak-model:      openai/gpt-4o-mini\nvim: true\n")
+FIXTURES = {"rich": CONFIG_RICH, "aligned": CONFIG_ALIGNED, "crlf-no-eol": CONFIG_CRLF_NO_EOL, "empty-values": CONFIG_EMPTY_VALUES,
             "comments-only": CONFIG_COMMENTS_ONLY, "empty": b"", "absent": None}
 QUIET = ["--yes-always", "--no-git", "--no-check-update", "--no-analytics", "--no-show-release-notes",
          "--no-show-model-warnings", "--no-pretty", "--no-stream"]
@@ -85,7 +88,7 @@ def test_use_reads_as_meant_and_remove_or_undo_is_byte_identical(kc, home, relay
     assert data["model"] == data["weak-model"] == "openai/gpt-4o-mini"
     old = yaml.safe_load(FIXTURES[fixture] or b"") or {}
     for name, value in old.items():
-        if name not in ("model", "weak-model", "openai-api-key"):
+        if name not in ("model", "weak-model", "openai-api-key", "openai-api-base"):
             assert data[name] == value
     assert stat.S_IMODE(config(home).stat().st_mode) == 0o600
     assert kc("use", "aider", "--json").json()["results"][0]["changed"] == []
@@ -103,6 +106,14 @@ def test_comments_and_layout_survive_and_the_users_model_is_announced(kc, home, 
     for kept in ("# Sample .aider.conf.yml", "#weak-model: xxx", "read:\n  - CONVENTIONS.md\n",
                  'lint-cmd: "python: flake8 --select=E9"'):
         assert kept in text
+
+
+def test_aligned_values_keep_their_column(kc, home, relay):
+    write(home, CONFIG_ALIGNED)
+    assert use(kc, relay.url, "--model", "gpt-4o-mini", "--yes").code == 0
+    text = config(home).read_text()
+    assert "model:           openai/gpt-4o-mini\nweak-model:      openai/gpt-4o-mini\n" in text
+    assert text.startswith(f"openai-api-base: {relay.url}/v1\n")
 
 
 def test_switching_to_env_takes_the_key_out_of_the_file(kc, home, relay):

@@ -34,7 +34,10 @@ def set_key(doc, key: str, rendered: str, record: dict) -> None:
         knode, vnode = pair
         start, end = knode.end_mark.index, doc._value_end(knode, vnode)
         keys.setdefault(key, doc.text[start:end])
-        doc._splice(start, end, f": {rendered}")
+        if vnode.start_mark.index != vnode.end_mark.index:  # only the value: the spacing after the colon stays
+            doc._splice(vnode.start_mark.index, end, rendered)
+        else:
+            doc._splice(start, end, f": {rendered}")
         return
     keys.setdefault(key, None)
     if doc.text and not doc.text.endswith("\n"):
