@@ -33,7 +33,38 @@ rules:
 CONFIG_NO_MODELS = b"name: Mine\r\nversion: 0.0.1\r\nschema: v1\r\nmcpServers:\r\n  - name: fs\r\n    command: npx"
 CONFIG_EMPTY_LIST = b"name: Local\nversion: 1.0.0\nschema: v1\nmodels: []  # none yet\n"
 CONFIG_FLUSH = b"name: Flush\nversion: 1.0.0\nschema: v1\nmodels:\n- name: A\n  provider: openai\n  model: a\n"
-FIXTURES = {"rich": CONFIG_RICH, "no-models-crlf": CONFIG_NO_MODELS, "empty-list": CONFIG_EMPTY_LIST,
+# Shared settings through an anchor, merged into each model; the last item ends with an alias
+CONFIG_ANCHORS = """%YAML 1.1
+---
+name: Team
+version: 2.0.0
+schema: v1
+
+defaults: &defaults
+  provider: openrouter
+  apiBase: https://openrouter.ai/api/v1
+  roles:
+    - chat
+
+system: &system |
+  Be brief.
+
+  🧠 Think first.
+
+models:
+  # --- reasoning ---
+  - name: "🧠 Reasoner"
+    <<: *defaults
+    model: deepseek/deepseek-r1:free
+    chatOptions:
+      baseAgentSystemMessage: *system
+
+# autocomplete, off for now:
+# - name: Qwen
+rules:
+  - uses: file://.continue/rules/agent.md
+""".encode()
+FIXTURES = {"rich": CONFIG_RICH, "anchors": CONFIG_ANCHORS, "no-models-crlf": CONFIG_NO_MODELS, "empty-list": CONFIG_EMPTY_LIST,
             "flush-items": CONFIG_FLUSH, "empty": b"", "absent": None}
 ENV_USER = b"OTHER_SECRET=abc\n"
 

@@ -99,8 +99,9 @@ class Aider(Adapter):
         intended = copy.deepcopy(doc.data)
         owned = (old or {}).get("keys", {})
         for name, value in values.items():
-            if name in (MODEL, WEAK) and doc.get(name) not in (None, value) and name not in owned:
-                plan.replaces.append(f"{name} = {doc.get(name)} in {doc.name}")
+            if doc.get(name) not in (None, value) and name not in owned:
+                shown = mask(str(doc.get(name))) if name == KEY else doc.get(name)
+                plan.replaces.append(f"{name} = {shown} in {doc.name}")
             try:
                 yamlkeys.set_key(doc, name, scalar(value), record)
             except UnsafeEdit as exc:

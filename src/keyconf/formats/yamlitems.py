@@ -53,8 +53,24 @@ def _item_span(doc, item) -> tuple[int, int, str]:
     if match is None:
         raise UnsafeEdit(f"{doc.name}: the list item at line {item.start_mark.line + 1} does not start its own line "
                          "with `- `; keyconf will not edit it")
-    end = doc._line_end(max(doc._last(item).end_mark.index - 1, item.start_mark.index))
+    end = doc._line_end(max(_content_end(item, item.start_mark.index) - 1, item.start_mark.index))
     return start, end, match.group(1)
+
+
+def _content_end(node, floor: int, seen=None) -> int:
+    """Where the item's own text ends: the furthest scalar or flow collection inside it. Not a block collection's
+    end mark (it runs on over the comments after it), and not a node an alias (`*name`) points back to, which
+    sits earlier in the file: the alias itself ends its line."""
+    import yaml
+
+    seen = set() if seen is None else seen
+    if id(node) in seen or node.start_mark.index < floor:
+        return floor
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode) or node.flow_style or not node.value:
+        return node.end_mark.index
+    children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else node.value
+    return max(_content_end(child, floor, seen) for child in children)
 
 
 def render(fields: list[tuple[str, str]], indent: str, nl: str) -> str:
