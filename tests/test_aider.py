@@ -33,7 +33,8 @@ CONFIG_COMMENTS_ONLY = b"# everything commented out\n#model: gpt-4o\n"
 # Values aligned in a column, and a relay already set (GitHub Copilot's, as people point Aider at it)
 CONFIG_ALIGNED = (b"openai-api-base: https://api.githubcopilot.com\nmodel:           openai/claude-3.7-sonnet\n"
                   b"weak-model:      openai/gpt-4o-mini\nvim: true\n")
-FIXTURES = {"rich": CONFIG_RICH, "aligned": CONFIG_ALIGNED, "crlf-no-eol": CONFIG_CRLF_NO_EOL, "empty-values": CONFIG_EMPTY_VALUES,
+FIXTURES = {"rich": CONFIG_RICH, "aligned": CONFIG_ALIGNED, "crlf-no-eol": CONFIG_CRLF_NO_EOL,
+            "empty-values": CONFIG_EMPTY_VALUES,
             "comments-only": CONFIG_COMMENTS_ONLY, "empty": b"", "absent": None}
 QUIET = ["--yes-always", "--no-git", "--no-check-update", "--no-analytics", "--no-show-release-notes",
          "--no-show-model-warnings", "--no-pretty", "--no-stream"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import pytest
 import yaml
 
-from adapter_contract import AdapterContract
+from adapter_contract import AdapterContract, RunE2E
 from conftest import KEY, snapshot
 
 CONFIG_RICH = b"""# Continue config (hand-written)
@@ -64,8 +65,8 @@ models:
 rules:
   - uses: file://.continue/rules/agent.md
 """.encode()
-FIXTURES = {"rich": CONFIG_RICH, "anchors": CONFIG_ANCHORS, "no-models-crlf": CONFIG_NO_MODELS, "empty-list": CONFIG_EMPTY_LIST,
-            "flush-items": CONFIG_FLUSH, "empty": b"", "absent": None}
+FIXTURES = {"rich": CONFIG_RICH, "anchors": CONFIG_ANCHORS, "no-models-crlf": CONFIG_NO_MODELS,
+            "empty-list": CONFIG_EMPTY_LIST, "flush-items": CONFIG_FLUSH, "empty": b"", "absent": None}
 ENV_USER = b"OTHER_SECRET=abc\n"
 
 
@@ -92,10 +93,25 @@ def use(kc, url, *extra, key=KEY):
 class TestContinueContract(AdapterContract):
     client = "continue"
     use_args = ("--model", "gpt-4o-mini")
-    cannot_run = "per-process settings yet"
+    run_model = "gpt-4o-mini"
+    # cn keeps its own state in globalContext.json (autoUpdateCli false here: no self-update with npm)
+    run_e2e = RunE2E("cn", ("-p", "ping"), "/v1/chat/completions", "authorization",
+                     env={"CONTINUE_METRICS_ENABLED": "0", "CONTINUE_CLI_ENABLE_TELEMETRY": "0"},
+                     rewrites=(".continue/index/globalContext.json",))
 
     def arrange(self, home):
-        write(home, CONFIG_RICH, ENV_USER)
+        # no hub blocks (`uses:`): cn would fetch them from hub.continue.dev
+        write(home, CONFIG_RICH.replace(b"  - uses: anthropic/claude-sonnet-4  # hub block\n", b""), ENV_USER)
+        (folder(home) / "index").mkdir(exist_ok=True)
+        (folder(home) / "index" / "globalContext.json").write_text('{"autoUpdateCli": false}')
+
+    def test_run_real_client_talks_to_the_profile_relay_only(self, kc, home, monkeypatch):
+        from test_continue_e2e import cn_binary
+
+        # cn lives in .ci/node-continue: the contract finds it on PATH
+        monkeypatch.setenv("PATH", f"{cn_binary().parent}{os.pathsep}{os.environ['PATH']}")
+        monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+        super().test_run_real_client_talks_to_the_profile_relay_only(kc, home)
 
     def break_file(self, home):
         config(home).write_bytes(b"models:\n  - name: [unclosed\n")
@@ -130,13 +146,14 @@ def test_use_reads_as_meant_and_remove_or_undo_is_byte_identical(kc, home, relay
     assert snapshot(home) == before
 
 
-def test_comments_and_the_users_models_survive(kc, home, relay):
+def test_comments_and_the_users_models_survive_and_keyconfs_goes_first(kc, home, relay):
     write(home, CONFIG_RICH, ENV_USER)
     assert use(kc, relay.url, "--model", "gpt-4o-mini").code == 0
     text = config(home).read_text()
-    assert text.startswith(CONFIG_RICH.decode().split("context:")[0])  # everything before keyconf's item
-    assert "  - name: keyconf\n" in text and text.endswith("context:\n  - provider: code\n  - provider: diff\n"
-                                                           "rules:\n  - Be brief.\n")
+    # cn uses the first chat model it finds: keyconf's goes first, under the user's comment
+    head = "models:\n  # the hub model I use at work\n  - name: keyconf\n"
+    assert text.startswith(CONFIG_RICH.decode().split("models:")[0] + head)
+    assert text.endswith(CONFIG_RICH.decode().split("# the hub model I use at work\n")[1])
     assert (folder(home) / ".env").read_bytes().startswith(ENV_USER)
 
 
@@ -145,7 +162,7 @@ def test_a_second_use_replaces_the_item_where_it_stands(kc, home, relay):
     assert use(kc, relay.url, "--model", "gpt-4o-mini").code == 0
     assert kc("use", "continue", "--model", "claude-sonnet-4-5", "--no-verify").code == 0
     data = yaml.safe_load(config(home).read_bytes())
-    assert [m.get("model") for m in data["models"]] == [None, "llama3.1:8b", "claude-sonnet-4-5"]
+    assert [m.get("model") for m in data["models"]] == ["claude-sonnet-4-5", None, "llama3.1:8b"]
     assert kc("remove", "continue").code == 0
     assert config(home).read_bytes() == CONFIG_RICH
 

@@ -1,8 +1,9 @@
 """Continue's CLI `cn` (npm `@continuedev/cli`): one model entry of keyconf's own in `~/.continue/config.yaml`, its
 key in `~/.continue/.env`.
 
-Owns the item of `models:` named "keyconf" (`provider: openai`, `model`, `apiBase` = root + /v1, `apiKey` =
-`${{ secrets.KEYCONF_CONTINUE_API_KEY }}`, `roles`) and one marked block in `~/.continue/.env` (`0600`) that sets
+Owns the item of `models:` named "keyconf", put first in the list because cn uses the first chat model
+(`provider: openai`, `model`, `apiBase` = root + /v1, `apiKey` = `${{ secrets.KEYCONF_CONTINUE_API_KEY }}`,
+`roles`) and one marked block in `~/.continue/.env` (`0600`) that sets
 that secret; `CONTINUE_GLOBAL_DIR` moves the folder. Checked with cn 1.5.47: `cn -p` sends `Authorization: Bearer`
 to `{apiBase}/chat/completions`; model ids starting gpt-5 / o1-o9 go to `{apiBase}/responses` instead, so verify
 speaks that protocol for them. The key never sits in config.yaml: cn resolves `${{ secrets.NAME }}` from its
@@ -20,12 +21,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from keyconf.adapters.base import Adapter, Context, home_or, strip_v1
+from keyconf.adapters.base import Adapter, Context, home_or, run_folder, strip_v1
 from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit, UsageError
 from keyconf.masking import mask
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 NAME = "keyconf"
 SECRET = "KEYCONF_CONTINUE_API_KEY"
@@ -47,7 +48,6 @@ class ContinueCli(Adapter):
     binary = "cn"
     default_model = "gpt-4o-mini"
     no_plaintext_why = NO_PLAINTEXT
-    run_why = "keyconf does not know its per-process settings yet"
 
     # where -----------------------------------------------------------------------------------------
     def folder(self, ctx: Context) -> Path:
@@ -90,7 +90,6 @@ class ContinueCli(Adapter):
         import copy
 
         from keyconf.formats import yamlitems
-        from keyconf.formats.yamltext import scalar
         from keyconf.urls import openai_base
 
         plan = ClientPlan(self.id)
@@ -108,12 +107,9 @@ class ContinueCli(Adapter):
         if found is not None and not old:
             raise UnsafeEdit(f"{doc.name} already has a model named \"{NAME}\" that keyconf did not write",
                              hint="rename or remove it, then run keyconf again", client=self.id)
-        fields = [("name", NAME), ("provider", "openai"), ("model", model), ("apiBase", openai_base(profile.base_url)),
-                  ("apiKey", API_KEY)]
-        entry = {k: v for k, v in fields}
-        entry["roles"] = ["chat", "edit", "apply"]
-        # the secret reference unquoted, as Continue's own docs write it (cn substitutes it in the text)
-        rendered = [(k, API_KEY if v == API_KEY else scalar(v)) for k, v in fields] + [("roles", "[chat, edit, apply]")]
+        entry = {"name": NAME, "provider": "openai", "model": model, "apiBase": openai_base(profile.base_url),
+                 "apiKey": API_KEY, "roles": ["chat", "edit", "apply"]}
+        rendered = self._fields(profile, model)
         intended = copy.deepcopy(doc.data)
         try:
             if "blank" in record and not doc.text.strip():
@@ -123,7 +119,7 @@ class ContinueCli(Adapter):
             if found is not None:
                 items[found[0]] = entry
             else:
-                items.append(entry)
+                items.insert(0, entry)
             intended[TOP] = items
             yamlitems.put(doc, TOP, rendered, record)
         except UnsafeEdit as exc:
@@ -139,6 +135,32 @@ class ContinueCli(Adapter):
         if RESPONSES.match(model):
             plan.notes.append(f"cn sends {model} to the relay's Responses API (/v1/responses), not chat completions")
         return plan
+
+    def _fields(self, profile, model: str) -> list[tuple[str, str]]:
+        """keyconf's model item as (key, YAML text) pairs; the secret reference unquoted, as Continue's own docs
+        write it (cn substitutes it in the text)."""
+        from keyconf.formats.yamltext import scalar
+        from keyconf.urls import openai_base
+
+        fields = [("name", NAME), ("provider", "openai"), ("model", model), ("apiBase", openai_base(profile.base_url))]
+        return [(k, scalar(v)) for k, v in fields] + [("apiKey", API_KEY), ("roles", "[chat, edit, apply]")]
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`cn --config FILE`: a config of keyconf's own in its run folder holding only keyconf's model, whose key
+        cn resolves from this process's KEYCONF_CONTINUE_API_KEY (it beats ~/.continue/.env). With --config cn
+        also leaves ~/.continue/config.yaml alone even when ANTHROPIC_API_KEY is set."""
+        from keyconf.formats import yamlitems
+
+        binding = ctx.binding(self.id)
+        model = model or (binding.options.model if binding else None) or self.default_model
+        path = run_folder(ctx, self.id) / "config.yaml"
+        body = HEADER.replace("Local Config", "keyconf run") + "models:\n" + \
+            yamlitems.render(self._fields(profile, model), "  ", "\n")
+        launch = Launch(self.binary, argv=["--config", str(path)], files={path: body.encode()},
+                        key_vars=(SECRET,))
+        launch.notes.append("this run uses keyconf's model only: your own models, rules and MCP servers in "
+                            "~/.continue/config.yaml are not loaded")
+        return launch
 
     def _put_secret(self, ctx: Context, key: str, record: dict | None, plan: ClientPlan) -> dict:
         from keyconf.formats import dotenv

@@ -1,10 +1,10 @@
 """One item of keyconf's own in a top-level block sequence of a YAML config (Continue's `models:`), edited in place on
 `yamltext.YamlText`: the user's items, comments and every other byte stay.
 
-The item is found by its `name` field. It is replaced where it stands, or appended after the last item at the
-items' own indent; an absent sequence key is appended at the end of the file, an empty one (`models:`,
-`models: []`) is turned into a block and its old text remembered. A flow sequence with items, an alias or a
-key given twice is refused. The caller guards the result (`YamlText.guard`).
+The item is found by its `name` field. It is replaced where it stands, or put before the first item (clients
+use the first model they can) at the items' own indent; an absent sequence key is appended at the end of the
+file, an empty one (`models:`, `models: []`) is turned into a block and its old text remembered. A flow sequence
+with items or a key given twice is refused. The caller guards the result (`YamlText.guard`).
 
 Ownership record: {"top": prior value text of the sequence key (from just after the key) or None when keyconf
 added the key; absent when the key already held items, "eol_added": keyconf ended the user's last line}.
@@ -89,12 +89,9 @@ def put(doc, top: str, fields: list[tuple[str, str]], record: dict) -> None:
         return
     seq = _sequence(doc, top)
     if seq is not None:
-        _, end, indent = _item_span(doc, seq.value[-1])
-        if end == len(doc.text) and not doc.text.endswith("\n"):
-            record["eol_added"] = True
-            doc._splice(end, end, doc.nl)
-            end += len(doc.nl)
-        doc._splice(end, end, render(fields, indent, doc.nl))
+        # first in the list: the client takes the first model it can use (cn 1.5.47 does)
+        start, _, indent = _item_span(doc, seq.value[0])
+        doc._splice(start, start, render(fields, indent, doc.nl))
         return
     pair = doc._top(top)
     if pair is None:
