@@ -107,6 +107,8 @@ def test_four_files_then_byte_identical(kc, home, relay, platform, how, layout):
             assert KEY.encode() not in path.read_bytes() or path.name == "secrets.json", path
     status = kc("status", "claude-desktop", "--json").json()["results"][0]
     assert status["configured"] and status["model"] == "claude-sonnet-4-5" and status["conflicts"] == []
+    doctor = kc("doctor")
+    assert doctor.code != 1 and "managed policy" in doctor.output and "quit it fully" in doctor.output
     assert kc("use", "claude-desktop", "--model", "claude-sonnet-4-5", "--json").json()["results"][0]["changed"] == []
     result = kc("undo") if how == "undo" else kc("remove", "claude-desktop")
     assert result.code == 0, result.output

@@ -322,8 +322,26 @@ class ClaudeDesktop(Adapter):
             plist = Path("/Library/Managed Preferences") / user / "com.anthropic.claudefordesktop.plist"
             if user and plist.exists():
                 found.append(("problem", f"{plist} (a managed policy) overrides keyconf's files"))
+        if ctx.paths.platform == "windows":
+            found += [("problem", f"{where} (a managed policy) overrides keyconf's files") for where in _policy_keys()]
         found.append(("info", f"{MANAGED}; {RESTART}"))
         return found
+
+
+def _policy_keys() -> list[str]:
+    """The Windows policy keys for Claude that exist (a leftover one pins the app whatever configLibrary says)."""
+    try:
+        import winreg
+    except ImportError:  # not on Windows (KEYCONF_PLATFORM=windows in tests)
+        return []
+    found = []
+    for hive, name in ((winreg.HKEY_LOCAL_MACHINE, "HKLM"), (winreg.HKEY_CURRENT_USER, "HKCU")):
+        try:
+            winreg.CloseKey(winreg.OpenKey(hive, r"SOFTWARE\Policies\Claude"))
+            found.append(rf"{name}\SOFTWARE\Policies\Claude")
+        except OSError:
+            pass
+    return found
 
 
 ADAPTER = ClaudeDesktop()
