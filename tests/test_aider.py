@@ -171,3 +171,19 @@ def test_the_key_survives_yaml_quoting(kc, home, relay):
     relay.keys.add(odd)
     assert use(kc, relay.url, "--model", "gpt-4o-mini", "--yes", "--no-verify", key=odd).code == 0
     assert yaml.safe_load(config(home).read_bytes())["openai-api-key"] == odd
+
+
+def test_export_then_apply_gives_the_same_files(kc, home, relay):
+    """`export` names aider's options (never the key); `apply` of that file writes the same config again."""
+    write(home, CONFIG_RICH)
+    assert use(kc, relay.url, "--model", "gpt-4o-mini", "--yes").code == 0
+    written = config(home).read_bytes()
+    exported = kc("export")
+    assert exported.code == 0 and '[clients.aider]\nprofile = "default"\nmodel = "gpt-4o-mini"' in exported.stdout
+    assert KEY not in exported.stdout
+    assert kc("remove", "aider").code == 0 and config(home).read_bytes() == CONFIG_RICH
+    plan = home / "keyconf.toml"
+    plan.write_text(exported.stdout.replace("key = { prompt = true }", "key = { stored = true }"))
+    applied = kc("apply", str(plan), "--no-verify", "--yes")
+    assert applied.code == 0, applied.output
+    assert config(home).read_bytes() == written
