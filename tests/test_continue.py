@@ -199,3 +199,11 @@ def test_files_keyconf_cannot_edit_safely_are_refused_untouched(kc, home, relay,
     assert result.code == 3 and message in result.output, result.output
     assert config(home).read_bytes() == content
     assert not (folder(home) / ".env").exists()
+
+
+def test_doctor_names_what_beats_the_env_file(kc, home, relay, monkeypatch):
+    write(home, CONFIG_RICH)
+    assert use(kc, relay.url, "--model", "gpt-4o-mini").code == 0
+    monkeypatch.setenv("KEYCONF_CONTINUE_API_KEY", "sk-other")
+    out = kc("doctor").output
+    assert "$KEYCONF_CONTINUE_API_KEY is set" in out and "autoUpdateCli" in out

@@ -294,6 +294,12 @@ class ContinueCli(Adapter):
                          ("problem", f"cn's model {NAME} names {source}: cn will send no key"))
         if ctx.env.get("ANTHROPIC_API_KEY"):
             found.append(("warning", REWRITES))
+        if ctx.env.get(SECRET):
+            found.append(("warning", f"${SECRET} is set in this environment: cn uses it instead of the key in "
+                                     "~/.continue/.env"))
+        local = Path.cwd() / ".env"
+        if local.is_file() and f"{SECRET}=" in local.read_text(errors="replace"):
+            found.append(("warning", f"{local} sets {SECRET}: cn loads it at start, over ~/.continue/.env"))
         found.append(("info", "cn asks api.continue.dev for its newest version at every start (no setting stops "
                               "that) and then updates itself with npm unless ~/.continue/index/globalContext.json "
                               "has {\"autoUpdateCli\": false}"))
