@@ -155,6 +155,11 @@ class ClaudeDesktop(Adapter):
                              hint="remove it, then run keyconf again", client=self.id)
         text = (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode()
         plan.edits.append(FileEdit(files["profile"], current, text, private=True, client=self.id))
+        from keyconf.osenv.system import fragile_command_warning
+
+        fragile = fragile_command_warning(ctx.keyconf_argv(), "Claude Desktop's credential helper")
+        if fragile:
+            plan.warnings.append(fragile)
         shim = FileEdit(helper, fsutil.read_bytes(helper), self._helper_text(ctx, profile.name), client=self.id)
         shim.mode_after = 0o700
         plan.edits.append(shim)
