@@ -180,3 +180,16 @@ def test_an_app_switch_to_another_configuration_is_kept_on_remove(kc, home, rela
     meta = json.loads(meta_path.read_bytes())
     assert meta["appliedId"] == "00000000-0000-4000-8000-000000157210"
     assert [e["name"] for e in meta["entries"]] == ["cc-switch"]
+
+
+def test_verify_deep_sends_the_apps_request_to_the_gateway(kc, home, relay, monkeypatch):
+    """What the app sends through the gateway: POST {root}/v1/messages with the helper's key as a Bearer token."""
+    monkeypatch.setenv("KEYCONF_PLATFORM", "macos")
+    lay_out(home, "macos")
+    assert use(kc, relay.url, "--model", "claude-sonnet-4-5", "--yes").code == 0
+    relay.requests.clear()
+    checked = kc("verify", "claude-desktop", "--deep", "--json")
+    assert checked.code == 0, checked.output
+    calls = relay.seen("/v1/messages")
+    assert calls and calls[0].headers.get("authorization") == f"Bearer {KEY}"
+    assert json.loads(calls[0].body)["model"] == "claude-sonnet-4-5"
