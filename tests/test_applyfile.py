@@ -178,12 +178,12 @@ def test_unknown_option_by_name_listing_valid_ones():
 
 
 @pytest.mark.parametrize("client,option,value,users", [
-    ("cursor", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush"),
-    ("cherry-studio", "no_plaintext", "false", "claude-code, codex, pi, openclaw, crush"),
-    ("shell", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush"),
+    ("cursor", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush, claude-desktop"),
+    ("cherry-studio", "no_plaintext", "false", "claude-code, codex, pi, openclaw, crush, claude-desktop"),
+    ("shell", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush, claude-desktop"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
     ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, pi, openclaw, qwen-code, "
-                                  "kilo, droid, hermes, crush"),
+                                  "kilo, droid, hermes, crush, aider, continue, claude-desktop"),
     ("cursor", "protocol", '"openai"', "cherry-studio"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):

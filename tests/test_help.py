@@ -90,8 +90,8 @@ def complete(line: str) -> list[str]:
 
 def test_completion_of_commands_clients_and_profiles(kc, home, relay):
     assert "use" in complete("keyconf u") and "undo" in complete("keyconf u")
-    assert complete("keyconf use co") == ["codex"]
-    assert complete("keyconf use codex cl") == ["claude-code"]
+    assert complete("keyconf use co") == ["codex", "continue"]
+    assert complete("keyconf use codex cl") == ["claude-code", "claude-desktop"]
     assert "codex" not in complete("keyconf use codex ")  # already named
     assert complete("keyconf env ge") == ["gemini-cli"]
     assert complete("keyconf use codex --profile ") == []  # none stored yet
@@ -119,7 +119,7 @@ def test_bash_completion_script_works_in_real_bash(home, relay, tmp_path):
     script = (f'eval "$({EXE} completion bash)"; COMP_WORDS=(keyconf use co); COMP_CWORD=2; '
               f'_keyconf_completion {EXE}; printf "%s\\n" "${{COMPREPLY[@]}}"')
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["codex"], done.stderr
+    assert done.stdout.split() == ["codex", "continue"], done.stderr
 
 
 def test_readme_and_help_list_every_client_of_the_registry():
@@ -141,7 +141,7 @@ def kc_help(command: str) -> str:
 
 
 def test_completion_of_run_pin_and_profile_add(kc, home, relay):
-    assert complete("keyconf run cl") == ["claude-code"]
+    assert complete("keyconf run cl") == ["claude-code", "claude-desktop"]
     assert "run" in complete("keyconf r") and "pin" in complete("keyconf p")
     assert "add" in complete("keyconf profile a")
     assert kc("profile", "add", "work", "--key-stdin", "--base-url", relay.url, "--no-verify",

@@ -27,6 +27,8 @@ TARGETS = {  # client -> (file under HOME it reads first, extra flags)
     "kilo": (".config/kilo/kilo.json", ("--model", "gpt-5")),
     "openclaw": (".openclaw/openclaw.json", ("--model", "gpt-5")),
     "hermes": (".hermes/config.yaml", ("--model", "gpt-5")),
+    "aider": (".aider.conf.yml", ("--model", "gpt-5")),
+    "continue": (".continue/config.yaml", ("--model", "gpt-4o-mini")),
 }
 
 

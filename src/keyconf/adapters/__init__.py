@@ -25,6 +25,9 @@ _MODULES = {
     "hermes": "keyconf.adapters.hermes",
     "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
+    "aider": "keyconf.adapters.aider",
+    "continue": "keyconf.adapters.continue_cli",
+    "claude-desktop": "keyconf.adapters.claude_desktop",
 }
 
 CLIENT_IDS = tuple(_MODULES)
