@@ -25,6 +25,9 @@ _MODULES = {
     "hermes": "keyconf.adapters.hermes",
     "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
+    "claude-vscode": "keyconf.adapters.claude_vscode",
+    "zed": "keyconf.adapters.zed",
+    "chatbox": "keyconf.adapters.chatbox",
 }
 
 CLIENT_IDS = tuple(_MODULES)

@@ -1,0 +1,46 @@
+"""VS Code and its forks: where each keeps its user `settings.json`, and which are installed here.
+
+Shared by the clients that live in these editors as extensions (the Claude Code extension, Roo Code). The
+settings file is JSONC that the editor writes too (Settings UI, Settings Sync, extensions), so adapters edit it
+in place through jsondoc/jsonowned and keep every other byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# (title, the folder name the editor uses under the OS's application-data folder); VS Code first: it is the
+# one written when no editor is found yet.
+EDITORS = (("VS Code", "Code"), ("VS Code Insiders", "Code - Insiders"), ("VSCodium", "VSCodium"),
+           ("Cursor", "Cursor"), ("Windsurf", "Windsurf"))
+
+
+def user_dir(ctx, folder: str) -> Path:
+    """An editor's `User` folder on each OS (VS Code's layout, which the forks keep)."""
+    paths = ctx.paths
+    if paths.platform == "macos":
+        return paths.home / "Library" / "Application Support" / folder / "User"
+    if paths.platform == "windows":
+        appdata = ctx.env.get("APPDATA", "").strip()
+        return (Path(appdata) if appdata else paths.home / "AppData" / "Roaming") / folder / "User"
+    return paths.xdg_config_home / folder / "User"
+
+
+def settings_file(ctx, folder: str) -> Path:
+    return user_dir(ctx, folder) / "settings.json"
+
+
+def installed(ctx) -> list[tuple[str, Path]]:
+    """(title, settings.json) of every editor that has run here (its User folder exists), in EDITORS order."""
+    return [(title, settings_file(ctx, folder)) for title, folder in EDITORS if user_dir(ctx, folder).is_dir()]
+
+
+def title_of(ctx, path: Path | str) -> str:
+    for title, folder in EDITORS:
+        if str(settings_file(ctx, folder)) == str(path):
+            return title
+    return "editor"
+
+
+SYNC_WARNING = ("Settings Sync uploads settings.json to your Microsoft/GitHub account with the key in it, unless "
+                "you list {setting} under `settingsSync.ignoredSettings`")
