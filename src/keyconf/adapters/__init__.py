@@ -28,6 +28,7 @@ _MODULES = {
     "claude-vscode": "keyconf.adapters.claude_vscode",
     "zed": "keyconf.adapters.zed",
     "chatbox": "keyconf.adapters.chatbox",
+    "roo-code": "keyconf.adapters.roo_code",
 }
 
 CLIENT_IDS = tuple(_MODULES)
