@@ -1,4 +1,4 @@
-"""claude-vscode, zed and chatbox through the commands that replay a binding: apply/export, rotate, undo,
+"""claude-vscode, zed, chatbox and roo-code through the commands that replay a binding: apply/export, rotate, undo,
 import (--to), verify --deep."""
 
 from __future__ import annotations
@@ -49,17 +49,20 @@ shells = ["bash"]
 profile = "team"
 model = "gpt-5"
 protocol = "openai"
+[clients.roo-code]
+profile = "team"
+model = "gpt-5"
 """)
     first = kc("apply", str(path), "--json")
     assert first.code == 0, first.output
-    assert {r["client"] for r in first.json()["results"]} == {"claude-vscode", "zed", "chatbox"}
+    assert {r["client"] for r in first.json()["results"]} == {"claude-vscode", "zed", "chatbox", "roo-code"}
     once = snapshot(home)
     second = kc("apply", str(path), "--json")
     assert second.code == 0, second.output
     assert snapshot(home) == once
 
     exported = kc("export").stdout
-    for table in ("[clients.claude-vscode]", "[clients.zed]", "[clients.chatbox]"):
+    for table in ("[clients.claude-vscode]", "[clients.zed]", "[clients.chatbox]", "[clients.roo-code]"):
         assert table in exported
     assert KEY not in exported
 
@@ -67,11 +70,12 @@ protocol = "openai"
     rotated = kc("profile", "rotate", "team", "--key-stdin", "--json", input=KEY_B + "\n")
     assert rotated.code == 0, rotated.output
     assert vscode_items(home)["ANTHROPIC_AUTH_TOKEN"] == KEY_B and KEY_B in zed_env(home)
+    assert KEY_B in (home / ".config" / "keyconf" / "roo-code" / "import.json").read_text()
     assert kc("undo").code == 0
     assert vscode_items(home)["ANTHROPIC_AUTH_TOKEN"] == KEY and KEY in zed_env(home)
 
 
-@pytest.mark.parametrize("to", ["claude-vscode", "zed"])
+@pytest.mark.parametrize("to", ["claude-vscode", "zed", "roo-code"])
 def test_a_ccswitch_link_imports_into_them_with_to(kc, home, relay, to):
     link, _ = links.ccswitch_link("claude", "work", relay.url, KEY, {"model": "claude-sonnet-4-5"})
     result = kc("import", "-", "--to", to, "--yes", input=link + "\n")

@@ -128,3 +128,23 @@ def test_undo_takes_the_import_file_away_too(kc, home, relay):
     assert use(kc, relay, "--model", "gpt-5").code == 0
     assert kc("undo").code == 0
     assert snapshot(home) == before and not import_file(home).exists()
+
+
+def test_with_claude_vscode_in_one_change_both_edits_reach_the_same_file(kc, home, relay, tmp_path, monkeypatch):
+    """`apply` (or a rotate) plans both extensions in one change: one edit of settings.json carries both, and
+    removing them, in either order, gives back the original bytes."""
+    write(home, {"Code": VSCODE})
+    monkeypatch.setenv("RELAY_KEY", KEY)
+    plan = tmp_path / "a.toml"
+    plan.write_text(f'version = 1\n[profiles.p]\nbase_url = "{relay.url}"\nkey = {{ env = "RELAY_KEY" }}\n'
+                    '[clients.claude-vscode]\nprofile = "p"\n[clients.roo-code]\nprofile = "p"\nmodel = "gpt-5"\n')
+    for order in (("roo-code", "claude-vscode"), ("claude-vscode", "roo-code"), None):
+        assert kc("apply", str(plan), "--no-verify").code == 0
+        text = (user(home, "Code") / "settings.json").read_bytes()
+        assert b"roo-cline.autoImportSettingsPath" in text and b"ANTHROPIC_AUTH_TOKEN" in text
+        if order is None:
+            assert kc("remove", "roo-code", "claude-vscode").code == 0
+        else:
+            for client in order:
+                assert kc("remove", client).code == 0
+        assert (user(home, "Code") / "settings.json").read_bytes() == VSCODE

@@ -19,7 +19,6 @@ from pathlib import Path
 from keyconf.adapters import editors
 from keyconf.adapters.base import Adapter, Context
 from keyconf.engine import fsutil
-from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.formats import jsonarray
 from keyconf.formats.jsondoc import JsonDoc, encode
@@ -72,7 +71,7 @@ def revert_items(raw: str, prior: str | None, names) -> str:
 
 
 def _doc(ctx: Context, path: Path) -> JsonDoc:
-    return JsonDoc(fsutil.read_bytes(path), ctx.paths.display(path), jsonc=True)
+    return JsonDoc(editors.read(ctx, path), ctx.paths.display(path), jsonc=True)
 
 
 class ClaudeVscode(Adapter):
@@ -110,7 +109,7 @@ class ClaudeVscode(Adapter):
         values = {BASE_URL: profile.base_url, TOKEN: key}
         if opts.model:
             values[MODEL] = opts.model
-        owned_files, names, wrote = {}, {}, {}
+        owned_files, names, wrote, docs = {}, {}, {}, []
         for path in files:
             doc = _doc(ctx, path)
             owned_before = old_files.get(str(path))
@@ -133,8 +132,10 @@ class ClaudeVscode(Adapter):
             owned_files[str(path)] = set_owned(doc, desired, owned_before)
             names[str(path)] = list(values)
             wrote[str(path)] = doc.raw(ENV)
-            plan.edits.append(FileEdit(path, doc.original(), doc.content(), private=True, client=self.id))
+            docs.append((path, doc))
             plan.notes.append(f"{editors.title_of(ctx, path)}: {ctx.paths.display(path)}")
+        for path, doc in docs:  # only once every file could be planned (see editors.add_edit)
+            editors.add_edit(ctx, plan, self.id, path, doc, private=True)
         plan.warnings.append(editors.SYNC_WARNING.format(setting=f"`{ENV[0]}`"))
         plan.notes.append("run \"Developer: Reload Window\" in each editor so the extension reads the new settings")
         plan.binding = Binding(self.id, profile.name, opts, {"files": owned_files, "names": names, "wrote": wrote})
@@ -142,6 +143,7 @@ class ClaudeVscode(Adapter):
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
+        docs = []
         for name, owned in binding.memo.get("files", {}).items():
             path = Path(name)
             doc = _doc(ctx, path)
@@ -155,7 +157,9 @@ class ClaudeVscode(Adapter):
                 if prior is not None or _items(merged):
                     owned["keys"][json.dumps(list(ENV))] = merged
             restore_owned(doc, owned)
-            plan.edits.append(FileEdit(path, doc.original(), doc.content(), private=True, client=self.id))
+            docs.append((path, doc))
+        for path, doc in docs:
+            editors.add_edit(ctx, plan, self.id, path, doc, private=True)
         return plan
 
     # reading back ----------------------------------------------------------------------------------

@@ -44,3 +44,35 @@ def title_of(ctx, path: Path | str) -> str:
 
 SYNC_WARNING = ("Settings Sync uploads settings.json to your Microsoft/GitHub account with the key in it, unless "
                 "you list {setting} under `settingsSync.ignoredSettings`")
+
+
+# Two extensions (claude-vscode, roo-code) write the same settings.json; in one change (`apply`, a rotate of a
+# profile both use, `remove A B`) the engine takes one edit per file, checked against the bytes on disk. So the
+# second adapter plans on top of the first one's result and folds its change into that same edit.
+def _pending(ctx) -> dict:
+    return ctx.__dict__.setdefault("_editor_settings_edits", {})
+
+
+def read(ctx, path: Path) -> bytes | None:
+    """A settings file as this change leaves it so far (another extension's edit included), else as on disk."""
+    from keyconf.engine import fsutil
+
+    edit = _pending(ctx).get(str(path))
+    return edit.after if edit is not None else fsutil.read_bytes(path)
+
+
+def add_edit(ctx, plan, client: str, path: Path, doc, private: bool = False) -> None:
+    """Record the settings file's new bytes: a new edit of `plan`, or folded into the edit this change already
+    has for that file (made by the other extension's plan, from the bytes on disk)."""
+    from keyconf.engine.edits import FileEdit
+
+    pending = _pending(ctx)
+    edit = pending.get(str(path))
+    if edit is not None:
+        edit.after = doc.content()
+        edit.private = edit.private or private
+        plan.notes.append(f"{ctx.paths.display(path)}: written in the same edit as another extension's settings")
+        return
+    edit = FileEdit(path, doc.original(), doc.content(), private=private, client=client)
+    pending[str(path)] = edit
+    plan.edits.append(edit)

@@ -46,7 +46,7 @@ def import_body(base_url: str, key: str, model: str | None) -> bytes:
 
 
 def _doc(ctx: Context, path: Path) -> JsonDoc:
-    return JsonDoc(fsutil.read_bytes(path), ctx.paths.display(path), jsonc=True)
+    return JsonDoc(editors.read(ctx, path), ctx.paths.display(path), jsonc=True)
 
 
 class RooCode(Adapter):
@@ -78,15 +78,17 @@ class RooCode(Adapter):
             files = [editors.settings_file(ctx, folder)]
             plan.warnings.append(f"no VS Code-family editor has run here yet: keyconf writes {title}'s settings "
                                  f"({ctx.paths.display(files[0])})")
-        owned = {}
+        owned, docs = {}, []
         for path in files:
             doc = _doc(ctx, path)
             prior = doc.get(SETTING)
             if prior not in (None, "", str(target)) and not owns(old.get(str(path)), SETTING):
                 plan.replaces.append(f"{SETTING[0]} = {prior!r} in {doc.name}")
             owned[str(path)] = set_owned(doc, {SETTING: encode(str(target))}, old.get(str(path)))
-            plan.edits.append(FileEdit(path, doc.original(), doc.content(), client=self.id))
+            docs.append((path, doc))
             plan.notes.append(f"{editors.title_of(ctx, path)}: {ctx.paths.display(path)}")
+        for path, doc in docs:  # only once every file could be planned (see editors.add_edit)
+            editors.add_edit(ctx, plan, self.id, path, doc)
         plan.edits.append(FileEdit(target, fsutil.read_bytes(target), import_body(profile.base_url, key, opts.model),
                                    private=True, client=self.id))
         if not opts.model:
@@ -100,12 +102,15 @@ class RooCode(Adapter):
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
         plan = ClientPlan(self.id)
+        docs = []
         for name, owned in binding.memo.get("files", {}).items():
             doc = _doc(ctx, Path(name))
             if not doc.existed:
                 continue
             restore_owned(doc, owned)
-            plan.edits.append(FileEdit(Path(name), doc.original(), doc.content(), client=self.id))
+            docs.append((Path(name), doc))
+        for path, doc in docs:
+            editors.add_edit(ctx, plan, self.id, path, doc)
         target = import_file(ctx)
         if target.exists():
             plan.edits.append(FileEdit(target, fsutil.read_bytes(target), None, private=True, client=self.id))
