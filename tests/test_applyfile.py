@@ -183,8 +183,8 @@ def test_unknown_option_by_name_listing_valid_ones():
     ("shell", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
     ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, pi, openclaw, qwen-code, "
-                                  "kilo, droid, hermes, crush"),
-    ("cursor", "protocol", '"openai"', "cherry-studio"),
+                                  "kilo, droid, hermes, crush, claude-vscode, zed, chatbox, roo-code"),
+    ("cursor", "protocol", '"openai"', "cherry-studio, zed, chatbox"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):
     line, message, _ = error(body(f'[clients.{client}]\n{option} = {value}\n'))
