@@ -194,3 +194,22 @@ def test_the_values_written_drive_the_real_claude_cli(kc, home, relay):
     assert done.returncode == 0, done.stdout + done.stderr
     calls = relay.seen("/v1/messages")
     assert calls and all(c.headers.get("authorization") == f"Bearer {KEY}" for c in calls)
+
+
+@pytest.mark.parametrize(("platform", "env", "expected"), [
+    ("linux", {"HOME": "/h", "XDG_CONFIG_HOME": "/x"}, "/x/{f}/User/settings.json"),
+    ("macos", {"HOME": "/h"}, "/h/Library/Application Support/{f}/User/settings.json"),
+    ("windows", {"HOME": "/h", "USERPROFILE": "/h", "APPDATA": "/h/AppData/Roaming"},
+     "/h/AppData/Roaming/{f}/User/settings.json"),
+])
+def test_each_editors_settings_file_per_os(platform, env, expected):
+    from keyconf.adapters import editors
+    from keyconf.adapters.base import Context
+    from keyconf.adapters.zed import ADAPTER as zed
+    from keyconf.paths import Paths
+
+    ctx = Context(Paths(env, platform), None)
+    for _, folder in editors.EDITORS:
+        assert str(editors.settings_file(ctx, folder)) == expected.format(f=folder)
+    zed_expected = {"linux": "/x/zed", "macos": "/h/.config/zed", "windows": "/h/AppData/Roaming/Zed"}[platform]
+    assert str(zed.settings_file(ctx)) == zed_expected + "/settings.json"
