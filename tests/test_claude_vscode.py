@@ -109,7 +109,8 @@ def test_remove_after_the_editor_changed_the_array_keeps_its_items_and_restores_
     write(home, {"Code": VSCODE})
     assert use(kc, relay).code == 0
     path = user(home, "Code") / "settings.json"
-    text = path.read_bytes().replace(b'"value": "1"\n        }', b'"value": "1"\n        }, {"name": "FOO", "value": "x"}')
+    text = path.read_bytes().replace(b'"value": "1"\n        }',
+                                     b'"value": "1"\n        }, {"name": "FOO", "value": "x"}')
     path.write_bytes(text)
     assert kc("remove", "claude-vscode").code == 0
     after = path.read_bytes()

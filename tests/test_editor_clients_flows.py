@@ -4,7 +4,6 @@ import (--to), verify --deep."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 

@@ -21,7 +21,8 @@ VSCODE = b"""{
     "roo-cline.allowedCommands": ["npm test", "git log",],
 }
 """
-CURSOR_CRLF = b'{\r\n  "window.zoomLevel": 1,\r\n  // Roo\r\n  "roo-cline.autoImportSettingsPath": "~/roo.json",\r\n}\r\n'
+CURSOR_CRLF = (b'{\r\n  "window.zoomLevel": 1,\r\n  // Roo\r\n'
+               b'  "roo-cline.autoImportSettingsPath": "~/roo.json",\r\n}\r\n')
 
 
 def user(home: Path, folder: str) -> Path:

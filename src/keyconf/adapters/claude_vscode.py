@@ -21,7 +21,7 @@ from keyconf.adapters.base import Adapter, Context
 from keyconf.engine import fsutil
 from keyconf.errors import UnsafeEdit
 from keyconf.formats import jsonarray
-from keyconf.formats.jsondoc import JsonDoc, encode
+from keyconf.formats.jsondoc import JsonDoc
 from keyconf.formats.jsonowned import prior_of, restore_owned, set_owned
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target

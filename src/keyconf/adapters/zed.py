@@ -92,7 +92,7 @@ class Zed(Adapter):
         doc = self._doc(ctx)
         owned_before = ctx.memo(self.id).get("files", {}).get(str(path))
         kind = _kind(opts)
-        for depth, name in ((1, "language_models"), (2, SECTIONS[kind])):
+        for depth in (1, 2):  # language_models, then its section
             where = _entry(kind)[:depth]
             if doc.kind(where) not in (None, "object"):
                 raise UnsafeEdit(f"{doc.name}: `{'.'.join(where)}` is not an object (line {doc.line_of(where)}); "
