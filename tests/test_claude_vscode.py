@@ -85,7 +85,7 @@ def test_every_installed_editor_is_written_and_named_with_its_bytes_kept(kc, hom
     assert result.code == 0, result.output
     for name in ("VS Code:", "Cursor:", "Windsurf:"):
         assert name in result.output
-    assert "Settings Sync" in result.output
+    assert "Cursor, Windsurf: Settings Sync uploads" in result.output  # VS Code's file has it ignored
     code = user(home, "Code") / "settings.json"
     text = code.read_bytes()
     assert b"// my earlier relay" in text and b"/* the Claude Code extension */" in text

@@ -74,6 +74,12 @@ def _doc(ctx: Context, path: Path) -> JsonDoc:
     return JsonDoc(editors.read(ctx, path), ctx.paths.display(path), jsonc=True)
 
 
+def _sync_ignored(doc: JsonDoc) -> bool:
+    """Settings Sync leaves the environment items out (they hold the key)."""
+    ignored = doc.get(("settingsSync.ignoredSettings",))
+    return isinstance(ignored, list) and ENV[0] in ignored
+
+
 class ClaudeVscode(Adapter):
     id = "claude-vscode"
     title = "Claude Code extension (VS Code, Cursor, VSCodium, Windsurf)"
@@ -109,7 +115,7 @@ class ClaudeVscode(Adapter):
         values = {BASE_URL: profile.base_url, TOKEN: key}
         if opts.model:
             values[MODEL] = opts.model
-        owned_files, names, wrote, docs = {}, {}, {}, []
+        owned_files, names, wrote, docs, synced = {}, {}, {}, [], []
         for path in files:
             doc = _doc(ctx, path)
             owned_before = old_files.get(str(path))
@@ -134,9 +140,12 @@ class ClaudeVscode(Adapter):
             wrote[str(path)] = doc.raw(ENV)
             docs.append((path, doc))
             plan.notes.append(f"{editors.title_of(ctx, path)}: {ctx.paths.display(path)}")
+            if not _sync_ignored(doc):
+                synced.append(editors.title_of(ctx, path))
         for path, doc in docs:  # only once every file could be planned (see editors.add_edit)
             editors.add_edit(ctx, plan, self.id, path, doc, private=True)
-        plan.warnings.append(editors.SYNC_WARNING.format(setting=f"`{ENV[0]}`"))
+        if synced:
+            plan.warnings.append(f"{', '.join(synced)}: " + editors.SYNC_WARNING.format(setting=f"`{ENV[0]}`"))
         plan.notes.append("run \"Developer: Reload Window\" in each editor so the extension reads the new settings")
         plan.binding = Binding(self.id, profile.name, opts, {"files": owned_files, "names": names, "wrote": wrote})
         return plan
@@ -227,8 +236,7 @@ class ClaudeVscode(Adapter):
                 findings.append(("problem", exc.message))
                 continue
             title = editors.title_of(ctx, path)
-            ignored = doc.get(("settingsSync.ignoredSettings",))
-            if not (isinstance(ignored, list) and ENV[0] in ignored):
+            if not _sync_ignored(doc):
                 findings.append(("warning", f"{title}: " + editors.SYNC_WARNING.format(setting=f"`{ENV[0]}`")))
             if title == "Windsurf" and doc.raw((LEGACY_ENV,)) is not None:
                 findings.append(("warning", f"Windsurf's settings also have `{LEGACY_ENV}` (an older name some "
