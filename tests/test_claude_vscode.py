@@ -214,3 +214,12 @@ def test_each_editors_settings_file_per_os(platform, env, expected):
         assert str(editors.settings_file(ctx, folder)) == expected.format(f=folder)
     zed_expected = {"linux": "/x/zed", "macos": "/h/.config/zed", "windows": "/h/AppData/Roaming/Zed"}[platform]
     assert str(zed.settings_file(ctx)) == zed_expected + "/settings.json"
+
+
+def test_an_editor_without_the_extension_is_named_as_such(kc, home, relay):
+    write(home, {"Code": VSCODE, "Cursor": CURSOR_CRLF})
+    (home / ".vscode" / "extensions" / "anthropic.claude-code-2.1.332-linux-x64").mkdir(parents=True)
+    (home / ".cursor" / "extensions").mkdir(parents=True)
+    out = use(kc, relay).output
+    assert "VS Code: ~/.config/Code/User/settings.json\n" in out
+    assert "the Claude Code extension is not installed in Cursor yet" in out

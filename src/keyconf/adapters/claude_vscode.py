@@ -30,6 +30,7 @@ ENV = ("claudeCode.environmentVariables",)
 NO_LOGIN = ("claudeCode.disableLoginPrompt",)
 BASE_URL, TOKEN, API_KEY, MODEL = "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL"
 LEGACY_ENV = "claude-code.environmentVariables"  # Windsurf's reported older name (unverified)
+EXTENSION_ID = "anthropic.claude-code"  # Marketplace id: its folder under the editor's extensions
 
 
 def _items(raw: str | None) -> list:
@@ -139,7 +140,7 @@ class ClaudeVscode(Adapter):
             names[str(path)] = list(values)
             wrote[str(path)] = doc.raw(ENV)
             docs.append((path, doc))
-            plan.notes.append(f"{editors.title_of(ctx, path)}: {ctx.paths.display(path)}")
+            plan.notes.append(editors.where_note(ctx, path, EXTENSION_ID, "the Claude Code extension"))
             if not _sync_ignored(doc):
                 synced.append(editors.title_of(ctx, path))
         for path, doc in docs:  # only once every file could be planned (see editors.add_edit)

@@ -15,6 +15,29 @@ EDITORS = (("VS Code", "Code"), ("VS Code Insiders", "Code - Insiders"), ("VSCod
            ("Cursor", "Cursor"), ("Windsurf", "Windsurf"))
 
 
+# Where each keeps its extensions (`~/.vscode/extensions` on every OS), by the folder name above.
+EXTENSIONS = {"Code": ".vscode", "Code - Insiders": ".vscode-insiders", "VSCodium": ".vscode-oss", "Cursor": ".cursor",
+              "Windsurf": ".windsurf"}
+
+
+def has_extension(ctx, path: Path | str, publisher_name: str) -> bool | None:
+    """Whether the editor owning settings file `path` has the extension `publisher.name` installed (its folder
+    `publisher.name-<version>`); None when keyconf does not know where that editor keeps extensions."""
+    for _, folder in EDITORS:
+        if str(settings_file(ctx, folder)) == str(path):
+            root = ctx.paths.home / EXTENSIONS[folder] / "extensions"
+            return root.is_dir() and any(root.glob(f"{publisher_name}-*"))
+    return None
+
+
+def where_note(ctx, path: Path, publisher_name: str, extension: str) -> str:
+    """`VS Code: ~/.config/Code/User/settings.json`, saying so when the extension is not installed there."""
+    note = f"{title_of(ctx, path)}: {ctx.paths.display(path)}"
+    if has_extension(ctx, path, publisher_name) is False:
+        note += f" ({extension} is not installed in {title_of(ctx, path)} yet; the setting waits for it)"
+    return note
+
+
 def user_dir(ctx, folder: str) -> Path:
     """An editor's `User` folder on each OS (VS Code's layout, which the forks keep)."""
     paths = ctx.paths

@@ -28,6 +28,7 @@ from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
 SETTING = ("roo-cline.autoImportSettingsPath",)
 PROFILE_NAME = "keyconf-relay"
+EXTENSION_ID = "rooveterinaryinc.roo-cline"  # Marketplace id: its folder under the editor's extensions
 
 
 def import_file(ctx: Context) -> Path:
@@ -86,7 +87,7 @@ class RooCode(Adapter):
                 plan.replaces.append(f"{SETTING[0]} = {prior!r} in {doc.name}")
             owned[str(path)] = set_owned(doc, {SETTING: encode(str(target))}, old.get(str(path)))
             docs.append((path, doc))
-            plan.notes.append(f"{editors.title_of(ctx, path)}: {ctx.paths.display(path)}")
+            plan.notes.append(editors.where_note(ctx, path, EXTENSION_ID, "Roo Code"))
         for path, doc in docs:  # only once every file could be planned (see editors.add_edit)
             editors.add_edit(ctx, plan, self.id, path, doc)
         plan.edits.append(FileEdit(target, fsutil.read_bytes(target), import_body(profile.base_url, key, opts.model),
