@@ -185,3 +185,18 @@ def test_corpus_file_through_use_use_again_and_remove(kc, home, relay, path):
     assert settings_path(home).read_bytes() == written
     assert kc("remove", "zed").code == 0
     assert settings_path(home).read_bytes() == original
+
+
+def test_the_variable_in_real_bash_zsh_and_fish(kc, home, relay):
+    """Every shell keyconf writes for sees the same key under Zed's name (fish loads conf.d by itself)."""
+    from test_shell import read_vars
+
+    write(home)
+    assert kc("use", "zed", "--key-stdin", "--base-url", relay.url, "--shell", "bash", "--shell", "zsh", "--shell",
+              "fish", "--no-verify", *MODEL, input=KEY + "\n").code == 0
+    env = {k: v for k, v in os.environ.items() if k != "KEYCONF_RELAY_API_KEY"}
+    env["HOME"] = str(home)
+    names = ["KEYCONF_RELAY_API_KEY"]
+    assert read_vars("bash", f"source '{home}/.bashrc'", names, env) == {names[0]: KEY}
+    assert read_vars("zsh", f"source '{home}/.zshrc'", names, env) == {names[0]: KEY}
+    assert read_vars("fish", "true", names, env) == {names[0]: KEY}
