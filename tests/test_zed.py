@@ -156,7 +156,7 @@ def test_verify_names_a_model_the_group_lacks_and_doctor_the_traps(kc, home, rel
     result = kc("verify", "zed")
     assert result.code not in (0, 1) and "no-such-model" in result.output
     doctor = kc("doctor").output
-    assert "KEYCONF_RELAY_API_KEY" in doctor and "Dock" in doctor
+    assert "KEYCONF_RELAY_API_KEY is not set in this shell" in doctor and "Dock" in doctor
 
 
 def test_run_is_refused_with_the_reason(kc, home, relay):

@@ -188,6 +188,13 @@ class Zed(Adapter):
                                         f"{ctx.paths.display(self.settings_file(ctx))}: run `keyconf use zed` again"))
         elif not entry.get("available_models"):
             findings.append(("warning", "Zed lists no model for the relay: run `keyconf use zed --model MODEL`"))
+        exported = ctx.env.get(KEY_VAR)
+        if not exported:
+            findings.append(("warning", f"{KEY_VAR} is not set in this shell: Zed started from here has no relay "
+                                        "key; open a new terminal (keyconf's shell block sets it)"))
+        elif exported != ctx.profile_key(binding.profile):
+            findings.append(("warning", f"{KEY_VAR} in this shell is not profile {binding.profile}'s key: open a new "
+                                        "terminal, or find the line that sets it"))
         findings.append(("info", f"Zed reads the key from ${KEY_VAR} only when started from a shell that has it; "
                                  "started from the Dock or a desktop menu it asks for the key and keeps it in the "
                                  "system keychain instead"))
