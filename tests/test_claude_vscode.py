@@ -223,3 +223,28 @@ def test_an_editor_without_the_extension_is_named_as_such(kc, home, relay):
     out = use(kc, relay).output
     assert "VS Code: ~/.config/Code/User/settings.json\n" in out
     assert "the Claude Code extension is not installed in Cursor yet" in out
+
+
+# No VS Code settings in the corpus yet: Zed's settings files are the nearest real-world JSONC written by an editor
+# (comments, trailing commas, CRLF in one), so they stand in as VS Code's file here.
+from corpus import corpus_files  # noqa: E402
+
+REAL = [p.values[0] if hasattr(p, "values") else p for p in corpus_files("zed", "*.json")]
+
+
+@pytest.mark.parametrize("path", REAL, ids=[p.name if p else "none" for p in REAL])
+def test_real_world_jsonc_through_use_use_again_and_remove(kc, home, relay, path):
+    if path is None:
+        pytest.skip("no corpus here")
+    original = path.read_bytes()
+    write(home, {"Code": original})
+    target = user(home, "Code") / "settings.json"
+    assert use(kc, relay, "--model", "claude-sonnet-4-5").code == 0
+    written = target.read_bytes()
+    assert env_items(target)[:2] == [{"name": "ANTHROPIC_BASE_URL", "value": relay.url},
+                                     {"name": "ANTHROPIC_AUTH_TOKEN", "value": KEY}]
+    again = kc("use", "claude-vscode", "--no-verify")
+    assert again.code == 0 and "nothing changed" in again.output, again.output
+    assert target.read_bytes() == written
+    assert kc("remove", "claude-vscode").code == 0
+    assert target.read_bytes() == original
