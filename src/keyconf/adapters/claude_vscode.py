@@ -22,7 +22,7 @@ from keyconf.engine import fsutil
 from keyconf.errors import UnsafeEdit
 from keyconf.formats import jsonarray
 from keyconf.formats.jsondoc import JsonDoc
-from keyconf.formats.jsonowned import prior_of, restore_owned, set_owned
+from keyconf.formats.jsonowned import prior_of, restore_owned, set_owned, with_prior
 from keyconf.masking import mask, remember
 from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
 
@@ -159,13 +159,12 @@ class ClaudeVscode(Adapter):
             doc = _doc(ctx, path)
             if not doc.existed:
                 continue
-            owned = json.loads(json.dumps(owned))
             current, prior = doc.raw(ENV), prior_of(owned, ENV)
             if current is not None and doc.kind(ENV) == "array" and current != binding.memo.get("wrote", {}).get(name):
                 # the editor or the user changed the array since: keep their items, take out only ours
                 merged = revert_items(current, prior, binding.memo.get("names", {}).get(name, ()))
                 if prior is not None or _items(merged):
-                    owned["keys"][json.dumps(list(ENV))] = merged
+                    owned = with_prior(owned, ENV, merged)
             restore_owned(doc, owned)
             docs.append((path, doc))
         for path, doc in docs:
