@@ -84,9 +84,13 @@ def test_a_ccswitch_link_imports_into_them_with_to(kc, home, relay, to):
 
 
 @pytest.mark.parametrize(("client", "path", "extra"), [("claude-vscode", "/v1/messages", ()),
-                                                        ("zed", "/v1/chat/completions", ("--shell", "bash"))])
+                                                        ("zed", "/v1/chat/completions", ("--shell", "bash")),
+                                                        ("roo-code", "/v1/chat/completions", ()),
+                                                        ("chatbox", "/v1/chat/completions", ("--no-open",)),
+                                                        ("chatbox", "/v1/messages", ("--no-open", "--protocol",
+                                                                                      "anthropic"))])
 def test_verify_deep_speaks_the_clients_protocol_with_the_model_set(kc, home, relay, client, path, extra):
-    model = "claude-sonnet-4-5" if client == "claude-vscode" else "gpt-4o-mini"
+    model = "claude-sonnet-4-5" if path == "/v1/messages" else "gpt-4o-mini"
     assert kc("use", client, "--key-stdin", "--base-url", relay.url, "--model", model, "--no-verify", *extra,
               input=KEY + "\n").code == 0
     result = kc("verify", client, "--deep", "--json")
