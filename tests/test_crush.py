@@ -70,7 +70,7 @@ def run_crushrc(home: Path) -> list[list[str]]:
 
 class TestCrushContract(AdapterContract):
     client = "crush"
-    cannot_run = "per-process settings yet"
+    cannot_run = "no per-process setting that beats its own model choice"
     use_args = MODEL
 
     def arrange(self, home):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapter_contract import AdapterContract
-from conftest import KEY, snapshot
+from adapter_contract import AdapterContract, RunE2E
+from conftest import KEY, REPO, snapshot
 from corpus import corpus_files
 from keyconf.formats import jsonarray
 
@@ -58,8 +58,11 @@ def data(home: Path) -> dict:
 
 class TestDroidContract(AdapterContract):
     client = "droid"
-    cannot_run = "per-process settings yet"
     use_args = MODEL
+    # the platform package's binary (the npm wrapper may lack it); Factory's own calls all stop with the airgap
+    run_e2e = RunE2E(str(REPO / ".ci" / "node" / "node_modules" / "@factory" / "cli-linux-x64" / "bin" / "droid"),
+                     ("exec", "ping"), "/v1/chat/completions", "authorization",
+                     env={"FACTORY_AIRGAP_ENABLED": "true", "NO_COLOR": "1", "LOCAL_KEY": "sk-local-not-this"})
 
     def arrange(self, home):
         write(home)
@@ -257,3 +260,22 @@ def test_crlf_settings_get_crlf_lines_and_come_back_whole(kc, home, relay):
     assert b"\n" not in text.replace(b"\r\n", b"") and data(home)["customModels"][1]["displayName"] == "keyconf"
     assert kc("remove", "droid").code == 0
     assert settings_path(home).read_bytes() == crlf
+
+
+def test_run_settings_file_holds_a_custom_model_of_its_own_made_the_session_default(home):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    paths = Paths.from_environ()
+    launch = adapters.get("droid").launch(Context(paths, State.load(paths)), Profile("B", "http://127.0.0.1:9"), None)
+    [(path, body)] = launch.files.items()
+    assert launch.argv == ["--settings", str(path)] and launch.key_vars == ("KEYCONF_DROID_RUN_API_KEY",)
+    settings = json.loads(body)
+    # Droid's id for a custom model: its displayName with whitespace runs as "-", then the count of earlier ones
+    assert settings == {"customModels": [{"model": "gpt-5", "displayName": "keyconf run",
+                                          "baseUrl": "http://127.0.0.1:9/v1", "apiKey": "${KEYCONF_DROID_RUN_API_KEY}",
+                                          "provider": "generic-chat-completion-api", "maxOutputTokens": 16384}],
+                        "sessionDefaultSettings": {"model": "custom:keyconf-run-0"}}

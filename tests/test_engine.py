@@ -74,7 +74,7 @@ def test_no_change_no_journal(paths, home):
 
 
 def test_lock_keeps_a_second_run_out(paths, monkeypatch):
-    monkeypatch.setattr(engine, "LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr("keyconf.engine.lock.LOCK_WAIT_SECONDS", 0.3)
     inside = threading.Event()
     release = threading.Event()
 
@@ -102,7 +102,7 @@ def test_lock_keeps_a_second_run_out(paths, monkeypatch):
 
 
 def test_journal_keeps_the_newest_changes(paths, home, monkeypatch):
-    monkeypatch.setattr(engine, "JOURNAL_KEEP", 3)
+    monkeypatch.setattr("keyconf.engine.journal.JOURNAL_KEEP", 3)
     a = home / "a"
     for i in range(5):
         engine.apply(paths, [FileEdit(a, None if i == 0 else str(i - 1).encode(), str(i).encode())], command="t")

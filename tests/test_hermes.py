@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import pytest
 import yaml
 
-from adapter_contract import AdapterContract
-from conftest import KEY, snapshot
+from adapter_contract import AdapterContract, RunE2E
+from conftest import KEY, REPO, snapshot
 
 CONFIG_RICH = b"""# Hermes Agent configuration
 model:
@@ -69,9 +70,14 @@ def use(kc, url, *extra, key=KEY):
 
 
 class TestHermesContract(AdapterContract):
-    cannot_run = "per-process settings yet"
     client = "hermes"
     use_args = ("--model", "gpt-5", "--yes")
+    run_model = "gpt-5"  # a provider of keyconf's own lists one model
+    # Hermes' own venv; no lazy installs from PyPI (CONFIG_RICH's context_length skips openrouter.ai); a stray
+    # CUSTOM_BASE_URL must not steer the run's named provider
+    run_e2e = RunE2E(str(REPO / ".ci" / "hermes" / "bin" / "hermes"), ("-z", "ping"), "/v1/chat/completions",
+                     "authorization", env={"HERMES_DISABLE_LAZY_INSTALLS": "1", "NO_COLOR": "1",
+                                           "CUSTOM_BASE_URL": "http://127.0.0.1:9/v1"})
 
     def arrange(self, home):
         write(home, CONFIG_RICH)
@@ -198,3 +204,50 @@ def test_a_model_picked_in_hermes_since_stays_on_remove(kc, home, relay):
     after = yaml.safe_load(config(home).read_bytes())
     assert after["model"]["provider"] == "nous" and after["model"]["default"] == "Hermes-4-405B"
     assert after["providers"] == {} and after["agent"] == data["agent"]
+
+
+def test_run_home_holds_a_copy_of_the_config_with_its_provider_and_links_the_rest(home):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    write(home, CONFIG_RICH)
+    (config(home).parent / ".env").write_bytes(b"CUSTOM_BASE_URL=http://127.0.0.1:9/v1\n")
+    (config(home).parent / "sessions").mkdir()
+    before = snapshot(home)
+    paths = Paths.from_environ()
+    launch = adapters.get("hermes").launch(Context(paths, State.load(paths)), Profile("B", "http://127.0.0.1:9"),
+                                           "gpt-5")
+    [(path, body)] = launch.files.items()
+    assert path.name == "config.yaml" and launch.env == {"HERMES_HOME": str(path.parent)}
+    assert launch.key_vars == ("KEYCONF_HERMES_RUN_API_KEY",)
+    data = yaml.safe_load(body)
+    assert data["providers"]["keyconf-run"] == {"name": "keyconf run: B", "api": "http://127.0.0.1:9/v1",
+                                                "api_key": "${KEYCONF_HERMES_RUN_API_KEY}", "default_model": "gpt-5"}
+    assert data["model"] == {"default": "gpt-5", "provider": "custom:keyconf-run", "context_length": 128000}
+    assert data["agent"]["system_prompt"] == "Be brief.\nCite files.\n" and data["terminal"]["timeout"] == 30
+    assert b"# Hermes Agent configuration" in body  # every other byte of the user's file is kept
+    assert launch.links == {path.parent / ".env": config(home).parent / ".env",
+                            path.parent / "sessions": config(home).parent / "sessions"}
+    assert snapshot(home) == before
+
+
+def test_a_run_started_inside_a_run_overlays_the_users_home_not_the_overlay(home):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    write(home, CONFIG_RICH)
+
+    def launch(env):
+        paths = Paths({**os.environ, **env})
+        return adapters.get("hermes").launch(Context(paths, State.load(paths)), Profile("B", "http://127.0.0.1:9"),
+                                             "gpt-5")
+
+    first = launch({})
+    inner = launch(first.env)
+    assert inner.files == first.files and inner.env == first.env

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from adapter_contract import AdapterContract
+from adapter_contract import AdapterContract, RunE2E
 from conftest import KEY, snapshot
 from corpus import corpus_files
+from test_kilo_e2e import PLATFORM_BINARY, QUIET
 from test_opencode import AUTH_OTHERS, CONFIG_JSONC, CONFIG_RICH
 
 
@@ -27,13 +28,19 @@ def use(kc, url, *extra, client="kilo", key=KEY):
 
 
 class TestKiloContract(AdapterContract):
-    cannot_run = "per-process settings yet"
     client = "kilo"
+    run_model = "gpt-5"  # without one Kilo falls to its own gateway
+    # the platform package's binary (the npm wrapper may lack it); Kilo's gateway, telemetry and models.dev off
+    run_e2e = RunE2E(str(PLATFORM_BINARY), ("run", "ping"), "/v1/chat/completions", "authorization",
+                     env={**QUIET, "NO_COLOR": "1", "OPENCODE_CONFIG_CONTENT": '{"model": "stray/not-this"}'})
     use_args = ("--model", "gpt-5", "--yes")
 
     def arrange(self, home):
         folder(home).mkdir(parents=True)
         (folder(home) / "kilo.jsonc").write_bytes(CONFIG_JSONC)
+        # a returning user: Kilo's one-time permission migration is done (its marker outlives the e2e's first,
+        # client-only run, so without it only that run would edit kilo.jsonc)
+        (folder(home) / ".bash-permission-migrated").write_bytes(b"")
         auth(home).parent.mkdir(parents=True)
         auth(home).write_bytes(AUTH_OTHERS)
 

@@ -4,12 +4,13 @@ the key literal in a 0600 file or, with --no-plaintext, an exec SecretRef that r
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from adapter_contract import AdapterContract
+from adapter_contract import AdapterContract, RunE2E
 from conftest import KEY, snapshot
 
 # Valid for OpenClaw 2026.9.6's strict schema (`openclaw config validate`), with JSON5's comments and commas.
@@ -55,9 +56,20 @@ def use(kc, url, *extra, key=KEY):
 
 
 class TestOpenClawContract(AdapterContract):
-    cannot_run = "per-process settings yet"
     client = "openclaw"
     use_args = ("--model", "gpt-5", "--yes")
+    run_model = "gpt-5"  # a provider of keyconf's own lists one model
+    run_e2e = RunE2E("openclaw", ("agent", "exec", "ping"), "/v1/chat/completions", "authorization",
+                     env={"OPENCLAW_OFFLINE": "1", "npm_config_registry": "http://127.0.0.1:9/", "NO_COLOR": "1"},
+                     rewrites=tuple(f".openclaw/state/openclaw.sqlite{end}" for end in ("", "-shm", "-wal")))
+
+    @pytest.mark.e2e
+    def test_run_real_client_talks_to_the_profile_relay_only(self, kc, home, monkeypatch):
+        # OpenClaw needs Node >= 24.16: npm's Node 24 first on PATH (the contract puts the binary's folder first)
+        from test_openclaw_e2e import _node24
+
+        monkeypatch.setenv("PATH", f"{_node24()}{os.pathsep}{os.environ['PATH']}")
+        super().test_run_real_client_talks_to_the_profile_relay_only(kc, home)
 
     def arrange(self, home):
         config(home).parent.mkdir(parents=True)
@@ -164,3 +176,39 @@ def test_a_ccswitch_openclaw_link_imports_and_export_apply_replay_it(kc, home, r
     again = kc("apply", str(plan), "--json", "--no-verify")
     assert again.code == 0, again.output
     assert all(r["changed"] == [] for r in again.json()["results"])
+
+
+def _launch(env: dict | None = None, model: str = "gpt-5"):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    paths = Paths({**os.environ, **(env or {})})
+    return adapters.get("openclaw").launch(Context(paths, State.load(paths)), Profile("B", "http://127.0.0.1:9"),
+                                           model)
+
+
+def test_run_config_includes_the_users_file_and_adds_its_provider_over_it(home):
+    TestOpenClawContract().arrange(home)
+    launch = _launch({"OPENCLAW_INCLUDE_ROOTS": "/srv/shared"})
+    [(path, body)] = launch.files.items()
+    overlay = json.loads(body)
+    assert overlay["$include"] == str(config(home))
+    assert overlay["models"]["providers"]["keyconf-run"] == {
+        "baseUrl": "http://127.0.0.1:9/v1", "api": "openai-completions",
+        "apiKey": "${KEYCONF_OPENCLAW_RUN_API_KEY}", "models": [{"id": "gpt-5", "name": "gpt-5"}]}
+    assert overlay["agents"] == {"defaults": {"model": {"primary": "keyconf-run/gpt-5"}}}
+    assert launch.env == {"OPENCLAW_CONFIG_PATH": str(path),
+                          "OPENCLAW_INCLUDE_ROOTS": f"/srv/shared{os.pathsep}{config(home).parent}"}
+    assert launch.key_vars == ("KEYCONF_OPENCLAW_RUN_API_KEY",)
+    # a run started from inside a run (its OPENCLAW_CONFIG_PATH names the overlay) still includes the user's file
+    again = _launch({"OPENCLAW_CONFIG_PATH": str(path), "OPENCLAW_INCLUDE_ROOTS": launch.env["OPENCLAW_INCLUDE_ROOTS"]})
+    assert json.loads(next(iter(again.files.values())))["$include"] == str(config(home))
+
+
+def test_run_without_a_config_of_the_users_includes_nothing(home):
+    launch = _launch()
+    assert "$include" not in json.loads(next(iter(launch.files.values())))
+    assert "OPENCLAW_INCLUDE_ROOTS" not in launch.env

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapter_contract import AdapterContract
+from adapter_contract import AdapterContract, RunE2E
 from conftest import KEY, snapshot
 
 MODELS_JSONC = b"""{
@@ -51,8 +51,12 @@ def use(kc, url, *extra, key=KEY):
 
 
 class TestPiContract(AdapterContract):
-    cannot_run = "per-process settings yet"
     client = "pi"
+    run_model = "gpt-5"  # a provider of keyconf's own lists one model
+    # no update check, install telemetry or helper downloads; a stray OpenAI key must not matter
+    run_e2e = RunE2E("pi", ("--offline", "-p", "ping"), "/v1/chat/completions", "authorization",
+                     env={"PI_OFFLINE": "1", "PI_SKIP_VERSION_CHECK": "1", "PI_TELEMETRY": "0", "NO_COLOR": "1",
+                          "OPENAI_API_KEY": "sk-stray"})
     use_args = ("--model", "gpt-5", "--yes")
 
     def arrange(self, home):
@@ -169,3 +173,28 @@ def test_foreign_shapes_are_refused(kc, home, relay, models):
     result = use(kc, relay.url, "--model", "gpt-5", "--no-verify")
     assert result.code == 3, result.output
     assert snapshot(home) == before
+
+
+def test_run_registers_its_provider_through_an_extension_and_selects_it(home):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.errors import UsageError
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    paths = Paths.from_environ()
+    ctx = Context(paths, State.load(paths))
+    adapter = adapters.get("pi")
+    launch = adapter.launch(ctx, Profile("B", "http://127.0.0.1:9"), 'gpt-5"); process.exit(1); ("')
+    [(path, body)] = launch.files.items()
+    assert launch.argv == ["--extension", str(path), "--model", 'keyconf-run/gpt-5"); process.exit(1); ("']
+    assert launch.key_vars == ("KEYCONF_PI_RUN_API_KEY",) and path.suffix == ".mjs"
+    text = body.decode()
+    call = text[text.index("pi.registerProvider(") + len("pi.registerProvider("):text.rindex(");")]
+    provider_id, provider = json.loads(f"[{call}]")  # a model id can't break out of the JSON it sits in
+    assert provider_id == "keyconf-run"
+    assert provider["apiKey"] == "KEYCONF_PI_RUN_API_KEY" and provider["baseUrl"] == "http://127.0.0.1:9/v1"
+    assert provider["models"][0]["id"] == 'gpt-5"); process.exit(1); ("'
+    with pytest.raises(UsageError, match="needs a model"):
+        adapter.launch(ctx, Profile("B", "http://127.0.0.1:9"), None)

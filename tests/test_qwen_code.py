@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from adapter_contract import AdapterContract
+from adapter_contract import KEY_B, AdapterContract, RunE2E
 from conftest import KEY, snapshot
 from corpus import corpus_files
 from keyconf.formats import dotenv
@@ -58,8 +59,15 @@ def settings(home: Path) -> dict:
 
 class TestQwenCodeContract(AdapterContract):
     client = "qwen-code"
-    cannot_run = "per-process settings yet"
     use_args = MODEL
+    # usage statistics off (Qwen's only call besides the relay); the user's MCP servers stay off (only an unknown
+    # name allowed), and npm's registry at a closed port
+    run_e2e = RunE2E("qwen", ("--allowed-mcp-server-names", "keyconf-none", "-p", "ping"), "/v1/chat/completions",
+                     "authorization", env={"QWEN_USAGE_STATISTICS_ENABLED": "0", "NO_COLOR": "1",
+                                           "npm_config_registry": "http://127.0.0.1:9/",
+                                           # stray variables that must not beat the run's settings
+                                           "OPENAI_API_KEY": "sk-stray", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+                                           "OPENAI_MODEL": "gpt-4o-mini"})
 
     def arrange(self, home):
         write(home)
@@ -240,3 +248,45 @@ def test_via_env_keeps_no_env_block_and_back_to_config_writes_it_again(kc, home,
     assert kc("remove", "qwen").code == 0
     assert (qwen_dir(home) / "settings.json").read_bytes() == SETTINGS_RICH
     assert (qwen_dir(home) / ".env").read_bytes() == ENV_RICH
+
+
+def _launch(home, env: dict | None = None, model: str | None = "gpt-5"):
+    from keyconf import adapters
+    from keyconf.adapters.base import Context
+    from keyconf.paths import Paths
+    from keyconf.stores.profiles import Profile
+    from keyconf.stores.state import State
+
+    paths = Paths({**os.environ, **(env or {})})
+    return adapters.get("qwen-code").launch(Context(paths, State.load(paths), {"B": KEY_B}),
+                                            Profile("B", "http://127.0.0.1:9"), model)
+
+
+def test_run_puts_its_provider_in_a_copy_of_the_system_settings_the_highest_layer(home):
+    from keyconf.formats.jsondoc import JsonDoc
+
+    admin = home / "admin-settings.json"
+    admin.write_bytes(b'{\n  // the administrator settings\n  "ui": {"hideTips": true},\n'
+                      b'  "model": {"maxSessionTurns": 9}\n}\n')
+    before = snapshot(home)
+    launch = _launch(home, {"QWEN_CODE_SYSTEM_SETTINGS_PATH": str(admin)})
+    assert launch.key_vars == ("KEYCONF_QWEN_RUN_API_KEY",) and launch.argv == []
+    [(path, body)] = launch.files.items()
+    assert launch.env == {"QWEN_CODE_SYSTEM_SETTINGS_PATH": str(path)}
+    data = JsonDoc(body, "copy", jsonc=True).get(())
+    assert data["ui"] == {"hideTips": True}  # the administrator's settings stay in force
+    assert data["model"] == {"maxSessionTurns": 9, "name": "gpt-5", "baseUrl": "http://127.0.0.1:9/v1"}
+    assert data["modelProviders"] == {"openai": [{"id": "gpt-5", "name": "gpt-5 (keyconf run: B)",
+                                                  "envKey": "KEYCONF_QWEN_RUN_API_KEY",
+                                                  "baseUrl": "http://127.0.0.1:9/v1"}]}
+    assert data["security"] == {"auth": {"selectedType": "openai"}} and data["$version"] == 4
+    assert b"the administrator settings" in body and KEY_B.encode() not in body
+    assert launch.notes and snapshot(home) == before
+
+
+def test_run_without_a_model_lists_keyconfs_default_as_use_does(home):
+    launch = _launch(home, model=None)
+    from keyconf.formats.jsondoc import JsonDoc
+
+    [body] = launch.files.values()
+    assert JsonDoc(body, "copy").get(("model", "name")) == "qwen3-coder-plus"

@@ -98,3 +98,45 @@ def test_via_env_qwen_gets_the_key_from_keyconfs_shell_file(home, relay):
     assert run.returncode == 0 and "pong" in run.stdout, run.stdout + run.stderr
     assert outside == []
     assert relay.seen("/v1/chat/completions")[-1].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_keyconf_run_beats_a_projects_qwen_settings(home, relay):
+    """A project's .qwen/settings.json beats the user's (Qwen reads it: plain `qwen` there goes to its relay);
+    `keyconf run` (system settings, the highest layer) still sends only to the profile's relay with its key."""
+    import fakerelay
+    from adapter_contract import KEY_B
+
+    other = fakerelay.start(keys=[KEY_B])
+    try:
+        qwen_dir(home).mkdir(parents=True)
+        (qwen_dir(home) / "settings.json").write_bytes(RICH)
+        assert _keyconf("use", "qwen", "--yes", "--key-stdin", "--base-url", relay.url, "--model", "gpt-5") \
+            .returncode == 0
+        done = subprocess.run([str(Path(os.sys.executable).parent / "keyconf"), "profile", "add", "B", "--key-stdin",
+                               "--base-url", other.url, "--no-verify"], input=KEY_B + "\n", text=True,
+                              capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        project = home / "work" / ".qwen"
+        project.mkdir(parents=True)
+        (project / "settings.json").write_text(json.dumps({
+            "modelProviders": {"openai": [{"id": "gpt-4o-mini", "name": "project", "envKey": "PROJECT_KEY",
+                                           "baseUrl": relay.url + "/v1"}]},
+            "model": {"name": "gpt-4o-mini"}, "security": {"auth": {"selectedType": "openai"}}}))
+        alone, _ = _qwen(home, {"PROJECT_KEY": KEY})
+        assert alone.returncode == 0, alone.stdout + alone.stderr
+        assert {json.loads(c.body)["model"] for c in relay.seen("/v1/chat/completions")} == {"gpt-4o-mini"}
+        relay.requests.clear()
+        qwen = real_binary("qwen")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "QWEN_", "KEYCONF_QWEN"))}
+        env.update({"HOME": str(home), "PATH": f"{Path(qwen).parent}{os.pathsep}{env.get('PATH', '')}", **QUIET,
+                    "PROJECT_KEY": KEY})
+        run = subprocess.run([str(Path(os.sys.executable).parent / "keyconf"), "run", "qwen-code", "--profile", "B",
+                              "--", "--allowed-mcp-server-names", "keyconf-none", "-p", "ping"], env=env,
+                             cwd=home / "work", capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
+        assert run.returncode == 0, run.stdout + run.stderr
+    finally:
+        other.stop()
+    assert relay.requests == []
+    calls = other.seen("/v1/chat/completions")
+    assert calls and all(c.headers.get("authorization") == f"Bearer {KEY_B}" for c in calls)
+    assert {json.loads(c.body)["model"] for c in calls} == {"gpt-5"}

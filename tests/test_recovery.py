@@ -217,7 +217,7 @@ def test_killed_change_of_a_big_file_is_rolled_back(paths, home):
 
 @pytest.mark.parametrize("where", ["start", "middle", "end", "grow", "shrink"])
 def test_delta_rebuilds_any_change_position(paths, home, monkeypatch, where):
-    monkeypatch.setattr(engine, "BIG_FILE", 10)
+    monkeypatch.setattr("keyconf.engine.journal.BIG_FILE", 10)
     before = b"0123456789abcdefghij" * 5
     after = {"start": b"X" + before[1:], "middle": before[:50] + b"YY" + before[52:], "end": before[:-1] + b"Z",
              "grow": before[:30] + b"inserted" + before[30:], "shrink": before[:20] + before[60:]}[where]
@@ -230,7 +230,7 @@ def test_delta_rebuilds_any_change_position(paths, home, monkeypatch, where):
 
 
 def test_repeated_bytes_around_the_change_still_rebuild(paths, home, monkeypatch):
-    monkeypatch.setattr(engine, "BIG_FILE", 10)
+    monkeypatch.setattr("keyconf.engine.journal.BIG_FILE", 10)
     before = b"a" * 100
     after = b"a" * 101  # prefix and suffix overlap: the engine must not count a byte twice
     path = home / "f"
@@ -309,12 +309,14 @@ def test_folder_made_just_before_the_kill_goes_with_its_temp_file(paths, home):
 def test_changed_middle_and_its_surroundings_rebuild_the_old_bytes(base, old_mid, new_mid, cut, length):
     before = base[:cut] + old_mid + base[cut:]
     after = base[:cut] + new_mid + base[cut + length:]
-    original_big = engine.BIG_FILE
-    engine.BIG_FILE = -1
+    from keyconf.engine import journal
+
+    original_big = journal.BIG_FILE
+    journal.BIG_FILE = -1
     try:
-        middle, delta = engine._old_part(before, after)
+        middle, delta = journal._old_part(before, after)
     finally:
-        engine.BIG_FILE = original_big
+        journal.BIG_FILE = original_big
     assert delta["prefix"] + delta["suffix"] <= min(len(before), len(after))
     rebuilt = after[:delta["prefix"]] + middle + after[len(after) - delta["suffix"]:]
     assert rebuilt == before

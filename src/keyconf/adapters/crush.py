@@ -62,7 +62,12 @@ def key_from_file_text(text: str) -> str | None:
 class Crush(Adapter):
     id = "crush"
     title = "Crush"
-    run_why = "keyconf does not know its per-process settings yet"
+    # From Crush's source (charmbracelet/crush 37f36e9, internal/config/load.go `lookupConfigs`, cmd/run.go): the
+    # only per-process places are CRUSH_GLOBAL_CONFIG / CRUSH_GLOBAL_DATA (whole folders) and `crush run -m`.
+    run_why = ("it has no per-process setting that beats its own model choice: an overlay of its global config "
+               "(CRUSH_GLOBAL_CONFIG) loses to the models picked in Crush's UI (its data folder's crush.json, which "
+               "Crush rewrites when a model is not found) and to a project's crushrc, and `-m` exists only on "
+               "`crush run`; no Crush binary could run here to prove another route")
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "crush"

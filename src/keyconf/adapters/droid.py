@@ -31,7 +31,7 @@ from keyconf.formats import jsonarray
 from keyconf.formats.jsondoc import JsonDoc, encode
 from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 NAME = "keyconf"  # the displayName of keyconf's entry
 MODEL_ID = f"custom:{NAME}-0"
@@ -40,6 +40,10 @@ DEFAULT = ("sessionDefaultSettings", "model")
 KEY_VAR = "KEYCONF_DROID_API_KEY"
 PROVIDER = "generic-chat-completion-api"
 MAX_OUTPUT = 16384
+# `keyconf run`: a runtime settings file (`droid --settings FILE`) with a custom model of its own
+RUN_NAME = "keyconf run"
+RUN_MODEL_ID = "custom:keyconf-run-0"  # Droid's id for the first entry named RUN_NAME
+RUN_KEY_VAR = "KEYCONF_DROID_RUN_API_KEY"
 NO_PLAINTEXT = ("Droid runs no command for its key: it reads it from settings.json or from an environment variable "
                 "(`--via env` keeps it out of settings.json, in keyconf's 0600 shell file)")
 
@@ -51,7 +55,6 @@ def _ours(entry) -> bool:
 class Droid(Adapter):
     id = "droid"
     title = "Factory Droid"
-    run_why = "keyconf does not know its per-process settings yet"
     protocol = "chat"
     vias = ("config", "env")
     options = ("model", "shells")
@@ -75,6 +78,23 @@ class Droid(Adapter):
 
     def env_vars(self, profile, opts: Options) -> dict:
         return {KEY_VAR: {"key_of": profile.name}}
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`--settings FILE` ("runtime settings file merged for this process only", Droid 0.225) in keyconf's
+        folder: one custom model of its own, named "keyconf run", whose apiKey is `${KEYCONF_DROID_RUN_API_KEY}`
+        (Droid expands it from this process's environment), made the session default. Checked with 0.225.2: it
+        beats ~/.factory/settings.json's default and keyconf's own entry there; settings.json, the user's
+        custom models, sessions and MCP servers stay as they are (`droid exec -m ...` still picks another)."""
+        from keyconf.adapters.runoverlay import overlay_path, run_model
+        from keyconf.urls import openai_base
+
+        model = run_model(self, ctx, model, self.default_model)
+        entry = {"model": model, "displayName": RUN_NAME, "baseUrl": openai_base(profile.base_url),
+                 "apiKey": "${" + RUN_KEY_VAR + "}", "provider": PROVIDER, "maxOutputTokens": MAX_OUTPUT}
+        body = (json.dumps({"customModels": [entry], "sessionDefaultSettings": {"model": RUN_MODEL_ID}}, indent=2)
+                + "\n").encode()
+        path = overlay_path(ctx, self.id, "settings", body, ".json")
+        return Launch(self.binary, key_vars=(RUN_KEY_VAR,), argv=["--settings", str(path)], files={path: body})
 
     def _doc(self, ctx: Context) -> JsonDoc:
         path = self.settings_file(ctx)

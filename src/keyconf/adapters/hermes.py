@@ -21,10 +21,13 @@ from keyconf.engine import fsutil
 from keyconf.engine.edits import FileEdit
 from keyconf.errors import UnsafeEdit
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 PROVIDER_ID = "keyconf"
 SELECTOR = f"custom:{PROVIDER_ID}"
+# `keyconf run`: a HERMES_HOME in keyconf's folder whose config.yaml (a copy of the user's) adds this provider
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_HERMES_RUN_API_KEY"
 NO_PLAINTEXT = ("Hermes cannot run a command to get its key (its config takes a literal or ${VAR} from the "
                 "environment, which its own .env file fills), so the key would still be stored in a file; the key "
                 "goes to Hermes' config.yaml, 0600")
@@ -36,7 +39,6 @@ class Hermes(Adapter):
     protocol = "chat"
     options = ("model",)
     binary = "hermes"
-    run_why = "keyconf does not know its per-process settings yet"
     no_plaintext_why = NO_PLAINTEXT
 
     # where -----------------------------------------------------------------------------------------
@@ -59,6 +61,48 @@ class Hermes(Adapter):
         except UnsafeEdit as exc:
             exc.client = self.id
             raise
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """HERMES_HOME names an overlay home in keyconf's folder: a copy of the user's config.yaml (edited as
+        `use` edits it, every other byte kept) with a provider `keyconf-run` whose api_key is
+        `${KEYCONF_HERMES_RUN_API_KEY}` (expanded by Hermes from its environment) and `model.provider` /
+        `model.default` naming it, and a symlink to every other entry of the user's Hermes home (.env, sessions,
+        memories, skills, state.db). A named provider is looked up before CUSTOM_BASE_URL and the like, so the
+        user's `.env` (loaded over the environment) can't steer it; no file sets the run's variable. Checked
+        with Hermes 0.19.0. Changes Hermes makes to config.yaml during such a run stay in the copy."""
+        import copy
+
+        from keyconf.adapters.runoverlay import overlay_path, run_model
+        from keyconf.formats.yamltext import scalar
+        from keyconf.urls import openai_base
+
+        model = run_model(self, ctx, model)
+        folder = self.home(ctx)
+        if folder.is_relative_to(ctx.paths.keyconf_home / "run"):  # a run started inside a run: the user's home
+            folder = ctx.paths.home / ".hermes"
+        doc = self._doc(ctx, folder / "config.yaml")
+        intended = copy.deepcopy(doc.data) if isinstance(doc.data, dict) else {}
+        provider = {"name": f"keyconf run: {profile.name}", "api": openai_base(profile.base_url),
+                    "api_key": "${" + RUN_KEY_VAR + "}", "default_model": model}
+        record: dict = {}
+        doc.set_entry("providers", RUN_PROVIDER_ID, "\n".join(f"{k}: {scalar(v)}" for k, v in provider.items()),
+                      record)
+        doc.set_entry("model", "default", scalar(model), record)
+        doc.set_entry("model", "provider", scalar(f"custom:{RUN_PROVIDER_ID}"), record)
+        providers = intended.get("providers") if isinstance(intended.get("providers"), dict) else {}
+        chosen = intended.get("model") if isinstance(intended.get("model"), dict) else {}
+        intended["providers"] = {**providers, RUN_PROVIDER_ID: provider}
+        intended["model"] = {**chosen, "provider": f"custom:{RUN_PROVIDER_ID}", "default": model}
+        doc.guard(intended)
+        body = doc.content() or b""
+        home = overlay_path(ctx, self.id, "home", body)
+        launch = Launch(self.binary, env={"HERMES_HOME": str(home)}, key_vars=(RUN_KEY_VAR,),
+                        files={home / "config.yaml": body})
+        if folder.is_dir():
+            for entry in sorted(folder.iterdir()):
+                if entry.name != "config.yaml":
+                    launch.links[home / entry.name] = entry
+        return launch
 
     # planning --------------------------------------------------------------------------------------
     def link(self, profile, key: str, opts: Options):

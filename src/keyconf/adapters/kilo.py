@@ -21,6 +21,7 @@ from keyconf.adapters.base import Adapter
 from keyconf.adapters.opencode import Opencode
 from keyconf.formats.jsondoc import JsonDoc
 
+RUN_KEY_VAR = "KEYCONF_KILO_RUN_API_KEY"  # `keyconf run`: the variable Kilo's run provider takes its key from
 NO_PLAINTEXT = ("Kilo cannot run a command to get its key (its config resolves only {env:VAR} and {file:path}), "
                 "so the key would still be stored in a file; the key goes to Kilo's 0600 auth.json")
 
@@ -29,17 +30,34 @@ class Kilo(Opencode):
     id = "kilo"
     title = "Kilo Code CLI"
     binary = "kilo"
-    run_why = "keyconf does not know its per-process settings yet"
-
-    def launch(self, ctx, profile, model):
-        # opencode's per-process config variable is not Kilo's: refuse until Kilo's own is known
-        return Adapter.launch(self, ctx, profile, model)
     no_plaintext_why = NO_PLAINTEXT
     folder = "kilo"
     config_names = ("config.json", "kilo.json", "kilo.jsonc", "opencode.json", "opencode.jsonc")
     config_var = "KILO_CONFIG"
     auth_content_var = "KILO_AUTH_CONTENT"
     config_content_var = "KILO_CONFIG_CONTENT"
+
+    def launch(self, ctx, profile, model):
+        """KILO_CONFIG_CONTENT (Kilo's name for opencode's OPENCODE_CONFIG_CONTENT, read by its 7.7.9 binary;
+        opencode's variable is not read): a config merged over the user's files as the highest layer, with a
+        provider `keyconf-run` whose apiKey is `{env:KEYCONF_KILO_RUN_API_KEY}` and the model selected. Kilo
+        needs a model (without one it falls to its own gateway): --model, the pin's, or `keyconf use`'s."""
+        import json
+
+        from keyconf.adapters.opencode import PACKAGE, RUN_PROVIDER_ID
+        from keyconf.adapters.runoverlay import run_model
+        from keyconf.model import Launch
+        from keyconf.urls import openai_base
+
+        model = run_model(self, ctx, model)
+        provider = {"npm": PACKAGE, "name": f"keyconf run: {profile.name}",
+                    "options": {"baseURL": openai_base(profile.base_url), "apiKey": "{env:" + RUN_KEY_VAR + "}"},
+                    "models": {model: {}}}
+        content = {"provider": {RUN_PROVIDER_ID: provider}, "model": f"{RUN_PROVIDER_ID}/{model}"}
+        launch = Launch(self.binary, env={self.config_content_var: json.dumps(content)}, key_vars=(RUN_KEY_VAR,))
+        if ctx.env.get(self.config_content_var):
+            launch.notes.append(f"{self.config_content_var} from your shell is replaced for this run")
+        return launch
 
     def config_file(self, ctx) -> Path:
         path = super().config_file(ctx)

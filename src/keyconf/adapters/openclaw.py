@@ -28,13 +28,17 @@ from keyconf.errors import UnsafeEdit
 from keyconf.formats.jsondoc import JsonDoc, encode
 from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 PROVIDER_ID = "keyconf"
 PROVIDER = ("models", "providers", PROVIDER_ID)
 SECRETS = ("secrets", "providers", PROVIDER_ID)
 PRIMARY = ("agents", "defaults", "model", "primary")
 API = "openai-completions"
+# `keyconf run`: a config of its own in keyconf's folder that includes the user's, a provider of its own whose
+# apiKey is `${RUN_KEY_VAR}`
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_OPENCLAW_RUN_API_KEY"
 # What `keyconf secret` needs to find its profiles and secret store; the exec provider passes nothing else.
 PASS_ENV = ("HOME", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR",
             "DBUS_SESSION_BUS_ADDRESS", "KEYCONF_HOME", "KEYCONF_SECRET_STORE")
@@ -58,7 +62,6 @@ class OpenClaw(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "openclaw"
-    run_why = "keyconf does not know its per-process settings yet"
     key_command_name = "exec secret provider"
 
     # where -----------------------------------------------------------------------------------------
@@ -75,6 +78,36 @@ class OpenClaw(Adapter):
 
     def app_folder(self, ctx: Context) -> Path:
         return self.state_dir(ctx)
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """OPENCLAW_CONFIG_PATH names a config in keyconf's folder whose root `$include`s the user's
+        openclaw.json (OPENCLAW_INCLUDE_ROOTS admits its folder) and adds, as sibling keys (deep-merged over the
+        included file, objects key by key), a provider `keyconf-run` with apiKey `${KEYCONF_OPENCLAW_RUN_API_KEY}`
+        and `agents.defaults.model.primary` naming it. Checked with OpenClaw 2026.9.6: `agent exec` reaches only
+        the run's relay; openclaw.json (OpenClaw never writes through a root include), its `.env`, agents and
+        state folder stay the user's."""
+        from keyconf.adapters.runoverlay import overlay_path, run_model
+        from keyconf.urls import openai_base
+
+        model = run_model(self, ctx, model)
+        config = self.config_file(ctx)
+        provider = {"baseUrl": openai_base(profile.base_url), "api": API, "apiKey": "${" + RUN_KEY_VAR + "}",
+                    "models": [{"id": model, "name": model}]}
+        # (OPENCLAW_CONFIG_PATH may name a run's own overlay: a run started inside one includes the user's file)
+        ours = config.is_relative_to(ctx.paths.keyconf_home / "run")
+        if ours:
+            config = self.state_dir(ctx) / "openclaw.json"
+        overlay = {"$include": str(config)} if config.is_file() else {}
+        overlay.update({"models": {"providers": {RUN_PROVIDER_ID: provider}},
+                        "agents": {"defaults": {"model": {"primary": f"{RUN_PROVIDER_ID}/{model}"}}}})
+        body = (json.dumps(overlay, indent=2) + "\n").encode()
+        path = overlay_path(ctx, self.id, "openclaw", body, ".json")
+        env = {"OPENCLAW_CONFIG_PATH": str(path)}
+        if "$include" in overlay:  # an include outside the including file's folder needs its folder admitted
+            roots = [] if ours else [r for r in (ctx.env.get("OPENCLAW_INCLUDE_ROOTS") or "").split(os.pathsep)
+                                     if r.strip()]
+            env["OPENCLAW_INCLUDE_ROOTS"] = os.pathsep.join([*roots, str(config.parent)])
+        return Launch(self.binary, env=env, key_vars=(RUN_KEY_VAR,), files={path: body})
 
     def _doc(self, ctx: Context) -> JsonDoc:
         path = self.config_file(ctx)

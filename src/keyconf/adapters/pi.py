@@ -29,12 +29,15 @@ from keyconf.errors import UnsafeEdit
 from keyconf.formats.jsondoc import JsonDoc, encode
 from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 PROVIDER_ID = "keyconf"
 PROVIDER = ("providers", PROVIDER_ID)
 API = "openai-completions"
 DEFAULTS = (("defaultProvider",), ("defaultModel",))
+# `keyconf run`: an extension file that registers a provider of its own; its apiKey names this variable
+RUN_PROVIDER_ID = "keyconf-run"
+RUN_KEY_VAR = "KEYCONF_PI_RUN_API_KEY"
 
 
 class Pi(Adapter):
@@ -43,7 +46,6 @@ class Pi(Adapter):
     protocol = "chat"
     options = ("model", "no_plaintext")
     binary = "pi"
-    run_why = "keyconf does not know its per-process settings yet"
     key_command_name = "apiKey command"
 
     # where -----------------------------------------------------------------------------------------
@@ -64,6 +66,30 @@ class Pi(Adapter):
 
     def auth_file(self, ctx: Context) -> Path:
         return self.agent_dir(ctx) / "auth.json"
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """`--extension FILE --model keyconf-run/MODEL`: an extension in keyconf's folder calls
+        `pi.registerProvider("keyconf-run", ...)` with apiKey = the *name* KEYCONF_PI_RUN_API_KEY, which Pi
+        resolves from this process's environment; `--model` selects it over settings.json's default. Checked
+        with Pi 0.73.1: models.json, settings.json and auth.json stay as they are (a run is saved with the
+        user's sessions); per Pi's --help, `--no-extensions` still loads one named by `-e`. Pi needs each model's
+        full description from an extension (input, cost, context window), so keyconf gives neutral ones."""
+        from keyconf.adapters.runoverlay import overlay_path, run_model
+        from keyconf.urls import openai_base
+
+        model = run_model(self, ctx, model)
+        described = {"id": model, "name": model, "reasoning": False, "input": ["text"],
+                     "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
+                     "contextWindow": 128000, "maxTokens": 16384}
+        provider = {"name": f"keyconf run: {profile.name}", "baseUrl": openai_base(profile.base_url),
+                    "apiKey": RUN_KEY_VAR, "api": API, "models": [described]}
+        # JSON is a JavaScript expression: the values can't break out of the call
+        body = ("// keyconf run: the relay of one profile for one Pi process (no key here: Pi reads "
+                f"{RUN_KEY_VAR})\nexport default function (pi) {{\n  pi.registerProvider("
+                f"{json.dumps(RUN_PROVIDER_ID)}, {json.dumps(provider)});\n}}\n").encode()
+        path = overlay_path(ctx, self.id, "extension", body, ".mjs")
+        return Launch(self.binary, key_vars=(RUN_KEY_VAR,), files={path: body},
+                      argv=["--extension", str(path), "--model", f"{RUN_PROVIDER_ID}/{model}"])
 
     def _models(self, ctx: Context) -> JsonDoc:
         path = self.models_file(ctx)

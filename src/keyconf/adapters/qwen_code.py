@@ -29,7 +29,7 @@ from keyconf.formats import dotenv
 from keyconf.formats.jsondoc import JsonDoc, encode
 from keyconf.formats.jsonowned import owns, restore_owned, set_owned
 from keyconf.masking import mask, remember
-from keyconf.model import Binding, ClientPlan, ClientStatus, Options, Target
+from keyconf.model import Binding, ClientPlan, ClientStatus, Launch, Options, Target
 
 PROVIDER_ID = "keyconf"
 KEY_VAR = "KEYCONF_QWEN_API_KEY"
@@ -42,6 +42,10 @@ MODEL_URL = ("model", "baseUrl")
 VERSION = ("$version",)
 SETTINGS_VERSION = 4  # Qwen Code 0.24's SETTINGS_VERSION
 OBJECTS = (("modelProviders",), ("providerProtocol",), ("security",), ("security", "auth"), ("model",))
+# `keyconf run`: the system settings file, which Qwen ranks above user and project settings, moved by this
+# variable into keyconf's folder; the key in a variable of its own that no file sets
+SYSTEM_SETTINGS_VAR = "QWEN_CODE_SYSTEM_SETTINGS_PATH"
+RUN_KEY_VAR = "KEYCONF_QWEN_RUN_API_KEY"
 NO_PLAINTEXT = ("Qwen Code reads its key only from an environment variable (it runs no command for it); the key "
                 "goes to its 0600 ~/.qwen/.env")
 
@@ -49,7 +53,6 @@ NO_PLAINTEXT = ("Qwen Code reads its key only from an environment variable (it r
 class QwenCode(Adapter):
     id = "qwen-code"
     title = "Qwen Code"
-    run_why = "keyconf does not know its per-process settings yet"
     protocol = "chat"
     vias = ("config", "env")  # env: KEYCONF_QWEN_API_KEY comes from keyconf's shell files, no .env block
     options = ("model", "shells")
@@ -76,6 +79,45 @@ class QwenCode(Adapter):
 
     def app_folder(self, ctx: Context) -> Path:
         return self.folder(ctx)
+
+    def system_settings_file(self, ctx: Context) -> Path:
+        """Qwen's system settings (`getSystemSettingsPath` in 0.24): the variable, else the platform's place."""
+        explicit = (ctx.env.get(SYSTEM_SETTINGS_VAR) or "").strip()
+        if explicit:
+            return Path(explicit)
+        return Path({"macos": "/Library/Application Support/QwenCode/settings.json",
+                     "windows": "C:\\ProgramData\\qwen-code\\settings.json"}.get(ctx.paths.platform,
+                                                                                "/etc/qwen-code/settings.json"))
+
+    def launch(self, ctx: Context, profile, model: str | None) -> Launch:
+        """QWEN_CODE_SYSTEM_SETTINGS_PATH names a copy of the system settings (the highest settings layer; an
+        administrator's file, if any, stays in force in the copy) that adds one `openai` provider entry whose
+        envKey names KEYCONF_QWEN_RUN_API_KEY, selects it and the openai auth type. `modelProviders` merges by
+        replacing, so this run lists only that entry. Checked with 0.24.4: it beats ~/.qwen/settings.json,
+        ~/.qwen/.env and a shell's OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL; the user's settings,
+        sessions, MCP servers and trusted folders stay in use."""
+        from keyconf.adapters.runoverlay import overlay_path, run_model
+        from keyconf.urls import openai_base
+
+        model = run_model(self, ctx, model, self.default_model)
+        system = self.system_settings_file(ctx)
+        doc = JsonDoc(fsutil.read_bytes(system), ctx.paths.display(system), jsonc=True)
+        url = openai_base(profile.base_url)
+        entry = {"id": model, "name": f"{model} (keyconf run: {profile.name})", "envKey": RUN_KEY_VAR, "baseUrl": url}
+        desired = {("modelProviders",): {PROTOCOL: [entry]}, AUTH_TYPE: PROTOCOL, MODEL_NAME: model, MODEL_URL: url,
+                   VERSION: SETTINGS_VERSION}  # with "$version" Qwen leaves the file as it is
+        for path in (("security",), AUTH_TYPE[:2], ("model",)):
+            if doc.kind(path) not in (None, "object"):
+                raise UnsafeEdit(f"{doc.name}: `{'.'.join(path)}` is not an object; keyconf can't add its run "
+                                 "settings to a copy of it", client=self.id)
+        set_owned(doc, {path: encode(value) for path, value in desired.items()}, None)
+        body = doc.content() or b""
+        path = overlay_path(ctx, self.id, "system-settings", body, ".json")
+        launch = Launch(self.binary, env={SYSTEM_SETTINGS_VAR: str(path)}, key_vars=(RUN_KEY_VAR,), files={path: body})
+        if doc.existed:
+            launch.notes.append(f"the system settings {doc.name} stay in force: this run uses a copy with keyconf's "
+                                "provider added")
+        return launch
 
     # reading a file the way Qwen does ------------------------------------------------------------------
     def _settings(self, ctx: Context) -> JsonDoc:
