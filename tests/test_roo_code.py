@@ -149,3 +149,16 @@ def test_with_claude_vscode_in_one_change_both_edits_reach_the_same_file(kc, hom
             for client in order:
                 assert kc("remove", client).code == 0
         assert (user(home, "Code") / "settings.json").read_bytes() == VSCODE
+
+
+def test_no_settings_file_before_both_extensions_and_none_after(kc, home, relay, tmp_path, monkeypatch):
+    user(home, "Code").mkdir(parents=True)
+    monkeypatch.setenv("RELAY_KEY", KEY)
+    plan = tmp_path / "a.toml"
+    plan.write_text(f'version = 1\n[profiles.p]\nbase_url = "{relay.url}"\nkey = {{ env = "RELAY_KEY" }}\n'
+                    '[clients.claude-vscode]\nprofile = "p"\n[clients.roo-code]\nprofile = "p"\nmodel = "gpt-5"\n')
+    for order in (("roo-code", "claude-vscode"), ("claude-vscode", "roo-code")):
+        assert kc("apply", str(plan), "--no-verify").code == 0
+        for client in order:
+            assert kc("remove", client).code == 0
+        assert not (user(home, "Code") / "settings.json").exists(), order

@@ -116,10 +116,12 @@ class ClaudeVscode(Adapter):
         values = {BASE_URL: profile.base_url, TOKEN: key}
         if opts.model:
             values[MODEL] = opts.model
-        owned_files, names, wrote, docs, synced = {}, {}, {}, [], []
+        owned_files, names, wrote, docs, synced, created = {}, {}, {}, [], [], []
         for path in files:
             doc = _doc(ctx, path)
             owned_before = old_files.get(str(path))
+            if str(path) in memo.get("created", []) or (owned_before is None and editors.absent(ctx, path)):
+                created.append(str(path))
             current = doc.raw(ENV)
             if current is not None and doc.kind(ENV) != "array":
                 raise UnsafeEdit(f"{doc.name}: `{ENV[0]}` is not an array (line {doc.line_of(ENV)}); keyconf will "
@@ -148,7 +150,8 @@ class ClaudeVscode(Adapter):
         if synced:
             plan.warnings.append(f"{', '.join(synced)}: " + editors.SYNC_WARNING.format(setting=f"`{ENV[0]}`"))
         plan.notes.append("run \"Developer: Reload Window\" in each editor so the extension reads the new settings")
-        plan.binding = Binding(self.id, profile.name, opts, {"files": owned_files, "names": names, "wrote": wrote})
+        plan.binding = Binding(self.id, profile.name, opts, {"files": owned_files, "names": names, "wrote": wrote,
+                                                         "created": created})
         return plan
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
@@ -166,6 +169,7 @@ class ClaudeVscode(Adapter):
                 if prior is not None or _items(merged):
                     owned = with_prior(owned, ENV, merged)
             restore_owned(doc, owned)
+            editors.drop_if_bare(doc, name in binding.memo.get("created", []))
             docs.append((path, doc))
         for path, doc in docs:
             editors.add_edit(ctx, plan, self.id, path, doc, private=True)

@@ -84,6 +84,19 @@ def read(ctx, path: Path) -> bytes | None:
     return edit.after if edit is not None else fsutil.read_bytes(path)
 
 
+def absent(ctx, path: Path) -> bool:
+    """The settings file does not exist on disk (this change may be creating it)."""
+    edit = _pending(ctx).get(str(path))
+    return edit.before is None if edit is not None else not path.exists()
+
+
+def drop_if_bare(doc, created: bool) -> None:
+    """A settings file keyconf created holds nothing else once keyconf's settings are out: it goes (the other
+    extension's plan saw it already made, so its own record cannot tell)."""
+    if created and doc.is_object(()) and doc.member_count(()) == 0 and "".join(doc.text.split()) == "{}":
+        doc.gone = True
+
+
 def add_edit(ctx, plan, client: str, path: Path, doc, private: bool = False) -> None:
     """Record the settings file's new bytes: a new edit of `plan`, or folded into the edit this change already
     has for that file (made by the other extension's plan, from the bytes on disk)."""

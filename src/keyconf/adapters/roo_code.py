@@ -79,8 +79,11 @@ class RooCode(Adapter):
             files = [editors.settings_file(ctx, folder)]
             plan.warnings.append(f"no VS Code-family editor has run here yet: keyconf writes {title}'s settings "
                                  f"({ctx.paths.display(files[0])})")
-        owned, docs = {}, []
+        owned, docs, created = {}, [], []
+        made = ctx.memo(self.id).get("created", [])
         for path in files:
+            if str(path) in made or (str(path) not in old and editors.absent(ctx, path)):
+                created.append(str(path))
             doc = _doc(ctx, path)
             prior = doc.get(SETTING)
             if prior not in (None, "", str(target)) and not owns(old.get(str(path)), SETTING):
@@ -98,7 +101,7 @@ class RooCode(Adapter):
         plan.warnings.append(f"Roo Code imports {ctx.paths.display(target)} at every start of the editor and makes "
                              f"`{PROFILE_NAME}` its current profile each time (a choice made in Roo lasts until then)")
         plan.notes.append("run \"Developer: Reload Window\" in each editor so Roo Code imports the profile")
-        plan.binding = Binding(self.id, profile.name, opts, {"files": owned})
+        plan.binding = Binding(self.id, profile.name, opts, {"files": owned, "created": created})
         return plan
 
     def plan_remove(self, ctx: Context, binding: Binding) -> ClientPlan:
@@ -109,6 +112,7 @@ class RooCode(Adapter):
             if not doc.existed:
                 continue
             restore_owned(doc, owned)
+            editors.drop_if_bare(doc, name in binding.memo.get("created", []))
             docs.append((Path(name), doc))
         for path, doc in docs:
             editors.add_edit(ctx, plan, self.id, path, doc)
