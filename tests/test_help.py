@@ -91,7 +91,7 @@ def complete(line: str) -> list[str]:
 def test_completion_of_commands_clients_and_profiles(kc, home, relay):
     assert "use" in complete("keyconf u") and "undo" in complete("keyconf u")
     assert complete("keyconf use co") == ["codex", "continue"]
-    assert complete("keyconf use codex cl") == ["claude-code", "claude-desktop"]
+    assert complete("keyconf use codex cl") == ["claude-code", "claude-desktop", "claude-vscode"]
     assert "codex" not in complete("keyconf use codex ")  # already named
     assert complete("keyconf env ge") == ["gemini-cli"]
     assert complete("keyconf use codex --profile ") == []  # none stored yet
@@ -141,7 +141,7 @@ def kc_help(command: str) -> str:
 
 
 def test_completion_of_run_pin_and_profile_add(kc, home, relay):
-    assert complete("keyconf run cl") == ["claude-code", "claude-desktop"]
+    assert complete("keyconf run cl") == ["claude-code", "claude-desktop", "claude-vscode"]
     assert "run" in complete("keyconf r") and "pin" in complete("keyconf p")
     assert "add" in complete("keyconf profile a")
     assert kc("profile", "add", "work", "--key-stdin", "--base-url", relay.url, "--no-verify",

@@ -25,9 +25,13 @@ _MODULES = {
     "hermes": "keyconf.adapters.hermes",
     "crush": "keyconf.adapters.crush",
     "shell": "keyconf.adapters.shell",
+    "claude-desktop": "keyconf.adapters.claude_desktop",
+    "claude-vscode": "keyconf.adapters.claude_vscode",
+    "zed": "keyconf.adapters.zed",
+    "roo-code": "keyconf.adapters.roo_code",
+    "chatbox": "keyconf.adapters.chatbox",
     "aider": "keyconf.adapters.aider",
     "continue": "keyconf.adapters.continue_cli",
-    "claude-desktop": "keyconf.adapters.claude_desktop",
 }
 
 CLIENT_IDS = tuple(_MODULES)

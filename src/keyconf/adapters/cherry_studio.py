@@ -17,8 +17,8 @@ from keyconf.osenv.system import open_link, which
 SCHEME = "cherrystudio"
 
 
-def handler(ctx: Context) -> str | None:
-    """Is a Cherry Studio scheme handler registered? Its name, or None."""
+def handler(ctx: Context, scheme: str = SCHEME) -> str | None:
+    """Is a handler for `scheme` links (Cherry Studio's by default) registered? Its name, or None."""
     if ctx.paths.platform != "linux":
         return "system"  # macOS and Windows register the scheme on install; `open`/`start` will tell
     xdg_mime = which("xdg-mime", ctx.env.get("PATH"))
@@ -27,7 +27,7 @@ def handler(ctx: Context) -> str | None:
     import subprocess
 
     try:
-        done = subprocess.run([xdg_mime, "query", "default", f"x-scheme-handler/{SCHEME}"], capture_output=True,
+        done = subprocess.run([xdg_mime, "query", "default", f"x-scheme-handler/{scheme}"], capture_output=True,
                               text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None

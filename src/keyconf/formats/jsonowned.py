@@ -23,6 +23,14 @@ def prior_of(owned: dict | None, path: JPath, default=None):
 
 
 
+def with_prior(owned: dict, path: JPath, raw: str | None) -> dict:
+    """A copy of an ownership record in which `path` goes back to `raw` on restore (a value someone else
+    changed since keyconf set it, merged with their change by the caller)."""
+    copied = json.loads(json.dumps(owned))
+    copied.setdefault("keys", {})[_pkey(path)] = raw
+    return copied
+
+
 def _pkey(path: JPath) -> str:
     return json.dumps(list(path), ensure_ascii=False)
 
