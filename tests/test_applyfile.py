@@ -183,8 +183,8 @@ def test_unknown_option_by_name_listing_valid_ones():
     ("shell", "no_plaintext", "true", "claude-code, codex, pi, openclaw, crush, claude-desktop"),
     ("codex", "anthropic_auth", '"api-key"', "claude-code"),
     ("shell", "model", '"gpt-5"', "claude-code, codex, cursor, gemini-cli, opencode, pi, openclaw, qwen-code, "
-                                  "kilo, droid, hermes, crush, claude-desktop, claude-vscode, zed, roo-code, chatbox, aider, "
-                                  "continue"),
+                                  "kilo, droid, hermes, crush, claude-desktop, claude-vscode, zed, roo-code, "
+                                  "chatbox, aider, continue"),
     ("cursor", "protocol", '"openai"', "cherry-studio, zed, chatbox"),
 ])
 def test_option_that_does_not_fit_the_client(client, option, value, users):
