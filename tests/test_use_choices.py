@@ -66,4 +66,4 @@ def test_aliases_complete_to_their_client_ids():
     param = next(p for p in cli.commands["use"].params if p.name == "clients")
     sub = cli.commands["use"].make_context("use", [], parent=ctx, resilient_parsing=True)
     assert clients(sub, param, "gem") == ["gemini-cli"]
-    assert clients(sub, param, "claude") == ["claude-code", "claude-vscode"]
+    assert clients(sub, param, "claude") == ["claude-code", "claude-desktop", "claude-vscode"]
