@@ -96,11 +96,7 @@ class ClaudeVscode(Adapter):
 
     def _files(self, ctx: Context) -> list[Path]:
         """The settings files to write: every installed editor's, and those written before."""
-        found = [path for _, path in editors.installed(ctx)]
-        for name in ctx.memo(self.id).get("files", {}):
-            if Path(name) not in found:
-                found.append(Path(name))
-        return found
+        return editors.target_files(ctx, ctx.memo(self.id).get("files", {}))
 
     # planning --------------------------------------------------------------------------------------
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
@@ -109,10 +105,9 @@ class ClaudeVscode(Adapter):
         old_files, old_names = memo.get("files", {}), memo.get("names", {})
         files = self._files(ctx)
         if not files:
-            title, folder = editors.EDITORS[0]
-            files = [editors.settings_file(ctx, folder)]
-            plan.warnings.append(f"no VS Code-family editor has run here yet: keyconf writes {title}'s settings "
-                                 f"({ctx.paths.display(files[0])})")
+            path, warning = editors.first_editor_file(ctx)
+            files = [path]
+            plan.warnings.append(warning)
         values = {BASE_URL: profile.base_url, TOKEN: key}
         if opts.model:
             values[MODEL] = opts.model

@@ -112,3 +112,21 @@ def add_edit(ctx, plan, client: str, path: Path, doc, private: bool = False) -> 
     edit = FileEdit(path, doc.original(), doc.content(), private=private, client=client)
     pending[str(path)] = edit
     plan.edits.append(edit)
+
+
+def target_files(ctx, written_before) -> list[Path]:
+    """The settings files an editor extension's settings live in: every installed editor's, plus those written
+    before (`written_before`: the paths in the binding's memo)."""
+    found = [path for _, path in installed(ctx)]
+    for name in written_before:
+        if Path(name) not in found:
+            found.append(Path(name))
+    return found
+
+
+def first_editor_file(ctx) -> tuple[Path, str]:
+    """Where to write when no VS Code-family editor has run yet, and what to tell the user."""
+    title, folder = EDITORS[0]
+    path = settings_file(ctx, folder)
+    return path, (f"no VS Code-family editor has run here yet: keyconf writes {title}'s settings "
+                  f"({ctx.paths.display(path)})")

@@ -62,11 +62,7 @@ class RooCode(Adapter):
         return bool(editors.installed(ctx))
 
     def _files(self, ctx: Context) -> list[Path]:
-        found = [path for _, path in editors.installed(ctx)]
-        for name in ctx.memo(self.id).get("files", {}):
-            if Path(name) not in found:
-                found.append(Path(name))
-        return found
+        return editors.target_files(ctx, ctx.memo(self.id).get("files", {}))
 
     # planning --------------------------------------------------------------------------------------
     def plan_use(self, ctx: Context, profile, key: str, opts: Options) -> ClientPlan:
@@ -75,10 +71,9 @@ class RooCode(Adapter):
         target = import_file(ctx)
         files = self._files(ctx)
         if not files:
-            title, folder = editors.EDITORS[0]
-            files = [editors.settings_file(ctx, folder)]
-            plan.warnings.append(f"no VS Code-family editor has run here yet: keyconf writes {title}'s settings "
-                                 f"({ctx.paths.display(files[0])})")
+            path, warning = editors.first_editor_file(ctx)
+            files = [path]
+            plan.warnings.append(warning)
         owned, docs, created = {}, [], []
         made = ctx.memo(self.id).get("created", [])
         for path in files:
